@@ -1,0 +1,142 @@
+"""``wxcc-warehouse``: load windows through Dagster from the command line.
+
+With ``WXCC_API_URL`` unset it starts the embedded sandbox tenant and loads from it, so a fresh
+clone has something to query with one command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from pipelines.settings import SANDBOX_CREDENTIALS, load_settings
+from pipelines.sources.errors import ConfigError, WxccError
+
+SOURCES = ("search",)  # reporting, legacy and wfo arrive with their issues
+_DAGSTER_YAML = """\
+# Local instance: runs and event logs in SQLite under $DAGSTER_HOME (see the repo's dagster.yaml).
+telemetry:
+  enabled: false
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (ConfigError, ValueError) as exc:
+        print(f"wxcc-warehouse: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wxcc-warehouse", description=__doc__)
+    sub = parser.add_subparsers(required=True)
+    load = sub.add_parser("load", help="materialize every partition covering [from, to)")
+    load.add_argument("--from", dest="start", type=_day, help="first UTC day (ISO date or instant)")
+    load.add_argument("--to", dest="end", type=_day, help="end (exclusive), UTC")
+    load.add_argument("--last-days", type=int, help="the last N complete UTC days instead")
+    load.add_argument("--source", choices=(*SOURCES, "all"), default="all")
+    load.add_argument("--no-progress", action="store_true", help="no progress bar")
+    load.set_defaults(func=_load)
+    return parser
+
+
+def _day(text: str) -> date:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or instant") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) != (0, 0, 0, 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: windows are whole UTC days; give a date")
+    return moment.date()
+
+
+def _load(args: argparse.Namespace) -> int:
+    start, end = _range(args)
+    keys = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days)]
+    if not keys:
+        raise ValueError(f"--from {start} --to {end} is an empty range")
+    started = time.monotonic()
+    settings = load_settings()
+    with _api_environment(settings) as where:
+        os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+        home = Path(os.environ["DAGSTER_HOME"])
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            (home / "dagster.yaml").write_text(_DAGSTER_YAML)
+        from pipelines.runner import run_windows  # dagster is imported only when needed
+
+        outcome = run_windows(keys, progress=not args.no_progress and sys.stderr.isatty())
+    elapsed = time.monotonic() - started
+    if outcome.failure:
+        print(f"wxcc-warehouse: window {outcome.failure[0]} failed: {outcome.failure[1]}", file=sys.stderr)
+        return 1
+    _summary(settings, where, outcome.rows, elapsed, keys)
+    return 0
+
+
+def _range(args: argparse.Namespace) -> tuple[date, date]:
+    if args.last_days is not None:
+        if args.start or args.end:
+            raise ValueError("give either --last-days or --from/--to, not both")
+        today = datetime.now(UTC).date()
+        return today - timedelta(days=args.last_days), today
+    if not (args.start and args.end):
+        raise ValueError("give --from and --to (UTC dates, [from, to)) or --last-days N")
+    if args.end <= args.start:
+        raise ValueError(f"--to {args.end} must be after --from {args.start}")
+    return args.start, args.end
+
+
+@contextmanager
+def _api_environment(settings) -> Iterator[str]:  # noqa: ANN001
+    """The configured tenant, or an embedded sandbox for the duration of the load."""
+    if not settings.uses_sandbox:
+        settings.require_credentials()
+        yield settings.api_url
+        return
+    from sandbox.server import serve_in_background
+
+    with serve_in_background() as base_url:
+        saved = {k: os.environ.get(k) for k in ("WXCC_API_URL", "WXCC_IDENTITY_URL", *SANDBOX_CREDENTIALS)}
+        os.environ["WXCC_API_URL"] = base_url
+        os.environ["WXCC_IDENTITY_URL"] = base_url
+        for name, value in SANDBOX_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
+        try:
+            yield f"embedded sandbox tenant at {base_url}"
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _summary(settings, where: str, rows: dict[str, int], elapsed: float, keys: list[str]) -> None:  # noqa: ANN001
+    print(f"Loaded {len(keys)} day(s) {keys[0]} .. {keys[-1]} from {where} in {elapsed:.1f}s")
+    for table, count in sorted(rows.items()):
+        print(f"  {table:<28} {count:>9,} rows this load")
+    print(f"Warehouse: {settings.warehouse_path.absolute()}")
+    print(f"Parquet:   {settings.parquet_root.absolute()}")
+    print("Try:")
+    print(
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}', "
+        "read_only=True).sql('select channel_type, count(*) from search.task_details group by 1'))\""
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

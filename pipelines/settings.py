@@ -1,0 +1,124 @@
+"""Settings from the environment, a ``.env`` file and the optional ``WXCC_CONFIG`` YAML file.
+
+CONTRACT.md names every variable. Secrets are read here only to be handed to clients; ``repr`` of
+``Settings`` masks them so a settings object can be logged or shown in an error safely.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dotenv import load_dotenv
+
+from pipelines.sources.errors import ConfigError
+
+SECRET_FIELDS = frozenset({"client_secret", "refresh_token", "legacy_api_key", "wfo_password"})
+
+# The development credentials of the embedded sandbox tenant (CONTRACT.md); not secrets.
+SANDBOX_CREDENTIALS = {
+    "WXCC_CLIENT_ID": "sandbox-client",
+    "WXCC_CLIENT_SECRET": "sandbox-secret",
+    "WXCC_REFRESH_TOKEN": "sandbox-refresh",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the warehouse lives and how to reach one tenant."""
+
+    data_dir: Path = Path("data")
+    api_url: str | None = None
+    identity_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    org_id: str | None = None
+    config_file: Path | None = None
+    config: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """No API URL configured: the embedded sandbox tenant is the default."""
+        return not self.api_url
+
+    @property
+    def parquet_root(self) -> Path:
+        return self.data_dir / "parquet"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or (self.data_dir / "dagster")).absolute()
+
+    def require_credentials(self) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("WXCC_CLIENT_ID", self.client_id),
+                ("WXCC_CLIENT_SECRET", self.client_secret),
+                ("WXCC_REFRESH_TOKEN", self.refresh_token),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"WXCC_API_URL is set but {', '.join(missing)} is not: set the OAuth integration's "
+                "credentials (see README, 'Pointing it at a real tenant')"
+            )
+
+    def __repr__(self) -> str:  # secrets masked even if a field's repr flag is ever changed
+        shown = ", ".join(
+            f"{f.name}={'***' if f.name in SECRET_FIELDS else getattr(self, f.name)!r}"
+            for f in fields(self)
+            if f.name != "config"
+        )
+        return f"Settings({shown})"
+
+
+def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Read settings; ``env`` defaults to ``os.environ`` (after loading ``./.env`` if present)."""
+    if env is None:
+        if dotenv:
+            load_dotenv(override=False)
+        env = dict(os.environ)
+    config_file = _config_path(env)
+    config = _read_config(config_file) if config_file else {}
+    api_url = env.get("WXCC_API_URL") or None
+    return Settings(
+        data_dir=Path(env.get("WXCC_DATA_DIR") or "data"),
+        api_url=api_url.rstrip("/") if api_url else None,
+        identity_url=(env.get("WXCC_IDENTITY_URL") or api_url or "").rstrip("/") or None,
+        client_id=env.get("WXCC_CLIENT_ID") or None,
+        client_secret=env.get("WXCC_CLIENT_SECRET") or None,
+        refresh_token=env.get("WXCC_REFRESH_TOKEN") or None,
+        org_id=env.get("WXCC_ORG_ID") or None,
+        config_file=config_file,
+        config=config,
+    )
+
+
+def _config_path(env: dict[str, str]) -> Path | None:
+    if env.get("WXCC_CONFIG"):
+        path = Path(env["WXCC_CONFIG"])
+        if not path.is_file():
+            raise ConfigError(f"WXCC_CONFIG names {path}, which does not exist")
+        return path
+    default = Path("wxcc.yaml")
+    return default if default.is_file() else None
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping at its top level")
+    return data
