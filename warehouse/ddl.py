@@ -1,0 +1,178 @@
+"""Generate the committed per-table SQL files from the table schemas.
+
+DuckDB cannot bind identifiers, so each table has its own statements, one per file, named
+``verb_object``: ``ddl/create_schema_<schema>``, ``ddl/create_<table>``,
+``load/delete_<table>_window`` and ``load/insert_<table>``. They are generated once from
+``warehouse/schemas.py`` and committed, so they can be read, diffed and prepared by tests; values
+are always bound parameters. Regenerate after changing a schema::
+
+    .venv/bin/python -m warehouse.ddl          # write queries/sql/{ddl,load}/*.sql
+    .venv/bin/python -m warehouse.ddl --check  # exit 1 if a committed file is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+
+from warehouse.schemas import TABLES, UTC_MS, Table
+
+log = logging.getLogger(__name__)
+
+SQL_ROOT = Path(__file__).resolve().parents[1] / "queries" / "sql"
+
+# Arrow type -> DuckDB column type; a JSON-kind string column is JSON.
+DUCKDB_TYPES: dict[pa.DataType, str] = {
+    pa.string(): "VARCHAR",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    UTC_MS: "TIMESTAMPTZ",
+}
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def duckdb_type(field: pa.Field) -> str:
+    """DuckDB type of one column of a table's Arrow schema."""
+    if (field.metadata or {}).get(b"kind") == b"json":
+        return "JSON"
+    return DUCKDB_TYPES[field.type]
+
+
+def staged_name(table: Table) -> str:
+    """Name under which the loader registers a window's Arrow data for the load statements."""
+    return f"staged_{table.name}"
+
+
+def create_schema_query(schema: str) -> str:
+    return f"ddl/create_schema_{schema}"
+
+
+def create_table_query(table: Table) -> str:
+    return f"ddl/create_{table.name}"
+
+
+def delete_window_query(table: Table) -> str:
+    return f"load/delete_{table.name}_window"
+
+
+def insert_query(table: Table) -> str:
+    return f"load/insert_{table.name}"
+
+
+def _ident(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+def render_create_schema(schema: str) -> str:
+    return f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)};\n"
+
+
+def render_create_table(table: Table) -> str:
+    key = ["org_id", *table.key]
+    width = max(len(n) for n in table.arrow.names)
+    lines = []
+    for field in table.arrow:
+        not_null = " NOT NULL" if field.name in key or not field.nullable else ""
+        lines.append(f"    {_ident(field.name):<{width}} {duckdb_type(field)}{not_null},")
+    lines.append(f"    PRIMARY KEY ({', '.join(_ident(k) for k in key)})")
+    body = "\n".join(lines)
+    return (
+        f"-- {table.qualified_name}: columns, types and key from warehouse/schemas.py "
+        "(python -m warehouse.ddl).\n"
+        f"CREATE TABLE IF NOT EXISTS {_qualified(table)} (\n{body}\n);\n"
+    )
+
+
+def render_delete_window(table: Table) -> str:
+    key = ["org_id", *table.key]
+    match = " AND ".join(f"staged.{k} = target.{k}" for k in map(_ident, key))
+    time = _ident(table.time_column)
+    return (
+        f"-- Rows a reload of one window of {table.qualified_name} replaces: those of org $org_id\n"
+        f"-- whose {time} lies in [$window_start, $window_end) (TIMESTAMPTZ), and any older\n"
+        "-- version of a staged row, wherever it was loaded before.\n"
+        f"DELETE FROM {_qualified(table)} AS target\n"
+        "WHERE (\n"
+        "        target.org_id = $org_id\n"
+        f"        AND target.{time} >= $window_start\n"
+        f"        AND target.{time} < $window_end\n"
+        "    )\n"
+        "    OR EXISTS (\n"
+        f"        SELECT 1 FROM {staged_name(table)} AS staged\n"
+        f"        WHERE {match}\n"
+        "    );\n"
+    )
+
+
+def render_insert(table: Table) -> str:
+    names = [_ident(n) for n in table.arrow.names]
+    columns = ",\n    ".join(names)
+    return (
+        f"-- Insert a window's staged rows into {table.qualified_name}.\n"
+        f"INSERT INTO {_qualified(table)} (\n    {columns}\n)\n"
+        f"SELECT\n    {columns}\nFROM {staged_name(table)};\n"
+    )
+
+
+def render_all(tables: list[Table]) -> dict[str, str]:
+    """Query name -> SQL text of every generated file."""
+    files = {create_schema_query(s): render_create_schema(s) for s in {t.schema for t in tables}}
+    for table in tables:
+        files[create_table_query(table)] = render_create_table(table)
+        files[delete_window_query(table)] = render_delete_window(table)
+        files[insert_query(table)] = render_insert(table)
+    return dict(sorted(files.items()))
+
+
+def stale_files(root: Path = SQL_ROOT, tables: list[Table] | None = None) -> list[str]:
+    """Names of generated files that are missing or differ from what the schemas give."""
+    files = render_all(list(TABLES.values()) if tables is None else tables)
+    stale = []
+    for name, text in files.items():
+        path = root / f"{name}.sql"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(name)
+    return stale
+
+
+def write_all(root: Path = SQL_ROOT, tables: list[Table] | None = None) -> list[str]:
+    """Write every generated file that changed; return their names."""
+    files = render_all(list(TABLES.values()) if tables is None else tables)
+    changed = stale_files(root, tables)
+    for name in changed:
+        path = root / f"{name}.sql"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[name], encoding="utf-8")
+    return changed
+
+
+def _qualified(table: Table) -> str:
+    return f"{_ident(table.schema)}.{_ident(table.name)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate queries/sql/{ddl,load} per table.")
+    parser.add_argument("--check", action="store_true", help="only report stale files")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.check:
+        stale = stale_files()
+        for name in stale:
+            log.error("stale: queries/sql/%s.sql", name)
+        return 1 if stale else 0
+    for name in write_all():
+        log.info("wrote queries/sql/%s.sql", name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

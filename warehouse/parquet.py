@@ -1,0 +1,245 @@
+"""Window files: the rows of one table, org and window as one Hive-partitioned Parquet file.
+
+Layout under the Parquet root (``$WXCC_DATA_DIR/parquet``)::
+
+    <schema>/<table>/org_id=<org>/date=<YYYY-MM-DD>/window=<start_ms>-<end_ms>.parquet
+
+``date`` is the UTC day of the window, which lies within one UTC day (daily windows
+``[00:00, 24:00)`` or smaller, e.g. hourly), and every row's ``time_column`` lies in the window,
+so a filter on ``date`` prunes correctly. Several windows of one day are separate files, so hourly
+loads never clobber each other. Readers glob ``**/*.parquet`` with Hive partitioning
+(``pyarrow.dataset`` with ``partitioning="hive"``, DuckDB ``read_parquet(...,
+hive_partitioning = true)``); the files also hold ``org_id`` itself, so one file read alone is
+complete.
+
+Writing a window is atomic: batches stream through ``pq.ParquetWriter`` into a temp file in the
+same folder, ``.tmp-<uuid>-window=<start>-<end>.parquet.partial`` (DuckDB's ``*.parquet`` glob
+matches dot files, so the suffix is what keeps it out; pyarrow's dataset discovery skips the
+leading dot). The file is fsynced, ``os.replace``-d over the window's file, and the folder fsynced.
+A crash leaves the old file (or none) plus at most a stray temp file, which the next write of that
+window removes. Re-writing a window replaces its file; files of smaller windows that the new one
+covers (hourly files under a new daily window) are removed after the new file is in place, so a
+crash between the two can briefly leave both (the next write fixes it). A window that partly
+overlaps an existing file is refused, since replacing either would lose or duplicate rows.
+One writer per window at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeAlias
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from warehouse.schemas import Table
+
+DAY_MS = 86_400_000
+ROW_GROUP_ROWS = 64 * 1024  # small API pages are buffered into row groups of this size
+COMPRESSION = "zstd"
+_WINDOW_FILE = re.compile(r"^window=(\d+)-(\d+)\.parquet$")
+_SAFE_ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+Data: TypeAlias = pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]
+
+
+def window_dir(root: Path, table: Table, org_id: str, start_ms: int) -> Path:
+    """Folder of the windows of one table, org and UTC day."""
+    _check_org(org_id)
+    day = datetime.fromtimestamp(start_ms // 1000, tz=UTC).date().isoformat()
+    return Path(root) / table.schema / table.name / f"org_id={org_id}" / f"date={day}"
+
+
+def window_path(root: Path, table: Table, org_id: str, start_ms: int, end_ms: int) -> Path:
+    """Path of the file holding the window ``[start_ms, end_ms)``."""
+    check_window_bounds(start_ms, end_ms)
+    return window_dir(root, table, org_id, start_ms) / f"window={start_ms}-{end_ms}.parquet"
+
+
+def table_glob(root: Path, table: Table) -> str:
+    """Glob of every window file of a table, for ``read_parquet(..., hive_partitioning = true)``."""
+    return str(Path(root) / table.schema / table.name / "**" / "*.parquet")
+
+
+def check_window_bounds(start_ms: int, end_ms: int) -> None:
+    """A window is ``[start_ms, end_ms)`` with start < end, within one UTC day."""
+    if isinstance(start_ms, bool) or isinstance(end_ms, bool):
+        raise ValueError("window bounds must be epoch milliseconds, not booleans")
+    if not start_ms < end_ms:
+        raise ValueError(f"empty or inverted window [{start_ms}, {end_ms})")
+    if start_ms // DAY_MS != (end_ms - 1) // DAY_MS:
+        raise ValueError(
+            f"window [{start_ms}, {end_ms}) spans more than one UTC day; write one window per day"
+        )
+
+
+def same_columns(expected: pa.Schema, got: pa.Schema) -> bool:
+    """Same column names, order and types (metadata and nullability aside)."""
+    return expected.names == got.names and all(
+        f.type == g.type for f, g in zip(expected, got, strict=True)
+    )
+
+
+def check_rows(table: Table, data: pa.Table, org_id: str, start_ms: int, end_ms: int) -> None:
+    """Every row belongs to ``org_id`` and has its ``time_column`` in ``[start_ms, end_ms)``."""
+    if not same_columns(table.arrow, data.schema):
+        raise ValueError(
+            f"{table.qualified_name}: data schema differs from the table's schema: "
+            f"{_schema_diff(table.arrow, data.schema)}"
+        )
+    if data.num_rows == 0:
+        return
+    orgs = data.column("org_id")
+    if orgs.null_count or not pc.all(pc.equal(orgs, org_id)).as_py():
+        raise ValueError(f"{table.qualified_name}: rows of another org than {org_id!r}")
+    times = data.column(table.time_column)
+    if times.null_count:
+        raise ValueError(f"{table.qualified_name}: {table.time_column} is null in some rows")
+    bounds = pc.min_max(times.cast(pa.int64()))
+    lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+    if lo < start_ms or hi >= end_ms:
+        raise ValueError(
+            f"{table.qualified_name}: {table.time_column} spans [{lo}, {hi}] ms, outside the "
+            f"window [{start_ms}, {end_ms})"
+        )
+
+
+def write_window(
+    root: Path,
+    table: Table,
+    org_id: str,
+    window_start_ms: int,
+    window_end_ms: int,
+    batches: Data,
+) -> Path:
+    """Write (or replace) one window's file atomically and return its path.
+
+    Raises:
+        ValueError: a window across UTC days, a batch of another schema or org, a row outside the
+            window, or an existing file that partly overlaps the window.
+    """
+    path = window_path(root, table, org_id, window_start_ms, window_end_ms)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    covered = _covered_files(folder, window_start_ms, window_end_ms)
+    for stray in folder.glob(f".tmp-*-{path.name}.partial"):
+        stray.unlink(missing_ok=True)  # left by a killed run of this window
+    tmp = folder / f".tmp-{uuid.uuid4().hex}-{path.name}.partial"
+    try:
+        with open(tmp, "wb") as sink:
+            writer = pq.ParquetWriter(sink, table.arrow, compression=COMPRESSION)
+            try:
+                for chunk in _row_groups(table, _batches(batches)):
+                    check_rows(table, chunk, org_id, window_start_ms, window_end_ms)
+                    writer.write_table(chunk, row_group_size=ROW_GROUP_ROWS)
+            finally:
+                writer.close()
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for old in covered:
+        old.unlink(missing_ok=True)
+    _fsync_dir(folder)
+    return path
+
+
+def read_window(
+    root: Path, table: Table, org_id: str, window_start_ms: int, window_end_ms: int
+) -> pa.Table:
+    """The rows of one window's file (``FileNotFoundError`` if it was never written)."""
+    path = window_path(root, table, org_id, window_start_ms, window_end_ms)
+    return pq.read_table(path, schema=table.arrow)
+
+
+def _covered_files(folder: Path, start_ms: int, end_ms: int) -> list[Path]:
+    """Other window files that the new window replaces; refuse partial overlaps."""
+    covered = []
+    for path in sorted(folder.iterdir()):
+        match = _WINDOW_FILE.match(path.name)
+        if not match:
+            continue
+        start, end = int(match[1]), int(match[2])
+        if (start, end) == (start_ms, end_ms) or end <= start_ms or start >= end_ms:
+            continue
+        if start_ms <= start and end <= end_ms:
+            covered.append(path)
+        else:
+            raise ValueError(
+                f"window [{start_ms}, {end_ms}) partly overlaps {path}; rewrite the whole of "
+                f"[{start}, {end}) or remove that file first"
+            )
+    return covered
+
+
+def _batches(data: Data) -> Iterator[pa.RecordBatch]:
+    if isinstance(data, pa.Table):
+        yield from data.to_batches()
+    elif isinstance(data, pa.RecordBatch):
+        yield data
+    else:
+        for batch in data:
+            if not isinstance(batch, pa.RecordBatch):
+                raise TypeError(f"expected pyarrow.RecordBatch, got {type(batch).__name__}")
+            yield batch
+
+
+def _row_groups(table: Table, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Buffer batches into tables of about ``ROW_GROUP_ROWS`` rows (one row group each)."""
+    buffer: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        if not same_columns(table.arrow, batch.schema):
+            raise ValueError(
+                f"{table.qualified_name}: batch schema differs from the table's schema: "
+                f"{_schema_diff(table.arrow, batch.schema)}"
+            )
+        buffer.append(batch)
+        rows += batch.num_rows
+        if rows >= ROW_GROUP_ROWS:
+            yield _as_table(table, buffer)
+            buffer, rows = [], 0
+    if buffer:
+        yield _as_table(table, buffer)
+
+
+def _as_table(table: Table, batches: list[pa.RecordBatch]) -> pa.Table:
+    # Rebuilt on the table's schema so the file carries its field metadata (api_path, kind).
+    columns = [
+        pa.chunked_array([b.column(i) for b in batches], type=field.type)
+        for i, field in enumerate(table.arrow)
+    ]
+    return pa.Table.from_arrays(columns, schema=table.arrow)
+
+
+def _schema_diff(expected: pa.Schema, got: pa.Schema) -> str:
+    if expected.names != got.names:
+        missing = [n for n in expected.names if n not in got.names]
+        extra = [n for n in got.names if n not in expected.names]
+        return f"missing {missing[:5]}, unexpected {extra[:5]} (or another column order)"
+    return "; ".join(
+        f"{f.name} is {g.type}, not {f.type}"
+        for f, g in zip(expected, got, strict=True)
+        if f.type != g.type
+    )
+
+
+def _check_org(org_id: str) -> None:
+    if not isinstance(org_id, str) or not _SAFE_ORG.match(org_id):
+        raise ValueError(f"org_id {org_id!r} cannot name a partition folder")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
