@@ -11,6 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipelines.definitions import defs
 
 
+# The event log keeps everything; the terminal shows warnings and the progress bar only.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 @dataclass
 class Outcome:
     rows: dict[str, int] = field(default_factory=dict)
@@ -35,13 +39,14 @@ def run_windows(keys: list[str], *, progress: bool, job_name: str = "search_job"
     ):
         task = bar.add_task(f"loading {job_name}", total=len(keys), rows=0)
         for key in keys:
-            result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
+            result = job.execute_in_process(
+                partition_key=key, instance=instance, raise_on_error=False, run_config=_QUIET
+            )
             if not result.success:
                 outcome.failure = (key, _failure_reason(result))
                 break
             for event in result.get_asset_materialization_events():
-                materialization = event.asset_materialization
-                assert materialization is not None
+                materialization = event.step_materialization_data.materialization
                 table = ".".join(materialization.asset_key.path)
                 rows = materialization.metadata.get("rows")
                 count = int(rows.value) if rows is not None else 0
