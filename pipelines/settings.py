@@ -85,8 +85,8 @@ class Settings:
 def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Read settings; ``env`` defaults to ``os.environ`` (after loading ``./.env`` if present)."""
     if env is None:
-        if dotenv:
-            load_dotenv(override=False)
+        if dotenv and Path(".env").is_file():
+            load_dotenv(Path(".env"), override=False)  # the working directory's, never a parent's
         env = dict(os.environ)
     config_file = _config_path(env)
     config = _read_config(config_file) if config_file else {}

@@ -1,0 +1,347 @@
+"""The sandbox tenant's HTTP app (Starlette): the WxCC paths, auth, limits and failures.
+
+``create_app(tenant, ...)`` serves, on one origin:
+
+- ``POST /v1/access_token``: the Webex refresh-token grant (``sandbox.auth``);
+- ``POST /search``: the Search API (GraphQL, ``sandbox.search``);
+- ``GET /healthz``: liveness and the org id (sandbox only).
+
+API requests need a bearer token and spend the client's rate budget (``sandbox.budget``); the
+token endpoint does neither (it is Webex identity, a different service). HTTP-level failures use
+the WxCC REST error body ``{"trackingId", "error": {"key", "message": [{"description"}]}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+import random
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.auth import ACCESS_TOKEN_LIFETIME_S, CLIENT_SECRET, Principal, TokenService
+from sandbox.budget import RateBudget, SystemClock, WallClock
+from sandbox.search.engine import RAW_RECORD_CAP, SearchEngine, SearchResult, TaskSource
+
+log = logging.getLogger(__name__)
+
+GZIP_THRESHOLD = 1024 * 1024  # /search compresses only bodies over 1 MB (OAS, DOC-SEARCH)
+MAX_REQUEST_BYTES = 1024 * 1024
+JSON = "application/json"
+
+FAULT_PROFILES: dict[str, dict[int, float]] = {
+    # status -> probability per API request (after auth and the rate budget)
+    "none": {},
+    "flaky": {503: 0.05, 500: 0.02},
+    "chaos": {503: 0.06, 500: 0.03, 502: 0.02, 429: 0.03, 200: 0.01},
+}
+
+
+class Faults:
+    """Injected failures of one profile, drawn from a seeded generator (reproducible runs).
+
+    ``flaky``: about 5% of API requests get 503 (``Retry-After: 1``) and 2% get 500.
+    ``chaos``: more of those, plus 502 from a "gateway" with an HTML body, 429 with
+    ``Retry-After: 1`` although the budget is not spent, and 200 with a truncated JSON body.
+    """
+
+    def __init__(self, profile: str, seed: int = 0) -> None:
+        if profile not in FAULT_PROFILES:
+            raise ValueError(
+                f"unknown fault profile {profile!r}; known: {', '.join(FAULT_PROFILES)}"
+            )
+        self.profile = profile
+        self._table = FAULT_PROFILES[profile]
+        self._rng = random.Random(f"wxcc-sandbox-faults:{profile}:{seed}")
+
+    def draw(self) -> int | None:
+        """The status of an injected failure for this request, or ``None``."""
+        if not self._table:
+            return None
+        x = self._rng.random()
+        for status, p in self._table.items():
+            if x < p:
+                return status
+            x -= p
+        return None
+
+
+def error_body(status: int, description: str, tracking_id: str) -> bytes:
+    """The WxCC REST error body (OpenAPI "Response body for an API error")."""
+    return orjson.dumps(
+        {
+            "trackingId": tracking_id,
+            "error": {"key": str(status), "message": [{"description": description}]},
+        }
+    )
+
+
+def _error(
+    status: int, description: str, tracking_id: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    all_headers = {"TrackingId": tracking_id, **(headers or {})}
+    return Response(
+        error_body(status, description, tracking_id),
+        status_code=status,
+        media_type=JSON,
+        headers=all_headers,
+    )
+
+
+def _tracking_id(request: Request) -> str:
+    given = request.headers.get("trackingid")
+    return given if given else str(uuid.uuid4())
+
+
+class SandboxApp:
+    """State behind the routes: tenant, engine, tokens, budget, faults."""
+
+    def __init__(
+        self,
+        tenant: Any,
+        *,
+        now_ms: int | None,
+        budget_per_minute: int,
+        token_lifetime_s: int,
+        latency_ms: int,
+        clock: WallClock,
+        faults: str,
+        fault_seed: int,
+        raw_record_cap: int,
+        client_secrets: Sequence[str],
+    ) -> None:
+        self.tenant = tenant
+        self.clock = clock
+        self.fixed_now_ms = now_ms
+        self.org_id: str = tenant.org_id
+        self.tokens = TokenService(
+            self.org_id,
+            clock,
+            access_lifetime_s=token_lifetime_s,
+            client_secrets=client_secrets,
+        )
+        self.budget = RateBudget(budget_per_minute, clock)
+        self.latency_s = max(0, latency_ms) / 1000
+        self.faults = Faults(faults, fault_seed)
+        source: TaskSource = tenant
+        self.engine = SearchEngine(source, self.now_ms, raw_record_cap=raw_record_cap)
+        self._gzipped: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+
+    def now_ms(self) -> int:
+        """The tenant clock: frozen by ``--now``, else the wall clock."""
+        if self.fixed_now_ms is not None:
+            return self.fixed_now_ms
+        return int(self.clock.time() * 1000)
+
+    # -- routes ----------------------------------------------------------------------------
+
+    async def access_token(self, request: Request) -> Response:
+        tracking_id = _tracking_id(request)
+        params = await _grant_params(request)
+        result = self.tokens.grant(params, tracking_id)
+        return Response(
+            orjson.dumps(result.body),
+            status_code=result.status,
+            media_type=JSON,
+            headers={"TrackingId": tracking_id, "Cache-Control": "no-store"},
+        )
+
+    async def healthz(self, _request: Request) -> Response:
+        return Response(
+            orjson.dumps({"status": "ok", "orgId": self.org_id, "nowMs": self.now_ms()}),
+            media_type=JSON,
+        )
+
+    async def search(self, request: Request) -> Response:
+        tracking_id = _tracking_id(request)
+        gate = await self._gate(request, tracking_id)
+        if isinstance(gate, Response):
+            return gate
+        raw = await request.body()
+        if len(raw) > MAX_REQUEST_BYTES:
+            return _error(413, "Request body too large.", tracking_id)
+        try:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            return _error(400, "Request body is not valid JSON.", tracking_id)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return _error(
+                400, "Request body must be a JSON object with a 'query' string.", tracking_id
+            )
+        variables = body.get("variables")
+        operation_name = body.get("operationName")
+        if variables is not None and not isinstance(variables, dict):
+            return _error(400, "'variables' must be a JSON object.", tracking_id)
+        if operation_name is not None and not isinstance(operation_name, str):
+            return _error(400, "'operationName' must be a string.", tracking_id)
+        try:
+            result = self.engine.execute(body["query"], variables, operation_name)
+        except Exception:  # a sandbox bug must still look like the service's 500
+            log.exception("search failed (trackingId %s)", tracking_id)
+            return _error(500, "Internal Server Error.", tracking_id)
+        if result.error is not None:
+            return _error(result.error.status, result.error.message, tracking_id)
+        return self._json(request, result, tracking_id)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _gate(self, request: Request, tracking_id: str) -> Principal | Response:
+        """Auth, org, rate budget, latency and injected faults, in the service's order."""
+        principal = self.tokens.authenticate(request.headers.get("authorization"))
+        if principal is None:
+            return _error(
+                401, "Unauthorized: missing, invalid or expired access token.", tracking_id
+            )
+        org = request.query_params.get("orgId")
+        if org is not None and org != principal.org_id:
+            return _error(403, f"Access to org {org} is forbidden for this token.", tracking_id)
+        wait = self.budget.acquire(principal.client_id)
+        if wait is not None:
+            return _error(
+                429,
+                "Too Many Requests: rate limit exceeded, retry after the given seconds.",
+                tracking_id,
+                {"Retry-After": str(wait)},
+            )
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        fault = self.faults.draw()
+        if fault is not None:
+            return _fault(fault, tracking_id)
+        return principal
+
+    def _json(self, request: Request, result: SearchResult, tracking_id: str) -> Response:
+        body = result.body
+        headers = {"TrackingId": tracking_id}
+        accepts_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
+        if accepts_gzip and len(body) > GZIP_THRESHOLD:
+            body = self._gzip(result)
+            headers["Content-Encoding"] = "gzip"
+            headers["Vary"] = "Accept-Encoding"
+        return Response(body, status_code=result.status, media_type=JSON, headers=headers)
+
+    def _gzip(self, result: SearchResult) -> bytes:
+        key = result.cache_key
+        if key is not None:
+            hit = self._gzipped.get(key)
+            if hit is not None:
+                self._gzipped.move_to_end(key)
+                return hit
+        packed = gzip.compress(result.body, compresslevel=1, mtime=0)
+        if key is not None:
+            self._gzipped[key] = packed
+            if len(self._gzipped) > 256:
+                self._gzipped.popitem(last=False)
+        return packed
+
+
+def _fault(status: int, tracking_id: str) -> Response:
+    if status == 503:
+        return _error(
+            503, "Service Unavailable (injected fault).", tracking_id, {"Retry-After": "1"}
+        )
+    if status == 429:
+        return _error(429, "Too Many Requests (injected fault).", tracking_id, {"Retry-After": "1"})
+    if status == 502:
+        return Response(
+            b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+            status_code=502,
+            media_type="text/html",
+        )
+    if status == 200:
+        return Response(b'{"data":{"taskDetails":{"tasks":[{"id":"', media_type=JSON)
+    return _error(status, "Internal Server Error (injected fault).", tracking_id)
+
+
+async def _grant_params(request: Request) -> dict[str, Any]:
+    """Token request parameters: a JSON object, or form-encoded (also in the query string)."""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "").lower()
+    params: dict[str, Any] = {}
+    if "application/json" in content_type:
+        try:
+            parsed = orjson.loads(raw or b"{}")
+        except orjson.JSONDecodeError:
+            parsed = {}
+        if isinstance(parsed, dict):
+            params.update(parsed)
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        params.update(parse_qsl(text, keep_blank_values=True))
+    for key, value in request.query_params.items():
+        params.setdefault(key, value)
+    return params
+
+
+def create_app(
+    tenant: Any,
+    *,
+    now_ms: int | None = None,
+    budget_per_minute: int = 300,
+    token_lifetime_s: int = ACCESS_TOKEN_LIFETIME_S,
+    latency_ms: int = 0,
+    clock: WallClock | None = None,
+    faults: str = "none",
+    fault_seed: int = 0,
+    raw_record_cap: int = RAW_RECORD_CAP,
+    client_secrets: Sequence[str] = (CLIENT_SECRET,),
+) -> Starlette:
+    """The sandbox's ASGI app for ``tenant`` (a ``sandbox.model.Tenant``).
+
+    Args:
+        tenant: the data model served.
+        now_ms: freeze the tenant clock at this instant (``None``: the wall clock).
+        budget_per_minute: API requests a client may make in any rolling minute (0: unlimited).
+        token_lifetime_s: lifetime of issued access tokens (default: the real 14 days).
+        latency_ms: added to every API request.
+        clock: wall clock for tokens, the rate budget and (without ``now_ms``) the tenant;
+            tests pass a ``ManualClock``.
+        faults: fault profile: ``none``, ``flaky`` or ``chaos`` (see :class:`Faults`).
+        fault_seed: seed of the fault draws.
+        raw_record_cap: records one raw query can page through (the service's 100,000).
+        client_secrets: client secrets accepted for ``sandbox-client`` (tests add a canary).
+    """
+    state = SandboxApp(
+        tenant,
+        now_ms=now_ms,
+        budget_per_minute=budget_per_minute,
+        token_lifetime_s=token_lifetime_s,
+        latency_ms=latency_ms,
+        clock=clock or SystemClock(),
+        faults=faults,
+        fault_seed=fault_seed,
+        raw_record_cap=raw_record_cap,
+        client_secrets=client_secrets,
+    )
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        return _error(status, _REASONS.get(status, "Error"), _tracking_id(request))
+
+    app = Starlette(
+        routes=[
+            Route("/v1/access_token", state.access_token, methods=["POST"]),
+            Route("/search", state.search, methods=["POST"]),
+            Route("/healthz", state.healthz, methods=["GET"]),
+        ],
+        exception_handlers={404: not_found, 405: not_found},
+    )
+    app.state.sandbox = state
+    return app
+
+
+_REASONS: dict[int, str] = {404: "Not Found", 405: "Method Not Allowed"}

@@ -1,0 +1,205 @@
+"""``wxcc-sandbox``: serve the simulated tenant, or write the ground truth of a window.
+
+    wxcc-sandbox serve [--port P] [--seed S] [--now ISO] [--tasks-per-day N] [--budget R]
+                       [--latency-ms L] [--token-lifetime SECONDS] [--faults PROFILE]
+                       [--config FILE]
+    wxcc-sandbox truth [--seed S] [--now ISO] [--tasks-per-day N] [--config FILE]
+                       --from ISO --to ISO --out DIR
+
+``--config`` names a YAML file whose keys (top level, or under ``sandbox:``) are the long options
+without dashes, underscores for dashes (``tasks_per_day: 500``); options on the command line win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sandbox.auth import ACCESS_TOKEN_LIFETIME_S
+
+DEFAULTS: dict[str, Any] = {
+    "port": 0,
+    "seed": 42,
+    "now": None,
+    "tasks_per_day": 2000,
+    "budget": 300,
+    "latency_ms": 0,
+    "token_lifetime": ACCESS_TOKEN_LIFETIME_S,
+    "faults": "none",
+}
+
+
+def parse_instant(text: str) -> int:
+    """ISO 8601 (``2025-11-20``, ``2025-11-20T10:00:00Z``, with offset) to epoch ms; naive = UTC."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def _load_config(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        loaded = yaml.safe_load(fh) or {}
+    if not isinstance(loaded, dict):
+        raise SystemExit(f"wxcc-sandbox: {path}: expected a mapping")
+    section = loaded.get("sandbox", loaded)
+    if not isinstance(section, dict):
+        raise SystemExit(f"wxcc-sandbox: {path}: 'sandbox' must be a mapping")
+    return {str(k).replace("-", "_"): v for k, v in section.items()}
+
+
+def _options(args: argparse.Namespace, keys: list[str]) -> dict[str, Any]:
+    config = _load_config(args.config)
+    out: dict[str, Any] = {}
+    for key in keys:
+        given = getattr(args, key, None)
+        if given is not None:
+            out[key] = given
+        elif key in config:
+            out[key] = config[key]
+        else:
+            out[key] = DEFAULTS.get(key)
+    if isinstance(out.get("now"), str):
+        out["now"] = parse_instant(out["now"])
+    elif isinstance(out.get("now"), datetime):
+        out["now"] = int(out["now"].timestamp() * 1000)
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wxcc-sandbox", description="Simulated Webex Contact Center tenant."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, help="tenant seed (default 42)")
+        p.add_argument("--now", type=str, help="freeze the tenant clock at this ISO instant")
+        p.add_argument("--tasks-per-day", dest="tasks_per_day", type=int, help="default 2000")
+        p.add_argument("--config", help="YAML file with default options")
+
+    serve = sub.add_parser("serve", help="serve the tenant's APIs on 127.0.0.1")
+    common(serve)
+    serve.add_argument("--port", type=int, help="port (0 or absent: a free one)")
+    serve.add_argument("--budget", type=int, help="API requests a minute per client (0: unlimited)")
+    serve.add_argument(
+        "--latency-ms", dest="latency_ms", type=int, help="added to each API request"
+    )
+    serve.add_argument(
+        "--token-lifetime", dest="token_lifetime", type=int, help="access token lifetime (s)"
+    )
+    serve.add_argument("--faults", help="fault profile: none, flaky, chaos")
+
+    truth = sub.add_parser("truth", help="write what a perfect pipeline holds for a window")
+    common(truth)
+    truth.add_argument("--from", dest="from_", required=True, type=parse_instant)
+    truth.add_argument("--to", dest="to", required=True, type=parse_instant)
+    truth.add_argument("--out", required=True, type=Path)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from sandbox.app import FAULT_PROFILES
+    from sandbox.server import base_url, bind, build_app, serve
+
+    opts = _options(
+        args,
+        [
+            "port",
+            "seed",
+            "now",
+            "tasks_per_day",
+            "budget",
+            "latency_ms",
+            "token_lifetime",
+            "faults",
+        ],
+    )
+    if opts["faults"] not in FAULT_PROFILES:
+        print(
+            f"wxcc-sandbox: unknown fault profile {opts['faults']!r} "
+            f"(known: {', '.join(FAULT_PROFILES)})",
+            file=sys.stderr,
+        )
+        return 2
+    app = build_app(
+        seed=int(opts["seed"]),
+        tasks_per_day=int(opts["tasks_per_day"]),
+        now_ms=opts["now"],
+        budget_per_minute=int(opts["budget"]),
+        latency_ms=int(opts["latency_ms"]),
+        token_lifetime_s=int(opts["token_lifetime"]),
+        faults=str(opts["faults"]),
+    )
+    try:
+        sock = bind(int(opts["port"] or 0))
+    except OSError as exc:
+        print(f"wxcc-sandbox: cannot listen on port {opts['port']}: {exc}", file=sys.stderr)
+        return 1
+    print(f"sandbox listening on {base_url(sock)}", flush=True)
+
+    def stop(_sig: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    # uvicorn handles SIGINT/SIGTERM while serving, then re-raises the signal once shut down;
+    # these handlers turn that into a clean exit.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        serve(app, sock)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        sock.close()
+    return 0
+
+
+def _truth(args: argparse.Namespace) -> int:
+    from sandbox.truth import write_truth
+
+    opts = _options(args, ["seed", "now", "tasks_per_day"])
+    now_ms = opts["now"] if opts["now"] is not None else int(datetime.now(UTC).timestamp() * 1000)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = write_truth(
+        args.out,
+        seed=int(opts["seed"]),
+        tasks_per_day=int(opts["tasks_per_day"]),
+        now_ms=now_ms,
+        from_ms=args.from_,
+        to_ms=args.to,
+    )
+    if isinstance(written, dict):
+        paths = list(written.values())
+    elif written is not None:
+        paths = list(written)
+    else:
+        paths = sorted(args.out.glob("*.parquet"))
+    for path in paths:
+        print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``wxcc-sandbox`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _truth(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,975 @@
+"""The sandbox tenant: a deterministic, seeded simulation of one WxCC org, served as API records.
+
+``Tenant(seed, tasks_per_day)`` is a pure function of its arguments. Each simulation day (a local
+calendar day of the org, America/New_York) is simulated from its own seed (``sandbox.timeline``)
+and cached a few at a time, so any window is served without producing what came before it.
+
+Records are rendered at a ``now``: a task is what the Search API would answer at that instant.
+An event at instant ``t`` has happened at ``now`` iff ``t < now`` (the same rule as a window's
+exclusive end), so a later ``now`` only extends history. See ``sandbox/docs/model.md``.
+"""
+
+from __future__ import annotations
+
+import gc
+from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sandbox.clock import day_of
+from sandbox.entities import (
+    CHANNELS,
+    Agent,
+    Code,
+    Entities,
+    GlobalVariableDef,
+    Queue,
+    build_entities,
+)
+from sandbox.timeline import (
+    CONSULT,
+    HOLD,
+    INSTANT,
+    MAX_TASK_LIFETIME_MS,
+    QUEUE,
+    RING,
+    SS,
+    TALK,
+    WRAP,
+    Act,
+    DayPlan,
+    Staff,
+    TaskPlan,
+    simulate_day,
+)
+
+__all__ = [
+    "AgentActivity",
+    "AgentSession",
+    "CAR_NODE_FIELDS",
+    "MAX_TASK_LIFETIME_MS",
+    "SessionChannel",
+    "Tenant",
+]
+
+# Every ``activities.nodes.*`` field of CAR.md, in its order.
+CAR_NODE_FIELDS: tuple[str, ...] = (
+    "id", "isActive", "createdTime", "endedTime", "agentId", "agentName", "agentPhoneNumber",
+    "agentSessionId", "agentChannelId", "entrypointId", "entrypointName", "queueId", "queueName",
+    "siteId", "siteName", "teamId", "teamName", "transferType", "activityType", "activityName",
+    "eventName", "previousState", "nextState", "consultEpId", "consultEpName", "childContactId",
+    "childContactType", "duration", "destinationAgentPhoneNumber", "destinationAgentId",
+    "destinationAgentName", "destinationAgentSessionId", "destinationAgentChannelId",
+    "destinationAgentTeamId", "destinationAgentTeamName", "destinationQueueName",
+    "destinationQueueId", "terminationReason", "ivrScriptId", "ivrScriptName", "ivrScriptTagId",
+    "ivrScriptTagName", "bnrMode", "lastActivityTime", "skillsAssignedIn", "emailHasAttachments",
+    "contactAssignmentType",
+)  # fmt: skip
+
+# The task's status while in a phase (CSR ``status``); "ended" once it has ended.
+STATUS_OF_KIND = {
+    SS: "created",
+    QUEUE: "parked",
+    RING: "ringing",
+    TALK: "connected",
+    HOLD: "connected",
+    CONSULT: "connected",
+    WRAP: "wrapup",
+}
+# The agent state (AAR ``state``) for an agent's part of a task phase.
+AGENT_STATE_OF_KIND = {
+    RING: "ringing",
+    TALK: "connected",
+    HOLD: "on-hold",
+    CONSULT: "consulting",
+    WRAP: "wrapup",
+}
+
+_ENDED_IN_FLOW = frozenset(("ivr", "closed", "short_ivr"))
+_ABANDONED = frozenset(("abandoned", "short_abandon"))
+_HANDLED = frozenset(("handled", "outdial"))
+_TERMINATION_TYPE = {
+    "handled": "normal",
+    "outdial": "normal",
+    "outdial_noanswer": "normal",
+    "ivr": "normal",
+    "short_ivr": "abandoned",
+    "abandoned": "abandoned",
+    "short_abandon": "abandoned",
+    "closed": "system",
+    "expired": "system",
+    "callback_failed": "system",
+}
+_HANDLE_TYPE = {
+    "handled": "normal",
+    "outdial": "normal",
+    "outdial_noanswer": "normal",
+    "ivr": "normal",
+    "closed": "normal",
+    "short_ivr": "short",
+    "abandoned": "abandoned",
+    "short_abandon": "short",
+    "expired": "abandoned",
+    "callback_failed": "abandoned",
+}
+_ABANDONED_TYPE = {"abandoned": "queue", "short_abandon": "short", "short_ivr": "ivr"}
+_RECORDING_BYTES_PER_MS = 16  # 128 kbit/s stereo
+
+
+def _skill_list(skills: tuple[tuple[str, str, object], ...]) -> list[dict[str, object]]:
+    return [{"name": n, "type": t, "value": v} for n, t, v in skills]
+
+
+class _Ctx:
+    """Per-tenant lookups the renderer needs (built once)."""
+
+    def __init__(self, ents: Entities) -> None:
+        self.org_id = ents.org_id
+        self.teams = {t.id: t for t in ents.teams}
+        self.sites = {s.id: s for s in ents.sites}
+        self.queue_parts = {
+            q.id: {
+                "queueId": q.id,
+                "queueName": q.name,
+                "skillsAssignedIn": "queue" if q.required_skills else None,
+            }
+            for q in ents.queues
+        }
+
+    def agent_part(self, s: Staff, ch: str) -> dict[str, object]:
+        ag = s.agent
+        team = self.teams[ag.team_id]
+        site = self.sites[ag.site_id]
+        return {
+            "agentId": ag.id,
+            "agentName": ag.name,
+            "agentPhoneNumber": ag.phone_number,
+            "agentSessionId": s.session_id,
+            "agentChannelId": s.channel_ids[ch],
+            "siteId": site.id,
+            "siteName": site.name,
+            "teamId": team.id,
+            "teamName": team.name,
+        }
+
+
+def _render(task: TaskPlan, now: int, ctx: _Ctx) -> dict[str, object]:
+    """The task as the Search API serializes it at ``now`` (every CSR field, plus CAR nodes)."""
+    ended = task.end < now
+    all_acts = task.acts
+    ch = task.channel
+    ep = task.ep
+    flow = ep.flow
+    tid = task.id
+
+    ss_n = ss_d = q_n = q_d = ring_d = con_n = con_d = hold_n = hold_d = 0
+    cons_n = cons_d = wrap_d = transfers = 0
+    offered = connected = rec_available = False
+    recordings = 0
+    first_queue: Queue | None = None
+    last_parked: Act | None = None
+    prev_queue: Queue | None = None
+    agent_act: Act | None = None
+    prev_staff: Staff | None = None
+    flow_names: list[str] = []
+    consult_ep: str | None = None
+    transfer_dn: str | None = None
+    cb_connect: int | None = None
+    cb_staff: Staff | None = None  # the agent the callback connected to
+    status = "ended"
+    last_start = task.created
+    nodes: list[dict[str, object]] = []
+    state: str | None = None
+    ep_id, ep_name = ep.id, ep.name
+    flow_id, flow_name, tag_id, tag_name = flow.id, flow.name, flow.tag_id, flow.tag_name
+    has_wrap = task.wrap_code is not None
+    email_att = task.email[2] if task.email is not None else None
+
+    base = {
+        "id": None,
+        "isActive": False,
+        "createdTime": None,
+        "endedTime": None,
+        "agentId": None,
+        "agentName": None,
+        "agentPhoneNumber": None,
+        "agentSessionId": None,
+        "agentChannelId": None,
+        "entrypointId": ep_id,
+        "entrypointName": ep_name,
+        "queueId": None,
+        "queueName": None,
+        "siteId": None,
+        "siteName": None,
+        "teamId": None,
+        "teamName": None,
+        "transferType": None,
+        "activityType": None,
+        "activityName": None,
+        "eventName": None,
+        "previousState": None,
+        "nextState": None,
+        "consultEpId": None,
+        "consultEpName": None,
+        "childContactId": None,
+        "childContactType": None,
+        "duration": 0,
+        "destinationAgentPhoneNumber": None,
+        "destinationAgentId": None,
+        "destinationAgentName": None,
+        "destinationAgentSessionId": None,
+        "destinationAgentChannelId": None,
+        "destinationAgentTeamId": None,
+        "destinationAgentTeamName": None,
+        "destinationQueueName": None,
+        "destinationQueueId": None,
+        "terminationReason": None,
+        "ivrScriptId": flow_id,
+        "ivrScriptName": flow_name,
+        "ivrScriptTagId": tag_id,
+        "ivrScriptTagName": tag_name,
+        "bnrMode": None,
+        "lastActivityTime": None,
+        "skillsAssignedIn": None,
+        "emailHasAttachments": email_att,
+        "contactAssignmentType": None,
+    }
+    queue_parts = ctx.queue_parts
+    for a in all_acts:
+        start = a.start
+        if start >= now:
+            break
+        last_start = start
+        kind = a.kind
+        info = a.info
+        n = base.copy()
+        n["id"] = f"{tid}-{start}-{a.suffix}"
+        n["createdTime"] = start
+        ev = a.event
+        n["eventName"] = ev
+        n["previousState"] = state
+        if kind == INSTANT:
+            n["endedTime"] = start
+            n["lastActivityTime"] = start
+            if ev == "flow-activity":
+                flow_names.append(info["activityName"])  # type: ignore[index]
+                n["activityName"] = info["activityName"]  # type: ignore[index]
+                n["activityType"] = info["activityType"]  # type: ignore[index]
+            elif ev == "recording-started":
+                recordings += 1
+            elif ev == "recording-available":
+                rec_available = True
+            elif ev == "blind-transfer":
+                transfers += 1
+                dest = info["dest"]  # type: ignore[index]
+                n["transferType"] = "blindTransfer"
+                n["destinationQueueId"] = dest.id  # type: ignore[attr-defined]
+                n["destinationQueueName"] = dest.name  # type: ignore[attr-defined]
+            elif ev == "ended":
+                state = "wrapup" if has_wrap else "ended"
+                n["terminationReason"] = info["reason"]  # type: ignore[index]
+            elif ev == "new":
+                state = "created"
+        else:
+            a_end = a.end
+            if a_end < now:
+                duration = a_end - start
+                n["endedTime"] = a_end
+                n["lastActivityTime"] = a_end
+            else:
+                duration = now - start
+                n["isActive"] = True
+                n["lastActivityTime"] = start
+                status = STATUS_OF_KIND[kind]
+            n["duration"] = duration
+            state = STATUS_OF_KIND[kind]
+            if kind == TALK:
+                con_d += duration
+                if ev == "connected":
+                    con_n += 1
+                    connected = True
+                    if task.cb_request is not None and cb_connect is None:
+                        cb_connect, cb_staff = start, a.staff
+            elif kind == QUEUE:
+                q_n += 1
+                q_d += duration
+                if first_queue is None:
+                    first_queue = a.queue
+                elif last_parked is not None:
+                    prev_queue = last_parked.queue
+                last_parked = a
+                n["activityType"] = "queue-contact"
+            elif kind == RING:
+                ring_d += duration
+                offered = True
+                n["contactAssignmentType"] = "automatic"
+            elif kind == SS:
+                ss_n += 1
+                ss_d += duration
+            elif kind == WRAP:
+                wrap_d += duration
+            elif kind == HOLD:
+                con_d += duration
+                hold_n += 1
+                hold_d += duration
+            else:  # CONSULT
+                con_d += duration
+                cons_n += 1
+                cons_d += duration
+                consult_ep = info["consultEpName"]  # type: ignore[index]
+                transfer_dn = info["transferEpDN"]  # type: ignore[index]
+                n["consultEpName"] = consult_ep
+                n["childContactId"] = info["child"]  # type: ignore[index]
+                n["childContactType"] = "telephony"
+        n["nextState"] = state
+        s = a.staff
+        if s is not None:
+            if agent_act is not None and agent_act.staff is not s:
+                prev_staff = agent_act.staff  # the agent before a transfer
+            agent_act = a
+            part = s.parts.get(ch)
+            if part is None:
+                part = s.parts[ch] = ctx.agent_part(s, ch)
+            n.update(part)
+        q = a.queue
+        if q is not None:
+            n.update(queue_parts[q.id])
+        nodes.append(n)
+    nodes.reverse()  # newest first, as the API lists them
+
+    queue = last_parked.queue if last_parked is not None else None
+    staff = agent_act.staff if agent_act is not None else None
+    agent: Agent | None = staff.agent if staff is not None else None
+    team = ctx.teams[agent.team_id] if agent is not None else None
+    site = ctx.sites[agent.site_id] if agent is not None else None
+    last_q_duration = None
+    within_sl: bool | None = None
+    if last_parked is not None:
+        q_end = last_parked.end
+        last_q_duration = (q_end if q_end < now else now) - last_parked.start
+        if q_end < now and queue is not None:
+            within_sl = offered and last_q_duration <= queue.service_level_ms
+    cb = task.cb_request is not None and task.cb_request < now
+    monitored = task.monitor is not None and task.monitor[0] < now
+    email = task.email
+    handled_end = ended and task.outcome in _HANDLED
+    gvars = task.gvars
+
+    # Start from the template (schema order, constant fields set) and fill in the rest; nested
+    # objects are built fresh so callers may mutate a record.
+    rec = _CSR_TEMPLATE.copy()
+    rec["id"] = tid
+    rec["status"] = status
+    rec["channelType"] = ch
+    rec["createdTime"] = task.created
+    rec["origin"] = task.origin
+    rec["destination"] = task.destination
+    rec["contactReason"] = task.reason
+    rec["direction"] = task.direction
+    rec["channelSubType"] = ep.channel_sub_type
+    rec["customer"] = {
+        "name": task.customer_name,
+        "phoneNumber": task.customer_phone,
+        "email": task.customer_email,
+    }
+    rec["isActive"] = not ended
+    rec["isCallback"] = cb
+    rec["channelMetaData"] = {
+        "email": {"subject": email[0] if email is not None else None, "metadata": None},
+        "chat": {"chatReason": task.chat_reason},
+        "inBoundTranscript": (
+            f"Customer: {task.chat_reason}\nAgent: Happy to help with that."
+            if handled_end and ch == "chat"
+            else None
+        ),
+        "outBoundTranscript": None,
+    }
+    if cb:
+        connected_cb = cb_connect is not None
+        rec["callbackData"] = {
+            "callbackRequestTime": task.cb_request,
+            "callbackConnectTime": cb_connect,
+            "callbackNumber": task.cb_number,
+            "callbackStatus": "success" if connected_cb else ("not processed" if ended else None),
+            "callbackOrigin": "ivr",
+            "callbackType": "Courtesy",
+            "callbackQueueName": queue.name if queue is not None else None,
+            "callbackAgentName": cb_staff.agent.name if cb_staff is not None else None,
+            "callbackTeamName": (
+                ctx.teams[cb_staff.agent.team_id].name if cb_staff is not None else None
+            ),
+            "callbackRetryCount": 0,
+        }
+    else:
+        rec["callbackData"] = {
+            "callbackRequestTime": None,
+            "callbackConnectTime": None,
+            "callbackNumber": None,
+            "callbackStatus": None,
+            "callbackOrigin": None,
+            "callbackType": None,
+            "callbackQueueName": None,
+            "callbackAgentName": None,
+            "callbackTeamName": None,
+            "callbackRetryCount": None,
+        }
+    if queue is not None:
+        rec["lastQueue"] = {"id": queue.id, "name": queue.name, "duration": last_q_duration}
+        rec["routingType"] = queue.routing_type
+        rec["contactPriority"] = task.priority
+        rec["isContactEscalatedToQueue"] = True
+        if queue.required_skills:
+            rec["requiredSkills"] = _skill_list(queue.required_skills)
+            rec["skillsAssignedIn"] = "queue"
+            if connected and agent is not None:
+                rec["matchedSkills"] = _skill_list(agent.skills[:1])
+                rec["matchedSkillsProfile"] = agent.skill_profile
+    else:
+        rec["lastQueue"] = {"id": None, "name": None, "duration": None}
+        rec["isContactEscalatedToQueue"] = False
+    if agent is not None:
+        assert staff is not None and team is not None and site is not None
+        rec["lastSite"] = {"id": site.id, "name": site.name}
+        rec["lastTeam"] = {"id": team.id, "name": team.name}
+        rec["lastAgent"] = {
+            "id": agent.id,
+            "name": agent.name,
+            "signInId": agent.sign_in_id,
+            "sessionId": staff.session_id,
+            "phoneNumber": agent.phone_number,
+            "channelId": staff.channel_ids[ch],
+        }
+        rec["owner"] = {"id": agent.id, "name": agent.name}
+    else:
+        rec["lastSite"] = {"id": None, "name": None}
+        rec["lastTeam"] = {"id": None, "name": None}
+        rec["lastAgent"] = {
+            "id": None,
+            "name": None,
+            "signInId": None,
+            "sessionId": None,
+            "phoneNumber": None,
+            "channelId": None,
+        }
+        rec["owner"] = {"id": None, "name": None}
+    rec["lastEntryPoint"] = {"id": ep_id, "name": ep_name}
+    rec["previousQueue"] = (
+        {"id": prev_queue.id, "name": prev_queue.name}
+        if prev_queue is not None
+        else {"id": None, "name": None}
+    )
+    if prev_staff is not None:
+        rec["previousAgentId"] = prev_staff.agent.id
+        rec["previousAgentSessionId"] = prev_staff.session_id
+        rec["previousAgentName"] = prev_staff.agent.name
+    rec["ivrScriptName"] = flow_name
+    rec["ivrScriptTagName"] = tag_name
+    rec["ivrScriptId"] = flow_id
+    rec["ivrScriptTagId"] = tag_id
+    survey = task.survey if ended else None
+    if survey is not None:
+        rec["feedback"] = {
+            "surveyOptIn": survey[0],
+            "type": survey[1],
+            "questionsAnswered": survey[2],
+            "surveyCompleted": survey[3],
+            "questionsPresented": survey[4],
+            "comment": survey[5],
+        }
+    else:
+        rec["feedback"] = {
+            "surveyOptIn": None,
+            "type": None,
+            "questionsAnswered": None,
+            "surveyCompleted": None,
+            "questionsPresented": None,
+            "comment": None,
+        }
+    if first_queue is not None:
+        rec["firstQueueName"] = first_queue.name
+        rec["firstQueueId"] = first_queue.id
+    if ended:
+        outcome = task.outcome
+        rec["endedTime"] = task.end
+        rec["terminationType"] = _TERMINATION_TYPE[outcome]
+        rec["terminationReason"] = task.termination_reason
+        rec["abandonedType"] = _ABANDONED_TYPE.get(outcome)
+        rec["contactHandleType"] = _HANDLE_TYPE[outcome]
+        rec["terminatingEnd"] = task.terminating_end
+        wrap_code = task.wrap_code
+        if wrap_code is not None:
+            rec["lastWrapUpCodeId"] = wrap_code.id
+            rec["lastWrapupCodeName"] = wrap_code.name
+        if outcome in _ABANDONED and queue is not None:
+            within = (last_q_duration or 0) <= queue.service_level_ms
+            rec["abandonedSlCount"] = 1 if within else 0
+        rec["agentHangupCount"] = 1 if task.terminating_end == "agent" and connected else 0
+        rec["ivrEndedCount"] = 1 if outcome in _ENDED_IN_FLOW else 0
+        rec["shortInIVRCount"] = 1 if outcome == "short_ivr" else 0
+        rec["shortInQueueCount"] = 1 if outcome == "short_abandon" else 0
+        rec["callCompletedCount"] = 1 if handled_end else 0
+        rec["csatScore"] = task.csat
+        rec["sentiment"] = task.sentiment
+        if task.sentiment is not None:
+            rec["autoCsat"] = f"{_AUTO_CSAT[task.sentiment]:.1f}"
+        rec["lastActivityTime"] = task.end
+    else:
+        rec["lastActivityTime"] = last_start
+    rec["botName"] = task.bot
+    if email is not None:
+        subject, message_id, _, cc = email
+        rec["emailBody"] = f"<p>{subject}</p>"
+        rec["emailContent"] = subject
+        rec["emailContentType"] = "text/html"
+        rec["emailDate"] = task.created - 3_000
+        rec["emailMessageId"] = message_id
+        rec["emailRef"] = message_id
+        if handled_end:
+            rec["emailReplyBody"] = "<p>Thank you for contacting us.</p>"
+            rec["emailReplyContentType"] = "text/html"
+        rec["emailCcList"] = cc
+        rec["emailReplyTo"] = task.customer_email
+        rec["emailToList"] = task.destination
+        rec["isEmailSent"] = handled_end
+        rec["emailHasAttachments"] = email_att
+    if flow_names:
+        rec["flowActivityName"] = flow_names[-1]
+        rec["flowActivitySequence"] = ",".join(flow_names)
+    rec["totalDuration"] = (task.end if ended else now) - task.created
+    rec["blindTransferCount"] = transfers
+    rec["consultCount"] = cons_n
+    rec["consultDuration"] = cons_d
+    rec["holdCount"] = hold_n
+    rec["holdDuration"] = hold_d
+    rec["selfserviceCount"] = ss_n
+    rec["selfserviceDuration"] = ss_d
+    rec["connectedCount"] = con_n
+    rec["connectedDuration"] = con_d
+    rec["transferCount"] = transfers
+    rec["wrapupDuration"] = wrap_d
+    rec["ringingDuration"] = ring_d
+    rec["queueDuration"] = q_d
+    rec["queueCount"] = q_n
+    rec["captureRequested"] = recordings > 0
+    rec["consultToEPCount"] = cons_n
+    rec["consultToEPDuration"] = cons_d
+    rec["agentToQueueTransferCount"] = transfers
+    rec["globalVariables"] = {name: value for name, _, value in gvars}
+    rec["isWithInServiceLevel"] = within_sl
+    rec["isContactOffered"] = offered
+    rec["isContactHandled"] = connected
+    rec["recordingCount"] = recordings
+    if rec_available:
+        rec["recordingLocation"] = f"/recordings/{ctx.org_id}/{tid}.wav"
+        rec["recordingFileSize"] = (con_d - hold_d) * _RECORDING_BYTES_PER_MS
+        rec["recordingStereoBlobId"] = f"{tid}-stereo"
+        rec["isRecordingDeleted"] = False
+    if monitored:
+        assert task.monitor is not None
+        rec["midcallMonitoringCount"] = 1
+        rec["silentMonitoringCount"] = 1
+        rec["totalMonitoringCount"] = 1
+        rec["monitoringTimestamp"] = task.monitor[0]
+        rec["monitorFullName"] = task.monitor[1]
+    rec["isMonitored"] = monitored
+    rec["isOutdial"] = task.direction == "outdial"
+    rec["transferEpDN"] = transfer_dn
+    rec["_globalVariables"] = [{"name": n, "type": t, "value": v} for n, t, v in gvars]
+    rec["_activities"] = nodes
+    return rec
+
+
+_CSR_TEMPLATE: dict[str, object] = {
+    "id": None,
+    "status": None,
+    "channelType": None,
+    "createdTime": None,
+    "endedTime": None,
+    "origin": None,
+    "destination": None,
+    "contactReason": None,
+    "direction": None,
+    "terminationType": None,
+    "channelSubType": None,
+    "customer": None,
+    "isActive": None,
+    "isCampaign": False,
+    "outdialType": None,
+    "isCallback": None,
+    "cpaStatus": None,
+    "channelMetaData": None,
+    "callbackData": None,
+    "recordingLocation": None,
+    "lastQueue": None,
+    "lastSite": None,
+    "lastTeam": None,
+    "lastEntryPoint": None,
+    "previousQueue": None,
+    "preferredAgentSystemId": None,
+    "terminationReason": None,
+    "ivrScriptName": None,
+    "ivrScriptTagName": None,
+    "abandonedType": None,
+    "contactHandleType": None,
+    "feedback": None,
+    "firstQueueName": None,
+    "terminatingEnd": None,
+    "lastWrapUpCodeId": None,
+    "lastWrapupCodeName": None,
+    "lastAgent": None,
+    "abandonedSlCount": None,
+    "agentHangupCount": None,
+    "botName": None,
+    "chainedInToEPCount": 0,
+    "chainedInToQueueCount": 0,
+    "emailBody": None,
+    "emailContent": None,
+    "emailContentType": None,
+    "emailDate": None,
+    "emailFullMessage": None,
+    "emailMessageId": None,
+    "emailRef": None,
+    "emailReplyBody": None,
+    "emailReplyContentType": None,
+    "epTransferToEPCount": 0,
+    "firstQueueId": None,
+    "fullMonitoringCount": 0,
+    "isHandledByPreferredAgent": False,
+    "ivrEndedCount": None,
+    "midcallMonitoringCount": None,
+    "emailBccList": None,
+    "emailCcList": None,
+    "emailReplyTo": None,
+    "emailToList": None,
+    "isEmailSent": None,
+    "emailHasAttachments": None,
+    "routingType": None,
+    "ivrScriptId": None,
+    "ivrScriptTagId": None,
+    "campaignId": None,
+    "campaignName": None,
+    "campaignStatus": None,
+    "flowActivityName": None,
+    "flowActivitySequence": None,
+    "totalDuration": None,
+    "csatScore": None,
+    "blindTransferCount": None,
+    "conferenceCount": 0,
+    "conferenceDuration": 0,
+    "consultCount": None,
+    "consultDuration": None,
+    "holdCount": None,
+    "holdDuration": None,
+    "selfserviceCount": None,
+    "selfserviceDuration": None,
+    "connectedCount": None,
+    "connectedDuration": None,
+    "consultToQueueCount": 0,
+    "consultToQueueDuration": 0,
+    "transferCount": None,
+    "wrapupDuration": None,
+    "ringingDuration": None,
+    "queueDuration": None,
+    "queueCount": None,
+    "captureRequested": None,
+    "isTranscriptionAvailable": None,
+    "consultToEPCount": None,
+    "consultToEPDuration": None,
+    "outdialConsultToEPCount": 0,
+    "outdialConsultToEPDuration": 0,
+    "agentToDnTransferCount": 0,
+    "agentToAgentTransferCount": 0,
+    "callCompletedCount": None,
+    "autoCsat": None,
+    "globalVariables": None,
+    "matchedSkills": None,
+    "requiredSkills": None,
+    "matchedSkillsProfile": None,
+    "skillsAssignedIn": None,
+    "isWithInServiceLevel": None,
+    "isContactOffered": None,
+    "transferErrorCount": 0,
+    "isContactEscalatedToQueue": None,
+    "isOptOutOfQueue": False,
+    "isContactHandled": None,
+    "outdialConsultToQueueCount": 0,
+    "outdialConsultCount": 0,
+    "overflowCount": 0,
+    "pausedCount": 0,
+    "pausedDuration": 0,
+    "previousAgentId": None,
+    "previousAgentSessionId": None,
+    "previousAgentName": None,
+    "queueTransferToEPCount": 0,
+    "queueTransferToQueueCount": 0,
+    "recordingFileSize": None,
+    "recordingCount": None,
+    "recordingErrorCount": 0,
+    "resumedCount": 0,
+    "shortInIVRCount": None,
+    "shortInQueueCount": None,
+    "silentMonitoringCount": None,
+    "recordingStereoBlobId": None,
+    "suddenDisconnectCount": 0,
+    "totalMonitoringCount": None,
+    "outdialConsultToQueueDuration": 0,
+    "transferInToEPCount": 0,
+    "isOutdial": None,
+    "monitoringTimestamp": None,
+    "isRecordingDeleted": None,
+    "isMonitored": None,
+    "monitorFullName": None,
+    "isBarged": False,
+    "bargedInDuration": 0,
+    "bargedInCount": 0,
+    "bargedInFailedCount": 0,
+    "preferredAgentName": None,
+    "agentTransferedInCount": 0,
+    "agentToEntrypointTransferCount": 0,
+    "agentToQueueTransferCount": None,
+    "totalBnrDuration": None,
+    "lastActivityTime": None,
+    "postCallDuration": 0,
+    "manualAssignCount": 0,
+    "contactPriority": None,
+    "transferEpDN": None,
+    "topicName": None,
+    "contactDriver": None,
+    "owner": None,
+    "sentiment": None,
+    "_globalVariables": None,
+    "_activities": None,
+}
+
+
+_AUTO_CSAT = {"positive": 4.4, "neutral": 3.5, "negative": 2.1}
+
+
+# --- agent sessions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentActivity:
+    """One agent state interval on one channel (an AAR node); ``end_ms`` None while current."""
+
+    state: str  # available | idle | ringing | connected | on-hold | consulting | wrapup
+    start_ms: int
+    end_ms: int | None
+    task_id: str | None = None
+    queue: Queue | None = None
+    idle_code: Code | None = None
+    wrapup_code: Code | None = None
+    is_outdial: bool = False
+    is_login: bool = False
+    is_logout: bool = False
+
+
+@dataclass(frozen=True)
+class SessionChannel:
+    channel_id: str
+    channel_type: str
+    activities: tuple[AgentActivity, ...]  # oldest first; they tile the session
+
+
+@dataclass(frozen=True)
+class AgentSession:
+    """An agent's login session (ASR) as seen at ``now``: ``end_ms`` None while logged in."""
+
+    session_id: str
+    agent: Agent
+    team_id: str
+    site_id: str
+    start_ms: int
+    end_ms: int | None
+    channels: tuple[SessionChannel, ...]
+
+    @property
+    def is_active(self) -> bool:
+        return self.end_ms is None
+
+
+def _session(s: Staff, now: int) -> AgentSession:
+    end = s.end
+    cut = end >= now  # still logged in at now
+    channels = []
+    for ch in CHANNELS:
+        spans: list[
+            tuple[int, int, str, str | None, Queue | None, Code | None, Code | None, bool]
+        ] = []
+        for b_start, b_end, code in s.idles:
+            spans.append((b_start, b_end, "idle", None, None, code, None, False))
+        for c, state, a_start, a_end, task_id, queue, wrap, outdial in s.log:
+            if c == ch:
+                spans.append((a_start, a_end, state, task_id, queue, None, wrap, outdial))
+        spans.sort(key=lambda x: x[0])
+        acts: list[AgentActivity] = []
+        t = s.start
+        for a_start, a_end, state, task_id, queue, idle, wrap, outdial in spans:
+            if a_start > t:
+                acts.append(AgentActivity("available", t, a_start))
+            acts.append(AgentActivity(state, a_start, a_end, task_id, queue, idle, wrap, outdial))
+            t = a_end
+        if t < end:
+            acts.append(AgentActivity("available", t, end))
+        # View at now: what started before now; the current one open.
+        seen = []
+        for a in acts:
+            if a.start_ms >= now:
+                break
+            if a.end_ms is not None and a.end_ms >= now:
+                a = AgentActivity(
+                    a.state,
+                    a.start_ms,
+                    None,
+                    a.task_id,
+                    a.queue,
+                    a.idle_code,
+                    a.wrapup_code,
+                    a.is_outdial,
+                )
+            seen.append(a)
+        if seen:
+            seen[0] = _flag(seen[0], login=True, logout=False)
+            if not cut:
+                seen[-1] = _flag(seen[-1], login=seen[-1].is_login, logout=True)
+        channels.append(SessionChannel(s.channel_ids[ch], ch, tuple(seen)))
+    return AgentSession(
+        s.session_id,
+        s.agent,
+        s.agent.team_id,
+        s.agent.site_id,
+        s.start,
+        None if cut else end,
+        tuple(channels),
+    )
+
+
+def _flag(a: AgentActivity, *, login: bool, logout: bool) -> AgentActivity:
+    return AgentActivity(
+        a.state,
+        a.start_ms,
+        a.end_ms,
+        a.task_id,
+        a.queue,
+        a.idle_code,
+        a.wrapup_code,
+        a.is_outdial,
+        login,
+        logout,
+    )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector while a day is built.
+
+    A day allocates hundreds of thousands of small objects and no reference cycles, so the
+    collector's repeated passes over the growing heap only cost time (a third of a cold day).
+    Reference counting still frees everything; the collector resumes afterwards if it was on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# --- the tenant -----------------------------------------------------------------------------
+
+
+class Tenant:
+    """A simulated WxCC org: entities plus tasks and agent sessions, deterministic per seed."""
+
+    def __init__(self, seed: int = 42, tasks_per_day: int = 2000, *, cache_days: int = 4) -> None:
+        if tasks_per_day < 0:
+            raise ValueError("tasks_per_day must be >= 0")
+        self.seed = seed
+        self.tasks_per_day = tasks_per_day
+        self.entities: Entities = build_entities(seed, tasks_per_day)
+        self.org_id: str = self.entities.org_id
+        self._ctx = _Ctx(self.entities)
+        # A few days at most: a year at 10,000 tasks/day is served window by window.
+        self.day = lru_cache(maxsize=cache_days)(self._simulate)
+
+    def _simulate(self, day: int) -> DayPlan:
+        with _gc_paused():
+            return simulate_day(self.entities, self.seed, self.tasks_per_day, day)
+
+    # -- entities (shortcuts) ----------------------------------------------------------------
+
+    @property
+    def global_variables(self) -> tuple[GlobalVariableDef, ...]:
+        return self.entities.global_variables
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def _plans(
+        self, start_ms: int, end_ms: int, now_ms: int, time_field: str
+    ) -> Iterator[TaskPlan]:
+        if time_field == "createdTime":
+            hi = min(end_ms, now_ms)
+            if start_ms >= hi:
+                return
+            for day in range(day_of(start_ms), day_of(hi - 1) + 1):
+                plan = self.day(day)
+                created = plan.created
+                i = bisect_left(created, start_ms)
+                j = bisect_left(created, hi)
+                yield from plan.tasks[i:j]
+        elif time_field == "endedTime":
+            hi = min(end_ms, now_ms)
+            if start_ms >= hi:
+                return
+            # Tasks created up to MAX_TASK_LIFETIME_MS before the window may end inside it.
+            for day in range(day_of(start_ms - MAX_TASK_LIFETIME_MS), day_of(hi - 1) + 1):
+                for t in self.day(day).tasks:
+                    if start_ms <= t.end < hi:
+                        yield t
+        else:
+            raise ValueError(f"time_field must be createdTime or endedTime, not {time_field!r}")
+
+    def tasks(
+        self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
+    ) -> Iterator[dict[str, object]]:
+        """CSR records (API shape at ``now_ms``) of tasks whose ``time_field`` is in the window.
+
+        Only tasks created before ``now_ms`` exist; with ``endedTime`` only tasks ended before
+        ``now_ms`` have one. Ascending by createdTime, then id.
+        """
+        ctx = self._ctx
+        for plan in self._plans(start_ms, end_ms, now_ms, time_field):
+            yield _render(plan, now_ms, ctx)
+
+    def task_count(
+        self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
+    ) -> int:
+        """How many records ``tasks`` yields for the same arguments (without rendering them)."""
+        return sum(1 for _ in self._plans(start_ms, end_ms, now_ms, time_field))
+
+    def task_plans(
+        self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
+    ) -> Iterator[TaskPlan]:
+        """The simulation's own task objects (for tests and other sandbox record families)."""
+        return self._plans(start_ms, end_ms, now_ms, time_field)
+
+    # -- agent sessions ----------------------------------------------------------------------
+
+    def agent_sessions(self, start_ms: int, end_ms: int, now_ms: int) -> list[AgentSession]:
+        """Sessions whose start lies in ``[start_ms, end_ms)`` and before ``now_ms``, seen at now.
+
+        Ascending by start, then session id.
+        """
+        hi = min(end_ms, now_ms)
+        if start_ms >= hi:
+            return []
+        out = []
+        for day in range(day_of(start_ms), day_of(hi - 1) + 1):
+            for s in self.day(day).staff:
+                if start_ms <= s.start < hi:
+                    out.append(_session(s, now_ms))
+        out.sort(key=lambda x: (x.start_ms, x.session_id))
+        return out

@@ -1,0 +1,580 @@
+"""Aggregation queries: ``aggregations`` with group-bys, intervals, sub-filters and paging.
+
+Group-by fields are the leaves selected next to ``aggregation`` (``lastQueue { id }``,
+``channelType``, ``intervalStartTime``, ``activities { nodes { queueId } }``, the ``value`` of a
+global variable). Buckets come in ascending order of their key (null first, fields in selection
+order), 1000 a page, and the cursor is the last bucket's key as ``field=value::field=value``.
+A query whose aggregated or grouped fields are activity (CAR) fields aggregates activities: each
+activity of a matching task is one document, ``extFilter`` selects activities and
+``intervalStartTime`` buckets the activity's ``createdTime``; otherwise each task is a document.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+
+from sandbox.search.errors import QueryError
+from sandbox.search.filters import (
+    Predicate,
+    compile_ext_node,
+    compile_ext_task,
+    compile_predicate,
+    compile_record_filter,
+    getter,
+)
+from sandbox.search.plan import Sel
+from sandbox.search.schema import GLOBAL_VARIABLE_FIELDS, FieldInfo, task_details_catalog
+
+AGGREGATION_PAGE_SIZE = 1000
+MAX_GROUP_BY = 10
+DAY_MS = 86_400_000
+
+_INTERVAL_MS = {"FIFTEEN_MINUTES": 900_000, "THIRTY_MINUTES": 1_800_000, "HOURLY": 3_600_000}
+_ALLOWED_INTERVALS = (
+    (DAY_MS, {"FIFTEEN_MINUTES", "THIRTY_MINUTES", "HOURLY", "DAILY", "WEEKLY", "MONTHLY"}),
+    (7 * DAY_MS, {"THIRTY_MINUTES", "HOURLY", "DAILY", "WEEKLY", "MONTHLY"}),
+)
+_LONG_SPAN_INTERVALS = {"DAILY", "WEEKLY", "MONTHLY"}
+_NUMERIC_ONLY = {"min", "max", "sum", "average"}
+
+Doc = tuple[Mapping[str, Any], Mapping[str, Any] | None]  # (task, activity or None)
+
+
+@dataclass
+class GroupField:
+    """One group-by field: where its value comes from and how it is named in cursors."""
+
+    cursor_name: str
+    graphql_type: str
+    read: Callable[[Doc], Any]
+
+
+@dataclass
+class Aggregation:
+    name: str
+    type: str
+    field: str
+    activity: bool
+    values: Callable[[Doc], Iterable[Any]]
+    task_filter: Predicate | None = None
+    doc_ext: Predicate | None = None  # on the task (CSR mode) or the activity (CAR mode)
+
+
+@dataclass
+class _Acc:
+    count: int = 0
+    total: float = 0
+    low: Any = None
+    high: Any = None
+    distinct: set[Any] = field(default_factory=set)
+
+    def add(self, value: Any) -> None:
+        self.count += 1
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            self.total += value
+            if self.low is None or value < self.low:
+                self.low = value
+            if self.high is None or value > self.high:
+                self.high = value
+        self.distinct.add(_hashable(value))
+
+    def result(self, kind: str) -> float | None:
+        if kind == "count":
+            return float(self.count)
+        if kind == "cardinality":
+            return float(len(self.distinct))
+        if kind == "sum":
+            return float(self.total)
+        if kind == "average":
+            return float(self.total) / self.count if self.count else None
+        if kind == "min":
+            return None if self.low is None else float(self.low)
+        return None if self.high is None else float(self.high)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return value
+
+
+def _java_string_hash(text: str) -> int:
+    h = 0
+    for unit in text.encode("utf-16-be").hex(" ", 2).split():
+        h = (31 * h + int(unit, 16)) & 0xFFFFFFFF
+    return h
+
+
+def hashmap_order(names: list[str]) -> list[int]:
+    """Indexes of ``names`` in the iteration order of a Java ``HashMap`` keyed by them.
+
+    The service does not return aggregation results in request order; published answers are
+    consistent with a HashMap of names, which is what the sandbox imitates.
+    """
+    capacity = 16
+    while len(names) > capacity * 0.75:
+        capacity *= 2
+
+    def bucket(i: int) -> int:
+        h = _java_string_hash(names[i])
+        return (h ^ (h >> 16)) & (capacity - 1)
+
+    return sorted(range(len(names)), key=bucket)
+
+
+def _interval_bucketer(interval: str, timezone: str | None) -> Callable[[int], int]:
+    try:
+        tz = ZoneInfo(timezone) if timezone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        raise QueryError(f"Invalid timezone {timezone!r} in aggregationInterval") from None
+    size = _INTERVAL_MS.get(interval)
+    if size is not None and tz is UTC:
+        return lambda t: t - t % size
+    if interval == "DAILY" and tz is UTC:
+        return lambda t: t - t % DAY_MS
+
+    def bucket(t: int) -> int:
+        local = datetime.fromtimestamp(t / 1000, tz)
+        if size is not None:
+            minutes = size // 60_000
+            floored = local.replace(
+                minute=(local.minute // minutes) * minutes if minutes < 60 else 0,
+                second=0,
+                microsecond=0,
+            )
+        else:
+            floored = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            if interval == "WEEKLY":  # weeks start on Monday (ISO, Elasticsearch)
+                floored = floored - timedelta(days=floored.weekday())
+            elif interval == "MONTHLY":
+                floored = floored.replace(day=1)
+        return int(floored.timestamp() * 1000)
+
+    return bucket
+
+
+def check_interval(interval: str, span_ms: int) -> None:
+    """Refuse an interval the documentation does not allow for the query span."""
+    for limit, allowed in _ALLOWED_INTERVALS:
+        if span_ms <= limit:
+            if interval not in allowed:
+                raise QueryError(
+                    f"Interval {interval} is not supported for a query span of {span_ms} ms; "
+                    f"supported: {', '.join(sorted(allowed))}"
+                )
+            return
+    if interval not in _LONG_SPAN_INTERVALS:
+        raise QueryError(
+            f"Interval {interval} is not supported for a query span over 7 days; "
+            "supported: DAILY, MONTHLY, WEEKLY"
+        )
+
+
+class AggregationQuery:
+    """One ``taskDetails`` aggregation query, compiled from its arguments and selection."""
+
+    def __init__(
+        self,
+        tasks_sel: Sel,
+        args: Mapping[str, Any],
+        *,
+        time_field: str,
+        span_ms: int,
+    ) -> None:
+        self.catalog = task_details_catalog()
+        self.tasks_sel = tasks_sel
+        self.time_field = time_field
+        interval_arg = args.get("aggregationInterval")
+        self.interval: Callable[[int], int] | None = None
+        if interval_arg is not None:
+            check_interval(interval_arg["interval"], span_ms)
+            self.interval = _interval_bucketer(
+                interval_arg["interval"], interval_arg.get("timezone")
+            )
+        self.groups: list[GroupField] = []
+        self._group_of: dict[int, int] = {}  # id(Sel) -> index in self.groups
+        self._car_groups = False
+        self._collect_groups(tasks_sel.children, "")
+        if len(self.groups) > MAX_GROUP_BY:
+            raise QueryError(
+                f"Too many group by fields: {len(self.groups)}; at most {MAX_GROUP_BY} are allowed"
+            )
+        specs = [a for a in (args.get("aggregations") or []) if a is not None]
+        self.activity = self._car_groups or any(
+            str(a["field"]).startswith("activities.nodes.") for a in specs
+        )
+        self.aggregations = [self._aggregation(a) for a in specs]
+        self.order = hashmap_order([a.name for a in self.aggregations])
+        if self.activity:
+            self.doc_ext = compile_ext_node(args.get("extFilter"))
+        else:
+            self.doc_ext = compile_ext_task(args.get("extFilter"))
+
+    # -- compile ------------------------------------------------------------------------------
+
+    def _info(self, path: str) -> FieldInfo:
+        info = self.catalog.get(path)
+        if info is None:
+            raise QueryError(f"Unknown field {path!r}")
+        return info
+
+    def _add_group(self, sel: Sel, g: GroupField) -> None:
+        self._group_of[id(sel)] = len(self.groups)
+        self.groups.append(g)
+
+    def _collect_groups(self, sels: list[Sel], prefix: str) -> None:
+        for s in sels:
+            if s.name in ("__typename", "aggregation"):
+                continue
+            if not prefix and s.name == "intervalStartTime":
+                if self.interval is None:
+                    raise QueryError("intervalStartTime needs the aggregationInterval argument")
+                bucket = self.interval
+                tf = self.time_field
+                self._add_group(
+                    s,
+                    GroupField(
+                        "intervalStartTime",
+                        "Long",
+                        _interval_reader(bucket, tf),
+                    ),
+                )
+            elif not prefix and s.name in GLOBAL_VARIABLE_FIELDS:
+                self._gv_group(s)
+            elif not prefix and s.name == "activities":
+                for nodes in s.child("nodes"):
+                    for leaf in nodes.children:
+                        if leaf.name == "__typename":
+                            continue
+                        path = "activities.nodes." + leaf.name
+                        info = self._groupable(path)
+                        get = getter(leaf.name)
+                        self._car_groups = True
+                        self._add_group(
+                            leaf,
+                            GroupField(path, info.graphql_type, _node_reader(get)),
+                        )
+            elif s.children:
+                self._collect_groups(s.children, f"{prefix}{s.name}.")
+            else:
+                path = prefix + s.name
+                info = self._groupable(path)
+                get = getter(path)
+                self._add_group(s, GroupField(path, info.graphql_type, _task_reader(get)))
+
+    def _groupable(self, path: str) -> FieldInfo:
+        info = self._info(path)
+        if not info.groupable:
+            raise QueryError(f"Group by is not supported on field {path!r}")
+        return info
+
+    def _gv_group(self, s: Sel) -> None:
+        gv_type = GLOBAL_VARIABLE_FIELDS[s.name]
+        wanted = s.args["name"]
+        for leaf in s.children:
+            if leaf.name != "value":
+                continue  # the name of a variable is not a group key (see render)
+            info = self._info(f"{s.name}.value")
+            self._add_group(
+                leaf,
+                GroupField(
+                    f"{s.name}.value",
+                    info.graphql_type,
+                    _gv_reader(gv_type, wanted),
+                ),
+            )
+
+    def _aggregation(self, spec: Mapping[str, Any]) -> Aggregation:
+        path = str(spec["field"])
+        kind = str(spec["type"])
+        name = str(spec["name"])
+        info = self._info(path)
+        if not info.aggregatable:
+            raise QueryError(f"Aggregation is not supported on field {path!r}")
+        if kind in _NUMERIC_ONLY and not info.numeric:
+            raise QueryError(
+                f"Aggregation type {kind} is not supported on {info.graphql_type} field {path!r}"
+            )
+        activity = path.startswith("activities.nodes.")
+        if self.activity and not activity:
+            raise QueryError(
+                f"Aggregation on {path!r} is not allowed along with activity (CAR) fields"
+            )
+        values: Callable[[Doc], Iterable[Any]]
+        root = path.split(".", 1)[0]
+        if root in GLOBAL_VARIABLE_FIELDS:
+            gv_type = GLOBAL_VARIABLE_FIELDS[root]
+            pred = compile_predicate(spec.get("predicate"))
+            member = path.split(".", 1)[1]
+            values = _gv_values_reader(gv_type, pred, member)
+        elif activity:
+            values = _single_reader(_node_reader(getter(path[len("activities.nodes.") :])))
+        else:
+            values = _single_reader(_task_reader(getter(path)))
+        ext = spec.get("extFilter")
+        return Aggregation(
+            name=name,
+            type=kind,
+            field=path,
+            activity=activity,
+            values=values,
+            task_filter=compile_record_filter(spec.get("filter")),
+            doc_ext=compile_ext_node(ext) if self.activity else compile_ext_task(ext),
+        )
+
+    # -- execute ------------------------------------------------------------------------------
+
+    def documents(self, tasks: Iterable[Mapping[str, Any]]) -> Iterable[Doc]:
+        """Documents aggregated: tasks, or the (filtered) activities of the tasks."""
+        if not self.activity:
+            ext = self.doc_ext
+            for r in tasks:
+                if ext is None or ext(r):
+                    yield (r, None)
+            return
+        ext = self.doc_ext
+        for r in tasks:
+            for n in r.get("_activities") or ():
+                if ext is None or ext(n):
+                    yield (r, n)
+
+    def buckets(
+        self, tasks: Iterable[Mapping[str, Any]]
+    ) -> list[tuple[tuple[Any, ...], list[_Acc]]]:
+        """Every bucket, sorted by key, with one accumulator per aggregation."""
+        table: dict[tuple[Any, ...], list[_Acc]] = {}
+        aggs = self.aggregations
+        groups = [g.read for g in self.groups]
+        for doc in self.documents(tasks):
+            key = tuple(read(doc) for read in groups)
+            accs = table.get(key)
+            if accs is None:
+                accs = table[key] = [_Acc() for _ in aggs]
+            for agg, acc in zip(aggs, accs, strict=True):
+                if agg.task_filter is not None and not agg.task_filter(doc[0]):
+                    continue
+                if agg.doc_ext is not None and not agg.doc_ext(doc[1] if self.activity else doc[0]):
+                    continue
+                for value in agg.values(doc):
+                    if value is not None:
+                        acc.add(value)
+        if not self.groups and not table:
+            table[()] = [_Acc() for _ in aggs]
+        return sorted(table.items(), key=lambda item: sort_key(item[0]))
+
+    def page(
+        self, buckets: list[tuple[tuple[Any, ...], list[_Acc]]], cursor: str | None
+    ) -> tuple[list[tuple[tuple[Any, ...], list[_Acc]]], bool, str | None]:
+        """One page of buckets after ``cursor``, whether more follow, and the next cursor."""
+        start = 0
+        if cursor is not None:
+            start = self._position(buckets, cursor)
+        page = buckets[start : start + AGGREGATION_PAGE_SIZE]
+        has_next = start + AGGREGATION_PAGE_SIZE < len(buckets)
+        end_cursor = self.encode_cursor(page[-1][0]) if has_next and page else None
+        return page, has_next, end_cursor
+
+    def encode_cursor(self, key: tuple[Any, ...]) -> str:
+        return "::".join(
+            f"{g.cursor_name}={_encode(v)}" for g, v in zip(self.groups, key, strict=True)
+        )
+
+    def _position(self, buckets: list[tuple[tuple[Any, ...], list[_Acc]]], cursor: str) -> int:
+        for i, (key, _accs) in enumerate(buckets):
+            if self.encode_cursor(key) == cursor:
+                return i + 1
+        target = sort_key(self._decode(cursor))
+        for i, (key, _accs) in enumerate(buckets):
+            if sort_key(key) > target:
+                return i
+        return len(buckets)
+
+    def _decode(self, cursor: str) -> tuple[Any, ...]:
+        parts = cursor.split("::") if cursor else []
+        if len(parts) != len(self.groups) or not self.groups:
+            raise QueryError(f"Invalid cursor {cursor!r}")
+        out = []
+        for g, part in zip(self.groups, parts, strict=True):
+            name, sep, raw = part.partition("=")
+            if not sep or name != g.cursor_name:
+                raise QueryError(f"Invalid cursor {cursor!r}")
+            out.append(_decode(raw, g.graphql_type, cursor))
+        return tuple(out)
+
+    def render_row(self, key: tuple[Any, ...], accs: list[_Acc]) -> dict[str, Any]:
+        return self._render(self.tasks_sel.children, key, accs, "TaskDetails")
+
+    def _render(
+        self, sels: list[Sel], key: tuple[Any, ...], accs: list[_Acc], type_name: str
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for s in sels:
+            if s.name == "__typename":
+                out[s.key] = type_name
+            elif s.name == "aggregation":
+                out[s.key] = [self._result(s, i, accs) for i in self.order]
+            elif s.name in GLOBAL_VARIABLE_FIELDS:
+                out[s.key] = self._render_gv(s, key)
+            elif s.name == "activities" and type_name == "TaskDetails":
+                out[s.key] = self._render_activities(s, key)
+            elif id(s) in self._group_of:
+                out[s.key] = _unkey(key[self._group_of[id(s)]])
+            elif s.children:
+                out[s.key] = self._render(s.children, key, accs, s.type_name)
+            else:
+                out[s.key] = None
+        return out
+
+    def _render_gv(self, s: Sel, key: tuple[Any, ...]) -> dict[str, Any]:
+        value_sel = [c for c in s.children if c.name == "value"]
+        value = key[self._group_of[id(value_sel[0])]] if value_sel else None
+        out: dict[str, Any] = {}
+        for c in s.children:
+            if c.name == "value":
+                out[c.key] = value
+            elif c.name == "name":
+                out[c.key] = s.args["name"] if value is not None else None
+            elif c.name == "__typename":
+                out[c.key] = s.type_name
+        return out
+
+    def _render_activities(self, s: Sel, key: tuple[Any, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for c in s.children:
+            if c.name == "nodes":
+                node: dict[str, Any] = {}
+                for leaf in c.children:
+                    if leaf.name == "__typename":
+                        node[leaf.key] = "TaskActivity"
+                    else:
+                        node[leaf.key] = _unkey(key[self._group_of[id(leaf)]])
+                out[c.key] = [node]
+            elif c.name == "__typename":
+                out[c.key] = "TaskActivities"
+            else:
+                out[c.key] = None
+        return out
+
+    def _result(self, s: Sel, i: int, accs: list[_Acc]) -> dict[str, Any]:
+        agg = self.aggregations[i]
+        out: dict[str, Any] = {}
+        for c in s.children:
+            if c.name == "name":
+                out[c.key] = agg.name
+            elif c.name == "value":
+                out[c.key] = accs[i].result(agg.type)
+            elif c.name == "__typename":
+                out[c.key] = "AggregationResult"
+        return out
+
+
+class _JsonKey(str):
+    """A JSON group-by value, hashed and sorted by its text, shown as the value."""
+
+    value: Any
+
+
+def _json_key(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        key = _JsonKey(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+        key.value = value
+        return key
+    return value
+
+
+def _unkey(value: Any) -> Any:
+    return value.value if isinstance(value, _JsonKey) else value
+
+
+def _interval_reader(bucket: Callable[[int], int], time_field: str) -> Callable[[Doc], Any]:
+    return lambda d: _bucket(d, bucket, time_field)
+
+
+def _node_reader(get: Callable[[Mapping[str, Any]], Any]) -> Callable[[Doc], Any]:
+    return lambda d: _node_value(d, get)
+
+
+def _task_reader(get: Callable[[Mapping[str, Any]], Any]) -> Callable[[Doc], Any]:
+    return lambda d: _json_key(get(d[0]))
+
+
+def _gv_reader(gv_type: str, name: str) -> Callable[[Doc], Any]:
+    return lambda d: _gv_value(d[0], gv_type, name)
+
+
+def _gv_values_reader(
+    gv_type: str, pred: Predicate | None, member: str
+) -> Callable[[Doc], Iterable[Any]]:
+    return lambda d: _gv_values(d[0], gv_type, pred, member)
+
+
+def _single_reader(read: Callable[[Doc], Any]) -> Callable[[Doc], Iterable[Any]]:
+    return lambda d: (_unkey(read(d)),)
+
+
+def _bucket(d: Doc, bucket: Callable[[int], int], time_field: str) -> int | None:
+    source = d[1] if d[1] is not None else d[0]
+    t = source.get("createdTime" if d[1] is not None else time_field)
+    return None if t is None else bucket(t)
+
+
+def _node_value(d: Doc, get: Callable[[Mapping[str, Any]], Any]) -> Any:
+    return None if d[1] is None else _json_key(get(d[1]))
+
+
+def _gv_value(r: Mapping[str, Any], gv_type: str, name: str) -> Any:
+    for g in r.get("_globalVariables") or ():
+        if g.get("name") == name and g.get("type") == gv_type:
+            return g.get("value")
+    return None
+
+
+def _gv_values(
+    r: Mapping[str, Any], gv_type: str, pred: Predicate | None, member: str
+) -> list[Any]:
+    return [
+        g.get(member)
+        for g in (r.get("_globalVariables") or ())
+        if g.get("type") == gv_type and (pred is None or pred(g))
+    ]
+
+
+def sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Ascending, null first (as the published group-by answers)."""
+    return tuple((0,) if v is None else (1, v) for v in key)
+
+
+def _encode(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "null"
+    return str(value)
+
+
+def _decode(raw: str, graphql_type: str, cursor: str) -> Any:
+    if raw == "null":
+        return None
+    try:
+        if graphql_type == "Boolean":
+            if raw not in ("true", "false"):
+                raise ValueError(raw)
+            return raw == "true"
+        if graphql_type in ("Int", "Long"):
+            return int(raw)
+        if graphql_type == "Float":
+            return float(raw)
+    except ValueError:
+        raise QueryError(f"Invalid cursor {cursor!r}") from None
+    if graphql_type == "JSON":
+        return _JsonKey(raw)
+    return raw

@@ -1,0 +1,220 @@
+"""From a request (query text, variables, operation name) to a tree of selected fields.
+
+graphql-core parses and validates (cached per query text); the selection is then flattened here
+(aliases, fragments, ``@skip``/``@include``, merged duplicate keys, argument values with variables
+applied) into :class:`Sel` trees that the engine projects records onto directly.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    BREAK,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    get_named_type,
+    get_operation_ast,
+    is_object_type,
+    parse,
+    validate,
+    visit,
+)
+from graphql.execution.collect_fields import collect_fields, collect_sub_fields
+from graphql.execution.values import get_argument_values, get_variable_values
+
+from sandbox.search.schema import schema
+
+_DOC_CACHE_SIZE = 256
+
+
+class RequestError(Exception):
+    """The request cannot be executed at all (syntax, validation, variables, operation name)."""
+
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+@dataclass
+class Sel:
+    """One selected field: its response key, schema name, arguments and sub-selections."""
+
+    key: str
+    name: str
+    args: dict[str, Any]
+    type_name: str  # named type of the field's value
+    children: list[Sel] = field(default_factory=list)
+    node: FieldNode | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def child(self, name: str) -> list[Sel]:
+        return [c for c in self.children if c.name == name]
+
+
+@dataclass
+class RootField:
+    """One root field of the operation (``taskDetails``, an alias of it, or introspection)."""
+
+    sel: Sel
+    introspection: bool = False
+
+
+@dataclass
+class Operation:
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    roots: list[RootField]
+    variables: dict[str, Any]
+
+
+_documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+
+def document(query: str) -> DocumentNode:
+    """Parse and validate ``query`` against the schema, caching the outcome by its text."""
+    doc = _documents.get(query)
+    if doc is not None:
+        _documents.move_to_end(query)
+        return doc
+    try:
+        doc = parse(query)
+    except GraphQLError as exc:
+        raise RequestError([exc]) from exc
+    errors = validate(schema(), doc)
+    if errors:
+        raise RequestError(list(errors))
+    _documents[query] = doc
+    if len(_documents) > _DOC_CACHE_SIZE:
+        _documents.popitem(last=False)
+    return doc
+
+
+def compile_operation(
+    query: str, variables: dict[str, Any] | None, operation_name: str | None
+) -> Operation:
+    """Resolve the operation, coerce its variables and flatten its root selections."""
+    doc = document(query)
+    op = get_operation_ast(doc, operation_name)
+    if op is None:
+        msg = (
+            f"Unknown operation named '{operation_name}'."
+            if operation_name
+            else "Must provide operation name if query contains multiple operations."
+        )
+        raise RequestError([GraphQLError(msg)])
+    if op.operation != OperationType.QUERY:
+        raise RequestError(
+            [GraphQLError(f"Schema is not configured for {op.operation.value}s.", op)]
+        )
+    s = schema()
+    coerced = get_variable_values(s, op.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):
+        raise RequestError(coerced)
+    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
+    query_type = s.query_type
+    assert query_type is not None
+    roots: list[RootField] = []
+    for key, nodes in collect_fields(s, fragments, coerced, query_type, op.selection_set).items():
+        name = nodes[0].name.value
+        if name.startswith("__"):
+            roots.append(RootField(Sel(key, name, {}, "", node=nodes[0]), introspection=True))
+            continue
+        roots.append(RootField(_root_sel(query, operation_name, key, nodes, fragments, coerced)))
+    return Operation(doc, op, roots, coerced)
+
+
+# Sub-selections of root fields that reference no variable, by (query, operation, response key):
+# paging a window re-sends the same document with another cursor, and only root arguments change.
+_subselections: OrderedDict[tuple[str, str | None, str], list[Sel]] = OrderedDict()
+
+
+def _root_sel(
+    query: str,
+    operation_name: str | None,
+    key: str,
+    nodes: list[FieldNode],
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+) -> Sel:
+    query_type = schema().query_type
+    assert query_type is not None
+    cache_key = (query, operation_name, key)
+    children = _subselections.get(cache_key)
+    if children is None:
+        sel = _sel(key, nodes, query_type, fragments, variables)
+        if not any(_uses_variables(n.selection_set, fragments) for n in nodes):
+            _subselections[cache_key] = sel.children
+            if len(_subselections) > _DOC_CACHE_SIZE:
+                _subselections.popitem(last=False)
+        return sel
+    field_def = query_type.fields[nodes[0].name.value]
+    try:
+        args = get_argument_values(field_def, nodes[0], variables)
+    except GraphQLError as exc:
+        raise RequestError([exc]) from exc
+    named = get_named_type(field_def.type)
+    return Sel(key, nodes[0].name.value, args, named.name, children, node=nodes[0])
+
+
+def _uses_variables(
+    node: Node | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str] | None = None
+) -> bool:
+    """Whether a selection (with the fragments it spreads) references any variable."""
+    if node is None:
+        return False
+    visited: set[str] = set() if seen is None else seen
+    found = False
+
+    class _Finder(Visitor):
+        def enter_variable(self, *_args: Any) -> Any:
+            nonlocal found
+            found = True
+            return BREAK
+
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_args: Any) -> Any:
+            nonlocal found
+            name = spread.name.value
+            if name not in visited and name in fragments:
+                visited.add(name)
+                if _uses_variables(fragments[name].selection_set, fragments, visited):
+                    found = True
+                    return BREAK
+            return None
+
+    visit(node, _Finder())
+    return found
+
+
+def _sel(
+    key: str,
+    nodes: list[FieldNode],
+    parent: GraphQLObjectType,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+) -> Sel:
+    name = nodes[0].name.value
+    if name == "__typename":
+        return Sel(key, name, {}, "String", node=nodes[0])
+    field_def = parent.fields[name]
+    try:
+        args = get_argument_values(field_def, nodes[0], variables)
+    except GraphQLError as exc:
+        raise RequestError([exc]) from exc
+    named = get_named_type(field_def.type)
+    sel = Sel(key, name, args, named.name, node=nodes[0])
+    if is_object_type(named):
+        assert isinstance(named, GraphQLObjectType)
+        subs = collect_sub_fields(schema(), fragments, variables, named, nodes)
+        sel.children = [_sel(k, ns, named, fragments, variables) for k, ns in subs.items()]
+    return sel
