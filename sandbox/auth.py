@@ -179,7 +179,7 @@ class TokenService:
 
 def _error(status: int, error: str, description: str, tracking_id: str) -> GrantResult:
     # Webex identity's error shape is not published; this follows its REST errors plus the
-    # OAuth 2.0 (RFC 6749 section 5.2) members. See sandbox/docs/search.md.
+    # OAuth 2.0 (RFC 6749 section 5.2) members. See sandbox/README.md (Part 2).
     return GrantResult(
         status,
         {

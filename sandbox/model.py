@@ -6,7 +6,7 @@ and cached a few at a time, so any window is served without producing what came 
 
 Records are rendered at a ``now``: a task is what the Search API would answer at that instant.
 An event at instant ``t`` has happened at ``now`` iff ``t < now`` (the same rule as a window's
-exclusive end), so a later ``now`` only extends history. See ``sandbox/docs/model.md``.
+exclusive end), so a later ``now`` only extends history. See ``sandbox/README.md (Part 1)``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Serving rate of raw taskDetails pages over HTTP (figures in sandbox/docs/search.md).
+"""Serving rate of raw taskDetails pages over HTTP (figures in sandbox/README.md (Part 2)).
 
     .venv/bin/python -m sandbox.search.benchmark [--days 3] [--tasks-per-day 2000]
 

@@ -7,7 +7,7 @@ class QueryError(Exception):
     """A query the service refuses while executing it (bad argument, limit, cursor).
 
     Reported the way a GraphQL server reports a resolver failure: HTTP 200, the root field is
-    ``null`` in ``data`` and the message is in ``errors`` (see sandbox/docs/search.md).
+    ``null`` in ``data`` and the message is in ``errors`` (see sandbox/README.md (Part 2)).
     """
 
     classification = "DataFetchingException"

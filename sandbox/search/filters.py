@@ -1,6 +1,6 @@
 """Search filters (``filter``, ``extFilter``, aggregation ``predicate``) compiled to predicates.
 
-Semantics (see sandbox/docs/search.md): several keys in one filter object all apply (AND);
+Semantics (see sandbox/README.md (Part 2)): several keys in one filter object all apply (AND);
 ``and``/``or`` take lists and nest; ``equals``/``notequals`` compare exactly (``equals: null`` is
 "absent", ``notequals`` also matches a record without the value); ``match`` is a regular
 expression that must match the whole value; ``contains`` a case-sensitive substring; numeric
