@@ -11,13 +11,14 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipelines.settings import SANDBOX_CREDENTIALS, load_settings
-from pipelines.sources.errors import ConfigError, WxccError
+from pipelines.sources.errors import WxccError
 
 SOURCES = ("search",)  # reporting, legacy and wfo arrive with their issues
 _DAGSTER_YAML = """\
@@ -30,10 +31,12 @@ telemetry:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # Dagster flags APIs we use (backfill policies) as beta at import; users can do nothing about it.
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (ConfigError, ValueError) as exc:
+    except (WxccError, ValueError) as exc:
         print(f"wxcc-warehouse: {exc}", file=sys.stderr)
         return 2
 

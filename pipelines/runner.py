@@ -11,8 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipelines.definitions import defs
 
 
-# The event log keeps everything; the terminal shows warnings and the progress bar only.
-_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The event log keeps everything (see it in the UI); the terminal shows the progress bar and the
+# one-line reason of a failure, not Dagster's stack traces.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass

@@ -1,0 +1,79 @@
+"""``wxcc-warehouse load``: loads through Dagster, summarizes, and fails with a one-line reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+from tests.e2e.conftest import Pipeline, pipeline, point_at, sandbox  # noqa: F401
+
+
+@pytest.fixture
+def env(pipeline: Pipeline) -> Pipeline:
+    return pipeline
+
+
+def test_load_prints_a_summary_and_is_recorded_in_the_instance(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sandbox("2026-11-20T15:30:00") as url:
+        point_at(monkeypatch, url)
+        code = main(["load", "--from", "2026-11-18", "--to", "2026-11-20", "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Loaded 2 day(s) 2026-11-18 .. 2026-11-19" in out
+    assert "search.task_details" in out and "warehouse.duckdb" in out
+    assert (env.data_dir / "warehouse.duckdb").is_file()
+    runs = env.instance.get_run_records()
+    assert runs, "runs are recorded in the instance at DAGSTER_HOME"
+
+
+def test_a_failing_window_exits_non_zero_with_one_line(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WXCC_CLIENT_SECRET", "not-the-secret")
+    with sandbox("2026-11-20T15:30:00") as url:
+        point_at(monkeypatch, url)
+        code = main(["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(err) == 1 and err[0].startswith("wxcc-warehouse: window 2026-11-18 failed:")
+    assert "WXCC_CLIENT_SECRET" in err[0] and "not-the-secret" not in err[0]
+
+
+def test_without_an_api_url_it_loads_from_the_embedded_sandbox(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("WXCC_CLIENT_ID", "WXCC_CLIENT_SECRET", "WXCC_REFRESH_TOKEN"):
+        monkeypatch.delenv(name)
+    code = main(["load", "--last-days", "1", "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "embedded sandbox tenant" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["load", "--from", "2026-11-20", "--to", "2026-11-18"], "must be after"),
+        (["load", "--from", "2026-11-18"], "give --from and --to"),
+        (["load", "--last-days", "2", "--from", "2026-11-18"], "either --last-days"),
+    ],
+)
+def test_bad_arguments_are_refused_clearly(
+    env: Pipeline, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_partial_day_is_refused(env: Pipeline, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["load", "--from", "2026-11-18T06:00:00Z", "--to", "2026-11-19"])
+    assert "whole UTC days" in capsys.readouterr().err
+
+
+def test_env_fixture_points_data_at_tmp(env: Pipeline, tmp_path: Path) -> None:
+    assert tmp_path in env.data_dir.parents
