@@ -50,7 +50,10 @@ def main() -> None:
     days = math.ceil(args.rows / args.tasks_per_day) + 1  # arrivals vary by weekday; one spare
     end = NOW.replace(hour=0) - timedelta(days=1)
     windows = [
-        (int((end - timedelta(days=d + 1)).timestamp() * 1000), int((end - timedelta(days=d)).timestamp() * 1000))
+        (
+            int((end - timedelta(days=d + 1)).timestamp() * 1000),
+            int((end - timedelta(days=d)).timestamp() * 1000),
+        )
         for d in range(days)
     ]
     with _sandbox(args.seed, args.tasks_per_day) as base_url, tempfile.TemporaryDirectory() as tmp:
@@ -68,8 +71,20 @@ def main() -> None:
 class _sandbox:
     def __init__(self, seed: int, tasks_per_day: int) -> None:
         self.cmd = [
-            sys.executable, "-m", "sandbox.cli", "serve", "--port", "0", "--budget", "0",
-            "--seed", str(seed), "--tasks-per-day", str(tasks_per_day), "--now", NOW.isoformat(),
+            sys.executable,
+            "-m",
+            "sandbox.cli",
+            "serve",
+            "--port",
+            "0",
+            "--budget",
+            "0",
+            "--seed",
+            str(seed),
+            "--tasks-per-day",
+            str(tasks_per_day),
+            "--now",
+            NOW.isoformat(),
         ]
 
     def __enter__(self) -> str:
@@ -88,12 +103,17 @@ class _sandbox:
 
 def _tokens(base_url: str, data_dir: Path) -> TokenProvider:
     return TokenProvider(
-        identity_url=base_url, client_id="sandbox-client", client_secret="sandbox-secret",
-        refresh_token="sandbox-refresh", state_dir=data_dir / "state",
+        identity_url=base_url,
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+        refresh_token="sandbox-refresh",
+        state_dir=data_dir / "state",
     )
 
 
-def _pipeline(base_url: str, windows: list[tuple[int, int]], rows: int, data_dir: Path) -> tuple[int, float]:
+def _pipeline(
+    base_url: str, windows: list[tuple[int, int]], rows: int, data_dir: Path
+) -> tuple[int, float]:
     paths = WarehousePaths(data_dir)
     tokens = _tokens(base_url, data_dir)
     org_id = tokens.token().split("_")[2]
@@ -115,15 +135,26 @@ def _fetch_only(base_url: str, windows: list[tuple[int, int]], rows: int) -> tup
     query = queries.graphql("task_details")
     done = 0
     started = time.perf_counter()
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as http:
         for start_ms, end_ms in windows:
             cursor: str | None = "NA"
             while cursor is not None and done < rows:
-                body = {"query": query, "variables": {"from": start_ms, "to": end_ms, "cursor": cursor}}
-                content = http.post("/search", content=orjson.dumps(body), headers={"Content-Type": "application/json"}).content
+                body = {
+                    "query": query,
+                    "variables": {"from": start_ms, "to": end_ms, "cursor": cursor},
+                }
+                content = http.post(
+                    "/search",
+                    content=orjson.dumps(body),
+                    headers={"Content-Type": "application/json"},
+                ).content
                 done += content.count(b'"status":')  # one per task record; no JSON parsing
                 match = _CURSOR.search(content, max(0, len(content) - 200))
-                cursor = orjson.loads(match.group(2)) if match and match.group(1) == b"true" else None
+                cursor = (
+                    orjson.loads(match.group(2)) if match and match.group(1) == b"true" else None
+                )
             if done >= rows:
                 break
     return done, time.perf_counter() - started

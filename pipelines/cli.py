@@ -84,7 +84,10 @@ def _load(args: argparse.Namespace) -> int:
         outcome = run_windows(keys, progress=not args.no_progress and sys.stderr.isatty())
     elapsed = time.monotonic() - started
     if outcome.failure:
-        print(f"wxcc-warehouse: window {outcome.failure[0]} failed: {outcome.failure[1]}", file=sys.stderr)
+        print(
+            f"wxcc-warehouse: window {outcome.failure[0]} failed: {outcome.failure[1]}",
+            file=sys.stderr,
+        )
         return 1
     _summary(settings, where, outcome.rows, elapsed, keys)
     return 0
@@ -113,7 +116,10 @@ def _api_environment(settings) -> Iterator[str]:  # noqa: ANN001
     from sandbox.server import serve_in_background
 
     with serve_in_background() as base_url:
-        saved = {k: os.environ.get(k) for k in ("WXCC_API_URL", "WXCC_IDENTITY_URL", *SANDBOX_CREDENTIALS)}
+        saved = {
+            k: os.environ.get(k)
+            for k in ("WXCC_API_URL", "WXCC_IDENTITY_URL", *SANDBOX_CREDENTIALS)
+        }
         os.environ["WXCC_API_URL"] = base_url
         os.environ["WXCC_IDENTITY_URL"] = base_url
         for name, value in SANDBOX_CREDENTIALS.items():

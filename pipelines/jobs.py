@@ -14,7 +14,9 @@ search_job = dg.define_asset_job(
 )
 
 # Daily, shortly after the UTC day closes: the schedule targets the last complete day.
-search_schedule = dg.build_schedule_from_partitioned_job(search_job, minute_of_hour=30, hour_of_day=0)
+search_schedule = dg.build_schedule_from_partitioned_job(
+    search_job, minute_of_hour=30, hour_of_day=0
+)
 
 JOBS = [search_job]
 SCHEDULES = [search_schedule]

@@ -65,4 +65,7 @@ def day_windows(time_window: dg.TimeWindow) -> list[Window]:
     """The UTC-day windows a (possibly multi-day, single-run backfill) time window covers."""
     whole = window_of(time_window)
     day_ms = 86_400_000
-    return [Window(s, min(s + day_ms, whole.end_ms)) for s in range(whole.start_ms, whole.end_ms, day_ms)]
+    return [
+        Window(s, min(s + day_ms, whole.end_ms))
+        for s in range(whole.start_ms, whole.end_ms, day_ms)
+    ]

@@ -28,8 +28,12 @@ class WxccApi(dg.ConfigurableResource):
     client_id: str
     client_secret: str
     refresh_token: str
-    identity_url: str | None = Field(default=None, description="OAuth base; default WXCC_IDENTITY_URL or api_url")
-    org_id: str | None = Field(default=None, description="default WXCC_ORG_ID, else the token's org")
+    identity_url: str | None = Field(
+        default=None, description="OAuth base; default WXCC_IDENTITY_URL or api_url"
+    )
+    org_id: str | None = Field(
+        default=None, description="default WXCC_ORG_ID, else the token's org"
+    )
     data_dir: str | None = Field(default=None, description="default WXCC_DATA_DIR or ./data")
     requests_per_minute: int = Field(
         default=0, description="Client-side request budget (0: only the API's 429s pace the run)"

@@ -10,7 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipelines.definitions import defs
 
-
 # The event log keeps everything (see it in the UI); the terminal shows the progress bar and the
 # one-line reason of a failure, not Dagster's stack traces.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -63,5 +62,7 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
             # The asset's own exception is the innermost cause; Dagster wraps it once.
             while error.cause is not None:
                 error = error.cause
-            return error.message.strip().splitlines()[-1] if error.message else error.cls_name or "?"
+            return (
+                error.message.strip().splitlines()[-1] if error.message else error.cls_name or "?"
+            )
     return "the run failed before any step ran (see the Dagster UI for its event log)"

@@ -48,7 +48,9 @@ def _record_selection(name: str, path: tuple[str, ...]) -> SelectionSetNode:
     selection = operation.selection_set
     for field_name in path:
         node = next(
-            n for n in selection.selections if isinstance(n, FieldNode) and n.name.value == field_name
+            n
+            for n in selection.selections
+            if isinstance(n, FieldNode) and n.name.value == field_name
         )
         assert node.selection_set is not None
         selection = node.selection_set

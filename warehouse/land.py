@@ -59,4 +59,6 @@ def land_window(
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return LandResult(rows=result.rows_inserted, rows_replaced=result.rows_deleted, parquet_path=path)
+    return LandResult(
+        rows=result.rows_inserted, rows_replaced=result.rows_deleted, parquet_path=path
+    )

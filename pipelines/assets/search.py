@@ -1,6 +1,5 @@
 """Search API assets: one table each, partitioned by UTC day."""
 
-
 import time
 
 import dagster as dg

@@ -14,7 +14,7 @@ from sandbox.app import Faults
 from sandbox.budget import ManualClock
 from sandbox.model import Tenant
 from sandbox.server import serve_in_background
-from tests.e2e.conftest import SEED, TASKS_PER_DAY, ms
+from tests.support import SEED, TASKS_PER_DAY, ms
 
 NOW = "2026-11-20T15:30:00"
 DAY = (ms("2026-11-18T00:00:00"), ms("2026-11-19T00:00:00"))
@@ -64,7 +64,11 @@ def test_a_low_budget_run_counts_its_429s_and_loses_nothing(tmp_path: Path) -> N
 def test_a_token_expiring_mid_window_is_refreshed(tmp_path: Path) -> None:
     clock = SharedClock()
     with serve_in_background(
-        seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), token_lifetime_s=30, clock=clock,
+        seed=SEED,
+        tasks_per_day=TASKS_PER_DAY,
+        now_ms=ms(NOW),
+        token_lifetime_s=30,
+        clock=clock,
         budget_per_minute=0,
     ) as url:
         with _client(url, tmp_path, clock) as client:
@@ -87,9 +91,13 @@ def _seed_failing_early(profile: str) -> int:
 def test_faults_are_retried_and_lose_nothing(tmp_path: Path) -> None:
     clock = SharedClock()
     with serve_in_background(
-        seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), faults="flaky",
+        seed=SEED,
+        tasks_per_day=TASKS_PER_DAY,
+        now_ms=ms(NOW),
+        faults="flaky",
         fault_seed=_seed_failing_early("flaky"),
-        budget_per_minute=0, clock=clock,
+        budget_per_minute=0,
+        clock=clock,
     ) as url:
         with _client(url, tmp_path, clock, retry=RetryPolicy(max_attempts=10)) as client:
             ids = sorted(t["id"] for page in client.task_details_pages(*DAY) for t in page)
@@ -100,8 +108,12 @@ def test_faults_are_retried_and_lose_nothing(tmp_path: Path) -> None:
 def test_the_silent_raw_cap_is_noticed(tmp_path: Path) -> None:
     clock = SharedClock()
     with serve_in_background(
-        seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), raw_record_cap=300,
-        budget_per_minute=0, clock=clock,
+        seed=SEED,
+        tasks_per_day=TASKS_PER_DAY,
+        now_ms=ms(NOW),
+        raw_record_cap=300,
+        budget_per_minute=0,
+        clock=clock,
     ) as url:
         with _client(url, tmp_path, clock) as client:
             # The client's own cap is the real 100,000: only the count shows the truncation.
@@ -116,10 +128,16 @@ def test_a_window_over_the_cap_is_refused_before_paging(tmp_path: Path) -> None:
         seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), budget_per_minute=0, clock=clock
     ) as url:
         tokens = TokenProvider(
-            identity_url=url, client_id="sandbox-client", client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh", state_dir=tmp_path / "state", clock=clock,
+            identity_url=url,
+            client_id="sandbox-client",
+            client_secret="sandbox-secret",
+            refresh_token="sandbox-refresh",
+            state_dir=tmp_path / "state",
+            clock=clock,
         )
-        with SearchClient(WxccHttp(url, token_provider=tokens, clock=clock), page_cap=100) as client:
+        with SearchClient(
+            WxccHttp(url, token_provider=tokens, clock=clock), page_cap=100
+        ) as client:
             with pytest.raises(WindowTooLarge, match="over the Search API"):
                 next(iter(client.task_details_pages(*DAY)))
             assert client.stats.pages == 0

@@ -12,8 +12,8 @@ from pipelines.sources.errors import MalformedResponse
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
-from tests.e2e.conftest import SEED, TASKS_PER_DAY, ms
 from tests.e2e.truth_compare import table_rows
+from tests.support import SEED, TASKS_PER_DAY, ms
 from warehouse.land import WarehousePaths, land_window
 from warehouse.normalize import records_to_batch
 from warehouse.schemas import TASK_DETAILS
@@ -38,18 +38,26 @@ class TruncatingTransport(httpx.BaseTransport):
         body = response.read()
         if self.pages == self.nth:
             body = body[: len(body) // 2]
-        return httpx.Response(response.status_code, headers={"content-type": "application/json"}, content=body)
+        return httpx.Response(
+            response.status_code, headers={"content-type": "application/json"}, content=body
+        )
 
 
 def _land(url: str, tmp_path: Path, paths: WarehousePaths, nth: int | None) -> None:
     tokens = TokenProvider(
-        identity_url=url, client_id="sandbox-client", client_secret="sandbox-secret",
-        refresh_token="sandbox-refresh", state_dir=paths.data_dir / "state",
+        identity_url=url,
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+        refresh_token="sandbox-refresh",
+        state_dir=paths.data_dir / "state",
     )
     http = WxccHttp(url, token_provider=tokens, transport=TruncatingTransport(nth))
     with SearchClient(http) as client:
         org_id = tokens.token().split("_")[2]
-        batches = (records_to_batch(TASK_DETAILS, page, org_id) for page in client.task_details_pages(START, END))
+        batches = (
+            records_to_batch(TASK_DETAILS, page, org_id)
+            for page in client.task_details_pages(START, END)
+        )
         land_window(paths, TASK_DETAILS, org_id, START, END, batches)
 
 

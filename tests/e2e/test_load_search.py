@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from sandbox.truth import write_truth
-from tests.e2e.conftest import Pipeline, ms, point_at, sandbox
 from tests.e2e.truth_compare import differences, table_rows
+from tests.support import Pipeline, ms, point_at, sandbox
 from warehouse.schemas import TASK_DETAILS
 
 NOW = "2026-11-20T15:30:00"
@@ -38,7 +38,9 @@ def test_two_day_load_equals_truth_and_reload_changes_nothing(
     assert len(first) > 600  # two weekdays at 400 a day: the load is not trivially empty
     assert table_rows(db, TASK_DETAILS) == first
     metadata = results[0].get_asset_materialization_events()[0].materialization.metadata
-    assert metadata["rows"].value == sum(1 for r in first if r[4].date().isoformat() == "2026-11-18")
+    assert metadata["rows"].value == sum(
+        1 for r in first if r[4].date().isoformat() == "2026-11-18"
+    )
     assert metadata["pages"].value >= 2
 
 
@@ -95,7 +97,9 @@ def test_a_refused_secret_fails_clearly_and_leaks_nowhere(
     assert CANARY not in message
     assert CANARY not in caplog.text
     assert _files_containing(pipeline.dagster_home, CANARY) == []
-    assert _files_containing(pipeline.data_dir, CANARY) == [] if pipeline.data_dir.exists() else True
+    assert (
+        _files_containing(pipeline.data_dir, CANARY) == [] if pipeline.data_dir.exists() else True
+    )
     assert not (pipeline.data_dir / "parquet").exists()
 
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from warehouse import duck
-
 from warehouse.schemas import Table
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from tests.e2e.conftest import Pipeline, pipeline, point_at, sandbox  # noqa: F401
+from tests.support import Pipeline, point_at, sandbox
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ def test_schedules_derive_from_the_partitioned_job() -> None:
 
 def test_schedule_tick_requests_the_last_complete_day() -> None:
     schedule = defs.resolve_schedule_def("search_job_schedule")
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 23, 0, 30, tzinfo=UTC))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
+    )
     requests = list(schedule.evaluate_tick(context).run_requests or [])
     assert [r.partition_key for r in requests] == ["2026-11-22"]

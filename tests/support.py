@@ -1,4 +1,4 @@
-"""End-to-end fixtures: a sandbox tenant in a background thread and a pipeline environment."""
+"""Test support: a sandbox tenant in a background thread and a pipeline environment."""
 
 from __future__ import annotations
 
@@ -47,9 +47,8 @@ def sandbox(now: str, **kwargs: object) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    """Environment for one load; tests point WXCC_API_URL at their sandbox."""
+def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """An environment for one load under tmp_path, with an instance of its own."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith(("WXCC_", "WFO_")):
