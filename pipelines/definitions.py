@@ -11,6 +11,7 @@ import dagster as dg
 from pipelines.assets.search import ASSETS as SEARCH_ASSETS
 from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import Warehouse, WxccApi
+from pipelines.sensors import SENSORS
 
 RESOURCES = {
     "wxcc": WxccApi(
@@ -26,5 +27,6 @@ defs = dg.Definitions(
     assets=[*SEARCH_ASSETS],
     jobs=JOBS,
     schedules=SCHEDULES,
+    sensors=SENSORS,
     resources=RESOURCES,
 )

@@ -1,0 +1,65 @@
+"""Sensors: reload the windows whose tasks were still open when they were loaded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import duckdb
+
+import queries
+from pipelines.jobs import search_job
+from pipelines.resources import Warehouse
+from warehouse import duck
+
+# How far back an open task is still worth waiting for. Tasks of the sandbox end within a day;
+# real emails can stay open for days.
+OPEN_TASK_HORIZON = timedelta(days=7)
+
+
+def open_task_days(warehouse: Warehouse, now: datetime) -> list[str]:
+    """Closed UTC days (before today) holding tasks that were open when loaded."""
+    path = warehouse.paths.duckdb_path
+    if not path.exists():
+        return []
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    with duck.connect(path, read_only=True) as con:
+        if not con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'search' "
+            "AND table_name = 'task_details'"
+        ).fetchall()[0][0]:
+            return []
+        rows = con.execute(
+            queries.sql("ops/select_open_task_days"),
+            {"since": today - OPEN_TASK_HORIZON, "before": today},
+        ).fetchall()
+    return [day for (day,) in rows]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)  # tests pin it
+
+
+@dg.sensor(
+    job=search_job, minimum_interval_seconds=3600, default_status=dg.DefaultSensorStatus.RUNNING
+)
+def open_tasks_sensor(
+    context: dg.SensorEvaluationContext, warehouse: Warehouse
+) -> dg.SensorResult | dg.SkipReason:
+    """Reload closed days whose tasks were still open when loaded, at most once an hour each."""
+    now = _now()
+    try:
+        days = open_task_days(warehouse, now)
+    except duckdb.IOException as exc:  # a load holds the writer lock; try at the next tick
+        return dg.SkipReason(f"warehouse busy: {exc}")
+    if not days:
+        return dg.SkipReason("no loaded day holds tasks still open")
+    hour = now.strftime("%Y-%m-%dT%H")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=f"open-tasks-{day}-{hour}", partition_key=day) for day in days
+        ]
+    )
+
+
+SENSORS = [open_tasks_sensor]
