@@ -29,4 +29,6 @@ defs = dg.Definitions(
     schedules=SCHEDULES,
     sensors=SENSORS,
     resources=RESOURCES,
+    # Steps share one DuckDB file, which takes a single writer process: run them in one process.
+    executor=dg.in_process_executor,
 )

@@ -11,6 +11,8 @@ search_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("search"),
     partitions_def=DAILY,
     description="Load the Search API tables for one UTC day.",
+    # One process writes the DuckDB file at a time (DuckDB allows a single writer process).
+    executor_def=dg.in_process_executor,
 )
 
 # Daily, shortly after the UTC day closes: the schedule targets the last complete day.

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sandbox.clock import day_of
 from sandbox.entities import (
@@ -27,6 +28,13 @@ from sandbox.entities import (
     GlobalVariableDef,
     Queue,
     build_entities,
+)
+from sandbox.records import (
+    RecordContext,
+    channel_spans,
+    day_legs,
+    render_leg,
+    render_session,
 )
 from sandbox.timeline import (
     CONSULT,
@@ -795,41 +803,23 @@ def _session(s: Staff, now: int) -> AgentSession:
     cut = end >= now  # still logged in at now
     channels = []
     for ch in CHANNELS:
-        spans: list[
-            tuple[int, int, str, str | None, Queue | None, Code | None, Code | None, bool]
-        ] = []
-        for b_start, b_end, code in s.idles:
-            spans.append((b_start, b_end, "idle", None, None, code, None, False))
-        for c, state, a_start, a_end, task_id, queue, wrap, outdial in s.log:
-            if c == ch:
-                spans.append((a_start, a_end, state, task_id, queue, None, wrap, outdial))
-        spans.sort(key=lambda x: x[0])
-        acts: list[AgentActivity] = []
-        t = s.start
-        for a_start, a_end, state, task_id, queue, idle, wrap, outdial in spans:
-            if a_start > t:
-                acts.append(AgentActivity("available", t, a_start))
-            acts.append(AgentActivity(state, a_start, a_end, task_id, queue, idle, wrap, outdial))
-            t = a_end
-        if t < end:
-            acts.append(AgentActivity("available", t, end))
         # View at now: what started before now; the current one open.
         seen = []
-        for a in acts:
-            if a.start_ms >= now:
+        for a_start, a_end, state, task_id, queue, idle, wrap, outdial in channel_spans(s, ch):
+            if a_start >= now:
                 break
-            if a.end_ms is not None and a.end_ms >= now:
-                a = AgentActivity(
-                    a.state,
-                    a.start_ms,
-                    None,
-                    a.task_id,
-                    a.queue,
-                    a.idle_code,
-                    a.wrapup_code,
-                    a.is_outdial,
+            seen.append(
+                AgentActivity(
+                    state,
+                    a_start,
+                    None if a_end >= now else a_end,
+                    task_id,
+                    queue,
+                    idle,
+                    wrap,
+                    outdial,
                 )
-            seen.append(a)
+            )
         if seen:
             seen[0] = _flag(seen[0], login=True, logout=False)
             if not cut:
@@ -892,6 +882,7 @@ class Tenant:
         self.entities: Entities = build_entities(seed, tasks_per_day)
         self.org_id: str = self.entities.org_id
         self._ctx = _Ctx(self.entities)
+        self._records_ctx = RecordContext(self.entities)
         # A few days at most: a year at 10,000 tasks/day is served window by window.
         self.day = lru_cache(maxsize=cache_days)(self._simulate)
 
@@ -973,3 +964,90 @@ class Tenant:
                     out.append(_session(s, now_ms))
         out.sort(key=lambda x: (x.start_ms, x.session_id))
         return out
+
+    def agent_sessions_records(
+        self, start_ms: int, end_ms: int, now_ms: int
+    ) -> Iterator[dict[str, object]]:
+        """agentSession records (API shape at ``now_ms``) of sessions started in the window.
+
+        Every ASR field, ``channelInfo`` (one entry per channel) and per channel ``_activities``
+        (AAR nodes, newest first). Ascending by startTime, then agentSessionId.
+        """
+        ctx = self._records_ctx
+        for plan, s in self._staff(start_ms, end_ms, now_ms):
+            yield render_session(s, now_ms, ctx, plan)
+
+    def agent_session_count(self, start_ms: int, end_ms: int, now_ms: int) -> int:
+        """How many records ``agent_sessions_records`` yields (without rendering them)."""
+        return sum(1 for _ in self._staff(start_ms, end_ms, now_ms))
+
+    def _staff(self, start_ms: int, end_ms: int, now_ms: int) -> Iterator[tuple[DayPlan, Staff]]:
+        hi = min(end_ms, now_ms)
+        if start_ms >= hi:
+            return
+        for day in range(day_of(start_ms), day_of(hi - 1) + 1):
+            plan = self.day(day)
+            found = [s for s in plan.staff if start_ms <= s.start < hi]
+            found.sort(key=_staff_key)
+            for s in found:
+                yield plan, s
+
+    # -- task legs ---------------------------------------------------------------------------
+
+    def task_legs(
+        self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
+    ) -> Iterator[dict[str, object]]:
+        """taskLegDetails records (CLR, API shape at ``now_ms``) whose ``time_field`` is in the
+        window: one leg per queue visit (the first from the task's creation, then one per
+        transfer). Only legs created before ``now_ms`` exist; with ``endedTime`` only legs ended
+        before ``now_ms`` have one. Ascending by the leg's createdTime, then id.
+        """
+        ctx = self._records_ctx
+        for leg in self._legs(start_ms, end_ms, now_ms, time_field):
+            yield render_leg(leg, now_ms, ctx)
+
+    def task_leg_count(
+        self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
+    ) -> int:
+        """How many records ``task_legs`` yields (without rendering them)."""
+        return sum(1 for _ in self._legs(start_ms, end_ms, now_ms, time_field))
+
+    def _legs(self, start_ms: int, end_ms: int, now_ms: int, time_field: str) -> Iterator[Any]:
+        hi = min(end_ms, now_ms)
+        if start_ms >= hi:
+            return
+        if time_field == "createdTime":
+            # A leg starts on the simulation day of its task (transfers happen in open hours).
+            for day in range(day_of(start_ms), day_of(hi - 1) + 1):
+                legs, created = day_legs(self.day(day))
+                yield from legs[bisect_left(created, start_ms) : bisect_left(created, hi)]
+        elif time_field == "endedTime":
+            found = []
+            for day in range(day_of(start_ms - MAX_TASK_LIFETIME_MS), day_of(hi - 1) + 1):
+                for leg in day_legs(self.day(day))[0]:
+                    if start_ms <= leg[6] < hi:
+                        found.append(leg)
+            found.sort(key=_leg_sort)
+            yield from found
+        else:
+            raise ValueError(f"time_field must be createdTime or endedTime, not {time_field!r}")
+
+    # -- legacy task query -------------------------------------------------------------------
+
+    def legacy_tasks(
+        self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
+    ) -> Iterator[dict[str, object]]:
+        """Records of the legacy ``task`` query: the CSR record plus ``entryPoint {id name}``
+        (the entry point the task arrived on; no chained entry points, so = lastEntryPoint)."""
+        for rec in self.tasks(start_ms, end_ms, now_ms, time_field):
+            ep = rec["lastEntryPoint"]
+            rec["entryPoint"] = dict(ep)  # type: ignore[call-overload]
+            yield rec
+
+
+def _staff_key(s: Staff) -> tuple[int, str]:
+    return (s.start, s.session_id)
+
+
+def _leg_sort(leg: Any) -> tuple[int, str]:
+    return (leg[0], leg[1])

@@ -205,7 +205,7 @@ class TaskPlan:
 class DayPlan:
     """A simulated day: its tasks ascending by (created, id), and its agents' sessions."""
 
-    __slots__ = ("day", "start", "end", "tasks", "created", "staff")
+    __slots__ = ("day", "start", "end", "tasks", "created", "staff", "derived")
 
     def __init__(
         self, day: int, start: int, end: int, tasks: list[TaskPlan], staff: list[Staff]
@@ -216,6 +216,8 @@ class DayPlan:
         self.tasks = tasks
         self.created = [t.created for t in tasks]
         self.staff = staff
+        # Indexes other record families build once per day (task legs, agent work by session).
+        self.derived: dict[str, object] = {}
 
 
 # --- small helpers --------------------------------------------------------------------------

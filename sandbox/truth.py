@@ -4,21 +4,48 @@ Computed from the data model directly. It deliberately shares no code with the H
 pipeline's normalizers (``warehouse/normalize.py``): it flattens the model's records by each
 column's ``api_path`` on its own, so a mistake there shows up as a difference from this file.
 Only the table definitions (``warehouse.schemas``) are shared: they are the contract both meet.
+
+One Parquet file per Search table, ``<schema>.<table>.parquet``:
+
+- ``search.task_details`` / ``search.task``: tasks created in ``[from, to)`` before ``now``, as
+  the ``taskDetails`` / older ``task`` query shows them at ``now``;
+- ``search.task_activity``: every activity (CAR) of those tasks, as of ``now``;
+- ``search.agent_session``, ``search.agent_session_channel``, ``search.agent_activity``: agent
+  sessions that started in the window, their channels and every activity (AAR) of each channel;
+- ``search.task_leg_details``: task legs (CLR) created in the window.
+
+A child table's rows are the entries of its lists (``Nesting``) in the parent's records; its
+parent columns copy the enclosing objects' fields. Open records keep their open state (a null
+``ended_time``/``end_time``: the API's ``endTime: -1`` of an open session is no time).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sandbox.model import Tenant
-from warehouse.schemas import TASK_DETAILS, Table
+from warehouse.schemas import (
+    AGENT_ACTIVITY,
+    AGENT_SESSION,
+    AGENT_SESSION_CHANNEL,
+    TASK,
+    TASK_ACTIVITY,
+    TASK_DETAILS,
+    TASK_LEG_DETAILS,
+    Table,
+)
 
 _BATCH_ROWS = 5_000  # rows per Parquet row group; keeps memory flat over long windows
+# Where the model keeps a list the API serves under another path.
+_MODEL_LIST_KEYS = {"activities.nodes": "_activities"}
+
+Row = tuple[Mapping[str, Any], ...]  # the objects a row reads from, outermost (the record) first
 
 
 def _json_text(value: object) -> str | None:
@@ -27,61 +54,121 @@ def _json_text(value: object) -> str | None:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def _getter(api_path: str) -> Callable[[Mapping[str, object]], object]:
-    """Read ``a.b.c`` from a record; a missing or null parent object gives None."""
+def _getter(api_path: str) -> Callable[[Mapping[str, Any]], Any]:
+    """Read ``a.b.c`` from an object; a missing or null parent object gives None."""
     parts = tuple(api_path.split("."))
     if len(parts) == 1:
         key = parts[0]
-        return lambda rec: rec[key]
+        return lambda obj: obj[key]
 
-    def get(rec: Mapping[str, object]) -> object:
-        value: object = rec
+    def get(obj: Mapping[str, Any]) -> Any:
+        value: Any = obj
         for part in parts:
             if value is None:
                 return None
-            value = value[part]  # type: ignore[index]
+            value = value[part]
         return value
 
     return get
 
 
-def _columns(table: Table) -> list[tuple[str, Callable[[Mapping[str, object]], object], str]]:
-    """(column name, getter, kind) for every column after ``org_id``."""
-    out = []
-    for f in table.arrow:
-        if f.name == "org_id":
-            continue
-        meta = f.metadata or {}
-        path = meta[b"api_path"].decode()
-        kind = meta.get(b"kind", b"").decode()
-        out.append((f.name, _getter(path), kind))
-    return out
+def _lists(table: Table) -> tuple[str, ...]:
+    return table.parent.lists if table.parent is not None else ()
 
 
-def _batches(
-    table: Table, org_id: str, records: Iterable[Mapping[str, object]]
-) -> Iterable[pa.RecordBatch]:
-    cols = _columns(table)
-    schema = table.arrow
-    rows: list[Mapping[str, object]] = []
+def _reader(table: Table, column: Any) -> Callable[[Row], Any]:
+    """How a column reads a row: from the row's own object, or from an enclosing one."""
+    lists = _lists(table)
+    if not column.from_parent:
+        get = _getter(column.api_path)
+        return lambda row: get(row[-1])
+    # A parent column's path is full: strip the list paths it lies under to find its object.
+    depth, rest = 0, column.api_path
+    for list_path in lists[:-1]:
+        if rest.startswith(list_path + "."):
+            depth, rest = depth + 1, rest[len(list_path) + 1 :]
+        else:
+            break
+    get = _getter(rest)
+    return lambda row: get(row[depth])
 
-    def flush() -> pa.RecordBatch:
-        arrays = [pa.array([org_id] * len(rows), pa.string())]
-        for (_, get, kind), field in zip(cols, list(schema)[1:], strict=True):
-            values = [get(r) for r in rows]
+
+def _rows(table: Table, record: Mapping[str, Any]) -> Iterator[Row]:
+    """The rows a record gives a table: itself, or the entries of the table's nested lists."""
+    lists = _lists(table)
+    if not lists:
+        yield (record,)
+        return
+
+    def walk(prefix: Row, obj: Mapping[str, Any], level: int) -> Iterator[Row]:
+        path = lists[level]
+        entries = obj.get(_MODEL_LIST_KEYS.get(path, path)) or ()
+        for entry in entries:
+            if level + 1 == len(lists):
+                yield (*prefix, entry)
+            else:
+                yield from walk((*prefix, entry), entry, level + 1)
+
+    yield from walk((record,), record, 0)
+
+
+class _TableWriter:
+    """Rows of one table, cast to its Arrow schema and written in row groups."""
+
+    def __init__(self, table: Table, org_id: str, out: Path) -> None:
+        self.table = table
+        self.org_id = org_id
+        self.path = out / f"{table.qualified_name}.parquet"
+        self.tmp = self.path.with_suffix(".parquet.tmp")
+        self.writer = pq.ParquetWriter(self.tmp, table.arrow)
+        fields = list(table.arrow)[1:]  # after org_id
+        self.columns = [
+            (_reader(table, c), c.kind, f.type) for c, f in zip(table.columns, fields, strict=True)
+        ]
+        self.rows: list[Row] = []
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self.rows.extend(_rows(self.table, record))
+        if len(self.rows) >= _BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return
+        arrays = [pa.array([self.org_id] * len(rows), pa.string())]
+        for read, kind, arrow_type in self.columns:
+            values = [read(r) for r in rows]
             if kind == "json":
                 values = [_json_text(v) for v in values]
-            # Instants are epoch ms; Arrow takes ints for timestamp[ms, UTC] as they are.
-            arrays.append(pa.array(values, field.type))
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+            elif kind == "instant":
+                # Epoch ms into timestamp[ms, UTC] as they are; a negative "time" (an open
+                # session's endTime -1) is no time.
+                values = [None if v is not None and v < 0 else v for v in values]
+            arrays.append(pa.array(values, arrow_type))
+        self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.table.arrow))
 
-    for rec in records:
-        rows.append(rec)
-        if len(rows) >= _BATCH_ROWS:
-            yield flush()
-            rows = []
-    if rows:
-        yield flush()
+    def close(self) -> Path:
+        self.flush()
+        self.writer.close()
+        self.tmp.replace(self.path)  # never leave a half-written file under the final name
+        return self.path
+
+
+def _write(
+    out: Path, org_id: str, tables: Iterable[Table], records: Iterable[Mapping[str, Any]]
+) -> list[Path]:
+    writers = [_TableWriter(t, org_id, out) for t in tables]
+    try:
+        for rec in records:
+            for w in writers:
+                w.add(rec)
+    except BaseException:
+        for w in writers:
+            w.writer.close()
+            w.tmp.unlink(missing_ok=True)
+        raise
+    return [w.close() for w in writers]
 
 
 def write_truth(
@@ -93,20 +180,24 @@ def write_truth(
     from_ms: int,
     to_ms: int,
 ) -> list[Path]:
-    """Write ``<schema>.<table>.parquet`` per warehouse table for ``[from_ms, to_ms)`` at ``now_ms``.
+    """Write ``<schema>.<table>.parquet`` per Search table for ``[from_ms, to_ms)`` at ``now_ms``.
 
-    ``search.task_details``: one row per task created in the window before ``now_ms``, as the
-    Search API shows it at ``now_ms`` (open tasks with a null ``ended_time``).
+    Tables keyed by created time (tasks, task legs) hold the records created in the window before
+    ``now_ms``; agent sessions (with their channels and activities) those started in it. Each
+    file has exactly the table's Arrow schema (names, types, field metadata; ``org_id`` first).
+    Returns the paths written, ``search.task_details.parquet`` first.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tenant = Tenant(seed, tasks_per_day)
-    table = TASK_DETAILS
-    path = out / f"{table.qualified_name}.parquet"
-    tmp = path.with_suffix(".parquet.tmp")
-    with pq.ParquetWriter(tmp, table.arrow) as writer:
-        records = tenant.tasks(from_ms, to_ms, now_ms)
-        for batch in _batches(table, tenant.org_id, records):
-            writer.write_batch(batch)
-    tmp.replace(path)  # never leave a half-written file under the final name
-    return [path]
+    org = tenant.org_id
+    paths = _write(out, org, (TASK_DETAILS, TASK_ACTIVITY), tenant.tasks(from_ms, to_ms, now_ms))
+    paths += _write(out, org, (TASK,), tenant.legacy_tasks(from_ms, to_ms, now_ms))
+    paths += _write(
+        out,
+        org,
+        (AGENT_SESSION, AGENT_SESSION_CHANNEL, AGENT_ACTIVITY),
+        tenant.agent_sessions_records(from_ms, to_ms, now_ms),
+    )
+    paths += _write(out, org, (TASK_LEG_DETAILS,), tenant.task_legs(from_ms, to_ms, now_ms))
+    return paths

@@ -4,6 +4,7 @@ selected and silently dropped, nor a column left unfed."""
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
@@ -11,17 +12,40 @@ from graphql import FieldNode, OperationDefinitionNode, SelectionSetNode, parse,
 
 import queries
 from sandbox.search.schema import schema
-from warehouse.schemas import TASK_DETAILS, Table
+from warehouse.schemas import (
+    AGENT_ACTIVITY,
+    AGENT_SESSION,
+    AGENT_SESSION_CHANNEL,
+    TABLES,
+    TASK,
+    TASK_ACTIVITY,
+    TASK_DETAILS,
+    TASK_LEG_DETAILS,
+    Table,
+)
 
 GRAPHQL_NAMES = sorted(
     p.name.removesuffix(".graphql")
     for p in resources.files("queries").joinpath("graphql").iterdir()
     if p.name.endswith(".graphql")
 )
-# query file -> (table it feeds, the path of its record list)
-RECORD_QUERIES: dict[str, tuple[Table, tuple[str, ...]]] = {
-    "task_details": (TASK_DETAILS, ("taskDetails", "tasks")),
+# query file -> (tables its records feed, the path of its record list). A child table's rows sit
+# inside the records (Table.query_path); parent columns are the record's own fields.
+RECORD_QUERIES: dict[str, tuple[tuple[Table, ...], tuple[str, ...]]] = {
+    "task_details": ((TASK_DETAILS,), ("taskDetails", "tasks")),
+    "task_activities": ((TASK_ACTIVITY,), ("taskDetails", "tasks")),
+    "task": ((TASK,), ("task", "tasks")),
+    "agent_sessions": ((AGENT_SESSION, AGENT_SESSION_CHANNEL), ("agentSession", "agentSessions")),
+    "agent_activities": ((AGENT_ACTIVITY,), ("agentSession", "agentSessions")),
+    "task_leg_details": ((TASK_LEG_DETAILS,), ("taskLegDetails", "taskLegs")),
 }
+# query file for further activity pages -> the query whose activity nodes it must repeat
+MORE_QUERIES = {
+    "task_activities_more": ("task_activities", ("taskDetails", "tasks")),
+    "agent_activities_more": ("agent_activities", ("agentSession", "agentSessions")),
+}
+# Inner paging fields of an activities connection: read by the client, not landed.
+_PAGING = re.compile(r"(^|\.)activities\.(totalCount|pageInfo\.hasNextPage|pageInfo\.endCursor)$")
 
 
 @pytest.mark.parametrize("name", GRAPHQL_NAMES)
@@ -59,9 +83,29 @@ def _record_selection(name: str, path: tuple[str, ...]) -> SelectionSetNode:
 
 @pytest.mark.parametrize("name", sorted(RECORD_QUERIES))
 def test_record_query_selects_exactly_the_tables_columns(name: str) -> None:
-    table, path = RECORD_QUERIES[name]
-    selected = _leaf_paths(_record_selection(name, path))
-    assert selected == {c.api_path for c in table.columns}
+    tables, path = RECORD_QUERIES[name]
+    selected = {p for p in _leaf_paths(_record_selection(name, path)) if not _PAGING.search(p)}
+    assert selected == {t.query_path(c) for t in tables for c in t.columns}
+
+
+def test_every_record_table_has_a_query() -> None:
+    fed = {t.qualified_name for tables, _ in RECORD_QUERIES.values() for t in tables}
+    assert fed == {t.qualified_name for t in TABLES.values() if t.schema == "search"}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_QUERIES))
+def test_further_activity_pages_select_the_same_activity_fields(name: str) -> None:
+    first, path = MORE_QUERIES[name]
+
+    def activities(query: str) -> set[str]:
+        return {
+            p.split("activities.", 1)[1]
+            for p in _leaf_paths(_record_selection(query, path))
+            if "activities." in p
+        }
+
+    assert activities(name) == activities(first)
+    assert any(p.startswith("nodes.") for p in activities(name))
 
 
 def test_unknown_query_names_are_refused() -> None:

@@ -92,14 +92,27 @@ def render_create_table(table: Table) -> str:
     )
 
 
-def render_delete_window(table: Table) -> str:
+def replaced_by(table: Table) -> list[str]:
+    """Columns on which a staged row replaces earlier rows wherever they were loaded.
+
+    A top-level table: its key (an older version of the same record). A child table: the parent's
+    key among its key columns, so a re-fetched parent's staged children replace all its earlier
+    children, including those it no longer has.
+    """
     key = ["org_id", *table.key]
-    match = " AND ".join(f"staged.{k} = target.{k}" for k in map(_ident, key))
+    if table.parent is None:
+        return key
+    return ["org_id", *(k for k in table.key if table.column(k).from_parent)]
+
+
+def render_delete_window(table: Table) -> str:
+    match = " AND ".join(f"staged.{k} = target.{k}" for k in map(_ident, replaced_by(table)))
     time = _ident(table.time_column)
+    older = "version of a staged row" if table.parent is None else "row of a staged row's parent"
     return (
         f"-- Rows a reload of one window of {table.qualified_name} replaces: those of org $org_id\n"
         f"-- whose {time} lies in [$window_start, $window_end) (TIMESTAMPTZ), and any older\n"
-        "-- version of a staged row, wherever it was loaded before.\n"
+        f"-- {older}, wherever it was loaded before.\n"
         f"DELETE FROM {_qualified(table)} AS target\n"
         "WHERE (\n"
         "        target.org_id = $org_id\n"

@@ -2,8 +2,10 @@
 
 A load is idempotent per window. The window's Arrow data is registered as a relation
 (``staged_<table>``), then in one transaction the rows it replaces are deleted (the org's rows whose
-``time_column`` lies in the window, and any older version of a staged key, wherever it was loaded)
-and the staged rows inserted. Any error rolls the transaction back, leaving the previous rows.
+``time_column`` lies in the window, and any older version of a staged key, wherever it was loaded;
+for a child table, every older row of a staged row's parent) and the staged rows inserted. Any
+error rolls the transaction back, leaving the previous rows. :func:`load_windows` replaces one
+window of several tables (a parent and its children) in a single transaction.
 The statements are the committed files ``queries/sql/{ddl,load}/*.sql`` (see ``warehouse.ddl``).
 
 File compatibility: DuckDB 2.x writes storage format v2 by default, which DuckDB 1.x cannot open.
@@ -17,7 +19,7 @@ has just deleted ("over-eager constraint checking"), which every reload does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,41 +118,71 @@ def load_window(
             twice in ``data``; nothing is changed then.
         duckdb.Error: the database refused the statements; the transaction was rolled back.
     """
+    return load_windows(con, org_id, start_ms, end_ms, {table: data})[table]
+
+
+def load_windows(
+    con: duckdb.DuckDBPyConnection,
+    org_id: str,
+    start_ms: int,
+    end_ms: int,
+    data: Mapping[Table, pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]],
+) -> dict[Table, LoadResult]:
+    """Replace one org's window of several tables (a parent and its children) in one transaction.
+
+    Readers see every table's new rows at once, never a parent without its children.
+
+    Raises:
+        ValueError: as :func:`load_window`, for any of the tables; nothing is changed then.
+        duckdb.Error: the database refused the statements; the transaction was rolled back.
+    """
     if not start_ms < end_ms:
         raise ValueError(f"empty or inverted window [{start_ms}, {end_ms})")
-    staged = _as_table(table, data)
-    check_rows(table, staged, org_id, start_ms, end_ms)
-    _check_keys(table, staged)
-    name = staged_name(table)
+    staged: dict[Table, pa.Table] = {}
+    for table, rows in data.items():
+        staged[table] = _as_table(table, rows)
+        check_rows(table, staged[table], org_id, start_ms, end_ms)
+        _check_keys(table, staged[table])
     params = {
         "org_id": org_id,
         "window_start": _instant(start_ms),
         "window_end": _instant(end_ms),
     }
-    con.register(name, staged)
+    results: dict[Table, LoadResult] = {}
+    registered: list[str] = []
     try:
+        for table, rows in staged.items():
+            con.register(staged_name(table), rows)
+            registered.append(staged_name(table))
         con.begin()
         try:
-            deleted = _count(con.execute(queries.sql(delete_window_query(table)), params))
-            inserted = _count(con.execute(queries.sql(insert_query(table))))
+            for table in staged:
+                deleted = _count(con.execute(queries.sql(delete_window_query(table)), params))
+                inserted = _count(con.execute(queries.sql(insert_query(table))))
+                results[table] = LoadResult(rows_deleted=deleted, rows_inserted=inserted)
             con.commit()
         except BaseException:
             con.rollback()
             raise
     finally:
-        con.unregister(name)
-    if inserted != staged.num_rows:
-        raise RuntimeError(f"{table.qualified_name}: inserted {inserted} of {staged.num_rows}")
-    log.debug(
-        "%s org %s window [%d, %d): deleted %d, inserted %d",
-        table.qualified_name,
-        org_id,
-        start_ms,
-        end_ms,
-        deleted,
-        inserted,
-    )
-    return LoadResult(rows_deleted=deleted, rows_inserted=inserted)
+        for name in registered:
+            con.unregister(name)
+    for table, result in results.items():
+        if result.rows_inserted != staged[table].num_rows:
+            raise RuntimeError(
+                f"{table.qualified_name}: inserted {result.rows_inserted} of "
+                f"{staged[table].num_rows}"
+            )
+        log.debug(
+            "%s org %s window [%d, %d): deleted %d, inserted %d",
+            table.qualified_name,
+            org_id,
+            start_ms,
+            end_ms,
+            result.rows_deleted,
+            result.rows_inserted,
+        )
+    return results
 
 
 def _as_table(table: Table, data: pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]) -> pa.Table:

@@ -4,18 +4,26 @@ The Parquet file is written from the streamed batches (memory stays at one row g
 the window), renamed into place, and then loaded into DuckDB in one transaction. A failure while
 streaming leaves neither changed; a failure in DuckDB leaves the new file beside the old rows, and
 re-running the window rewrites both.
+
+:func:`land_windows` lands several tables fed by one query's pages (a parent and its child tables,
+e.g. ``search.agent_session``, ``search.agent_session_channel`` and ``search.agent_activity`` from
+``agentSession`` pages) in one pass over the pages: each page is normalized once per table, each
+table streams into its own window file, and DuckDB replaces all the tables' windows in one
+transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse import duck, parquet
+from warehouse.normalize import records_to_batch
 from warehouse.schemas import Table
 
 
@@ -49,16 +57,67 @@ def land_window(
     end_ms: int,
     batches: Iterable[pa.RecordBatch],
 ) -> LandResult:
-    """Write one window of ``table`` for ``org_id`` to Parquet and DuckDB, replacing what was there."""
+    """Write one window of ``table`` for ``org_id`` to Parquet and DuckDB, replacing what was there.
+
+    Works for child tables too: their window is their inherited parent window column.
+    """
     path = parquet.write_window(paths.parquet_root, table, org_id, start_ms, end_ms, batches)
-    data = pq.read_table(path, schema=table.arrow)
+    return _load(paths, org_id, start_ms, end_ms, {table: path})[table]
+
+
+def land_windows(
+    paths: WarehousePaths,
+    tables: Sequence[Table],
+    org_id: str,
+    start_ms: int,
+    end_ms: int,
+    pages: Iterable[Sequence[dict[str, Any]]],
+) -> dict[Table, LandResult]:
+    """Land one window of several tables fed by the same query pages, in one pass over the pages.
+
+    ``tables`` are a parent and (some of) its child tables, all normalized from the parent query's
+    records. A failure while streaming changes no file; the DuckDB load is one transaction.
+    """
+    if len({t.qualified_name for t in tables}) != len(tables):
+        raise ValueError("a table is listed twice")
+    writers: list[parquet.WindowWriter] = []
+    try:
+        for table in tables:
+            writers.append(
+                parquet.WindowWriter(paths.parquet_root, table, org_id, start_ms, end_ms)
+            )
+        for page in pages:
+            for writer in writers:
+                writer.write(records_to_batch(writer.table, page, org_id))
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    files: dict[Table, Path] = {}
+    for n, writer in enumerate(writers):
+        try:
+            files[writer.table] = writer.commit()
+        except BaseException:
+            for later in writers[n + 1 :]:
+                later.abort()
+            raise
+    return _load(paths, org_id, start_ms, end_ms, files)
+
+
+def _load(
+    paths: WarehousePaths, org_id: str, start_ms: int, end_ms: int, files: dict[Table, Path]
+) -> dict[Table, LandResult]:
+    data = {table: pq.read_table(path, schema=table.arrow) for table, path in files.items()}
     con = duck.connect(paths.duckdb_path)
     try:
-        duck.create_tables(con, [table])
-        result = duck.load_window(con, table, org_id, start_ms, end_ms, data)
+        duck.create_tables(con, list(files))
+        results = duck.load_windows(con, org_id, start_ms, end_ms, data)
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return LandResult(
-        rows=result.rows_inserted, rows_replaced=result.rows_deleted, parquet_path=path
-    )
+    return {
+        table: LandResult(
+            rows=result.rows_inserted, rows_replaced=result.rows_deleted, parquet_path=files[table]
+        )
+        for table, result in results.items()
+    }

@@ -124,32 +124,87 @@ def write_window(
         ValueError: a window across UTC days, a batch of another schema or org, a row outside the
             window, or an existing file that partly overlaps the window.
     """
-    path = window_path(root, table, org_id, window_start_ms, window_end_ms)
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    covered = _covered_files(folder, window_start_ms, window_end_ms)
-    for stray in folder.glob(f".tmp-*-{path.name}.partial"):
-        stray.unlink(missing_ok=True)  # left by a killed run of this window
-    tmp = folder / f".tmp-{uuid.uuid4().hex}-{path.name}.partial"
+    writer = WindowWriter(root, table, org_id, window_start_ms, window_end_ms)
     try:
-        with open(tmp, "wb") as sink:
-            writer = pq.ParquetWriter(sink, table.arrow, compression=COMPRESSION)
-            try:
-                for chunk in _row_groups(table, _batches(batches)):
-                    check_rows(table, chunk, org_id, window_start_ms, window_end_ms)
-                    writer.write_table(chunk, row_group_size=ROW_GROUP_ROWS)
-            finally:
-                writer.close()
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.replace(tmp, path)
+        for batch in _batches(batches):
+            writer.write(batch)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        writer.abort()
         raise
-    for old in covered:
-        old.unlink(missing_ok=True)
-    _fsync_dir(folder)
-    return path
+    return writer.commit()
+
+
+class WindowWriter:
+    """One window's file being written: batches are pushed in, then it is committed or aborted.
+
+    Several writers can be open at once, so one pass over a query's pages can feed a parent table
+    and its child tables. Until :meth:`commit` the window's old file stays untouched.
+    """
+
+    def __init__(
+        self, root: Path, table: Table, org_id: str, window_start_ms: int, window_end_ms: int
+    ) -> None:
+        self.table, self.org_id = table, org_id
+        self.start_ms, self.end_ms = window_start_ms, window_end_ms
+        self.path = window_path(root, table, org_id, window_start_ms, window_end_ms)
+        self.folder = self.path.parent
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._covered = _covered_files(self.folder, window_start_ms, window_end_ms)
+        for stray in self.folder.glob(f".tmp-*-{self.path.name}.partial"):
+            stray.unlink(missing_ok=True)  # left by a killed run of this window
+        self._tmp = self.folder / f".tmp-{uuid.uuid4().hex}-{self.path.name}.partial"
+        self._sink = open(self._tmp, "wb")  # noqa: SIM115 - closed by commit() or abort()
+        self._writer = pq.ParquetWriter(self._sink, table.arrow, compression=COMPRESSION)
+        self._buffer: list[pa.RecordBatch] = []
+        self._rows = 0
+        self.rows_written = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Buffer one batch; a row group is written every ``ROW_GROUP_ROWS`` rows."""
+        if not same_columns(self.table.arrow, batch.schema):
+            raise ValueError(
+                f"{self.table.qualified_name}: batch schema differs from the table's schema: "
+                f"{_schema_diff(self.table.arrow, batch.schema)}"
+            )
+        self._buffer.append(batch)
+        self._rows += batch.num_rows
+        if self._rows >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def commit(self) -> Path:
+        """Write what is buffered, then rename the file into place; return its path."""
+        try:
+            self._flush()
+            self._writer.close()
+            self._sink.flush()
+            os.fsync(self._sink.fileno())
+            self._sink.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        for old in self._covered:
+            old.unlink(missing_ok=True)
+        _fsync_dir(self.folder)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the temp file; the window's old file stays."""
+        try:
+            self._writer.close()
+        except Exception:  # noqa: BLE001, S110 - already failing; the temp file goes anyway
+            pass
+        self._sink.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        chunk = _as_table(self.table, self._buffer)
+        self._buffer, self._rows = [], 0
+        check_rows(self.table, chunk, self.org_id, self.start_ms, self.end_ms)
+        self._writer.write_table(chunk, row_group_size=ROW_GROUP_ROWS)
+        self.rows_written += chunk.num_rows
 
 
 def read_window(
@@ -190,25 +245,6 @@ def _batches(data: Data) -> Iterator[pa.RecordBatch]:
             if not isinstance(batch, pa.RecordBatch):
                 raise TypeError(f"expected pyarrow.RecordBatch, got {type(batch).__name__}")
             yield batch
-
-
-def _row_groups(table: Table, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
-    """Buffer batches into tables of about ``ROW_GROUP_ROWS`` rows (one row group each)."""
-    buffer: list[pa.RecordBatch] = []
-    rows = 0
-    for batch in batches:
-        if not same_columns(table.arrow, batch.schema):
-            raise ValueError(
-                f"{table.qualified_name}: batch schema differs from the table's schema: "
-                f"{_schema_diff(table.arrow, batch.schema)}"
-            )
-        buffer.append(batch)
-        rows += batch.num_rows
-        if rows >= ROW_GROUP_ROWS:
-            yield _as_table(table, buffer)
-            buffer, rows = [], 0
-    if buffer:
-        yield _as_table(table, buffer)
 
 
 def _as_table(table: Table, batches: list[pa.RecordBatch]) -> pa.Table:

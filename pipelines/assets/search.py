@@ -1,52 +1,167 @@
-"""Search API assets: one table each, partitioned by UTC day."""
+"""Search API assets: every search.* table, partitioned by UTC day.
+
+One query feeds each asset (Cisco advises one record type per query: CSR or CAR, ASR or AAR);
+agent sessions and their channels come from the same agentSession records, so one step lands both.
+"""
 
 import time
+from dataclasses import dataclass
 
 import dagster as dg
 
 from pipelines.partitions import DAILY, day_windows
 from pipelines.resources import Warehouse, WxccApi
-from warehouse.land import land_window
-from warehouse.normalize import records_to_batch
-from warehouse.schemas import TASK_DETAILS
+from pipelines.sources import search as queries
+from pipelines.sources.errors import IncompleteWindow
+from pipelines.sources.search import RawQuery
+from warehouse import schemas
+from warehouse.land import land_windows
+from warehouse.schemas import Table
+
+RECONCILED = "rows_match_api_count"
 
 
-@dg.asset(
-    key=["search", "task_details"],
-    partitions_def=DAILY,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="search",
-    kinds={"duckdb", "parquet"},
-    tags={"source": "search"},
+@dataclass(frozen=True)
+class SearchFeed:
+    """A Search query and the tables its records land in (the first is the query's own)."""
+
+    name: str
+    query: RawQuery
+    tables: tuple[Table, ...]
+    description: str
+
+    @property
+    def reconciled(self) -> bool:
+        """The first table holds one row per record the API counts (child tables hold more)."""
+        return self.tables[0].parent is None
+
+
+FEEDS = (
+    SearchFeed(
+        "task_details",
+        queries.TASK_DETAILS,
+        (schemas.TASK_DETAILS,),
+        "Contact sessions (CSR) from taskDetails, one row per task.",
+    ),
+    SearchFeed(
+        "task_activity",
+        queries.TASK_ACTIVITIES,
+        (schemas.TASK_ACTIVITY,),
+        "Contact activities (CAR) of each task, from taskDetails activities.",
+    ),
+    SearchFeed(
+        "task",
+        queries.TASK,
+        (schemas.TASK,),
+        "Tasks from the legacy task query, one row per task.",
+    ),
+    SearchFeed(
+        "agent_session",
+        queries.AGENT_SESSIONS,
+        (schemas.AGENT_SESSION, schemas.AGENT_SESSION_CHANNEL),
+        "Agent sessions (ASR) and their channels, from agentSession.",
+    ),
+    SearchFeed(
+        "agent_activity",
+        queries.AGENT_ACTIVITIES,
+        (schemas.AGENT_ACTIVITY,),
+        "Agent state activities (AAR), from agentSession channel activities.",
+    ),
+    SearchFeed(
+        "task_leg_details",
+        queries.TASK_LEG_DETAILS,
+        (schemas.TASK_LEG_DETAILS,),
+        "Queue legs (CLR) of each task, from taskLegDetails.",
+    ),
 )
-def task_details(
-    context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse
-) -> dg.MaterializeResult:
-    """Contact sessions (CSR) from the Search API's taskDetails, one row per task."""
-    started = time.monotonic()
-    rows = 0
-    windows = day_windows(context.partition_time_window)
-    with wxcc.search_client() as (client, org_id):
-        for window in windows:
-            pages = client.task_details_pages(window.start_ms, window.end_ms)
-            batches = (records_to_batch(TASK_DETAILS, page, org_id) for page in pages)
-            landed = land_window(
-                warehouse.paths, TASK_DETAILS, org_id, window.start_ms, window.end_ms, batches
+
+
+def _key(table: Table) -> dg.AssetKey:
+    return dg.AssetKey([table.schema, table.name])
+
+
+def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(
+            _key(table),
+            description=feed.description
+            if n == 0
+            else f"{table.qualified_name}: {feed.description}",
+            group_name="search",
+            kinds={"duckdb", "parquet"},
+            tags={"source": "search"},
+        )
+        for n, table in enumerate(feed.tables)
+    ]
+    checks = (
+        [
+            dg.AssetCheckSpec(
+                RECONCILED,
+                asset=_key(feed.tables[0]),
+                description="Rows loaded equal the API's own count for the window",
+                blocking=True,
             )
-            rows += landed.rows
-            context.log.info(
-                f"search.task_details {window}: {landed.rows} tasks, replaced {landed.rows_replaced}"
+        ]
+        if feed.reconciled
+        else []
+    )
+
+    @dg.multi_asset(
+        name=f"search_{feed.name}",
+        specs=specs,
+        check_specs=checks,
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def _asset(context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse):  # noqa: ANN202
+        started = time.monotonic()
+        rows = dict.fromkeys(feed.tables, 0)
+        windows = day_windows(context.partition_time_window)
+        with wxcc.search_client() as (client, org_id):
+            for window in windows:
+                pages = client.window_pages(feed.query, window.start_ms, window.end_ms)
+                try:
+                    landed = land_windows(
+                        warehouse.paths, feed.tables, org_id, window.start_ms, window.end_ms, pages
+                    )
+                except IncompleteWindow as exc:
+                    # Nothing of the window landed; record the failed reconciliation, then fail.
+                    if feed.reconciled:
+                        yield _reconciliation(feed, exc.received, exc.expected)
+                    raise
+                for table, result in landed.items():
+                    rows[table] += result.rows
+                context.log.info(
+                    f"{feed.query.name} {window}: "
+                    + ", ".join(f"{t.qualified_name} {r.rows} rows" for t, r in landed.items())
+                )
+        stats = client.stats.as_dict()
+        seconds = round(time.monotonic() - started, 3)
+        for table in feed.tables:
+            yield dg.MaterializeResult(
+                asset_key=_key(table),
+                metadata={
+                    "org_id": org_id,
+                    "windows": len(windows),
+                    "rows": rows[table],
+                    **stats,
+                    "seconds": seconds,
+                },
             )
-    return dg.MaterializeResult(
-        metadata={
-            "org_id": org_id,
-            "windows": len(windows),
-            "rows": rows,
-            **client.stats.as_dict(),
-            "seconds": round(time.monotonic() - started, 3),
-            "rows_per_second": round(rows / max(time.monotonic() - started, 1e-9)),
-        }
+        if feed.reconciled:
+            yield _reconciliation(feed, rows[feed.tables[0]], int(stats["api_count"]))
+
+    return _asset
+
+
+def _reconciliation(feed: SearchFeed, loaded: int, counted: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=RECONCILED,
+        asset_key=_key(feed.tables[0]),
+        passed=loaded == counted,
+        metadata={"rows_loaded": loaded, "api_count": counted},
+        description=f"{loaded} rows received, the API counts {counted}",
     )
 
 
-ASSETS = [task_details]
+ASSETS = [_search_asset(feed) for feed in FEEDS]

@@ -1,18 +1,20 @@
 """Aggregation queries: ``aggregations`` with group-bys, intervals, sub-filters and paging.
 
 Group-by fields are the leaves selected next to ``aggregation`` (``lastQueue { id }``,
-``channelType``, ``intervalStartTime``, ``activities { nodes { queueId } }``, the ``value`` of a
-global variable). Buckets come in ascending order of their key (null first, fields in selection
-order), 1000 a page, and the cursor is the last bucket's key as ``field=value::field=value``.
-A query whose aggregated or grouped fields are activity (CAR) fields aggregates activities: each
-activity of a matching task is one document, ``extFilter`` selects activities and
-``intervalStartTime`` buckets the activity's ``createdTime``; otherwise each task is a document.
+``channelType``, ``intervalStartTime``, ``activities { nodes { queueId } }``,
+``channelInfo { channelType }``, the ``value`` of a global variable). Buckets come in ascending
+order of their key (null first, fields in selection order), 1000 a page, and the cursor is the
+last bucket's key as ``field=value::field=value``. The document aggregated is the deepest level
+an aggregated or grouped field reads: a task or one of its activities (CAR); an agent session,
+one of its channels or one of their activities (AAR); a task leg. With activity documents,
+``extFilter`` selects activities and ``intervalStartTime`` buckets the activity's own time;
+otherwise ``extFilter`` keeps records (or channels) with a matching activity.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,14 +25,17 @@ import orjson
 from sandbox.search.errors import QueryError
 from sandbox.search.filters import (
     Predicate,
-    compile_ext_node,
-    compile_ext_task,
+    compile_ext,
     compile_predicate,
     compile_record_filter,
     getter,
+    mentions,
 )
 from sandbox.search.plan import Sel
-from sandbox.search.schema import GLOBAL_VARIABLE_FIELDS, FieldInfo, task_details_catalog
+from sandbox.search.roots import RootSpec
+from sandbox.search.schema import GLOBAL_VARIABLE_FIELDS, FieldInfo
+
+_NO_ALIASES: dict[str, str] = {}
 
 AGGREGATION_PAGE_SIZE = 1000
 MAX_GROUP_BY = 10
@@ -44,7 +49,9 @@ _ALLOWED_INTERVALS = (
 _LONG_SPAN_INTERVALS = {"DAILY", "WEEKLY", "MONTHLY"}
 _NUMERIC_ONLY = {"min", "max", "sum", "average"}
 
-Doc = tuple[Mapping[str, Any], Mapping[str, Any] | None]  # (task, activity or None)
+# A document: the record and, below it, the entries of its nested lists it stands for (None
+# below the query's level): (task, activity) or (session, channel, activity).
+Doc = tuple[Any, ...]
 
 
 @dataclass
@@ -177,19 +184,97 @@ def check_interval(interval: str, span_ms: int) -> None:
         )
 
 
+class Pair:
+    """A record seen with one entry of its visible list: ``get(key)`` reads the entry.
+
+    An agentSession filter on ``channelInfo`` fields holds per channel: the session is viewed
+    with each of its channels in turn, so the existing record filters apply unchanged.
+    """
+
+    __slots__ = ("record", "entry", "key")
+
+    def __init__(self, record: Mapping[str, Any], entry: Mapping[str, Any] | None, key: str):
+        self.record = record
+        self.entry = entry
+        self.key = key
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name == self.key:
+            return self.entry
+        return self.record.get(name, default)
+
+
+class RecordFilter:
+    """A ``filter`` value on a root's records.
+
+    On a root with a visible nested list (agentSession's ``channelInfo``), conditions on the
+    list's fields hold per entry: a record matches when the filter holds with one of its entries,
+    and only the entries it holds with are shown (as Cisco's published answers show).
+    """
+
+    def __init__(self, spec: Mapping[str, Any] | None, root: RootSpec) -> None:
+        self.pred = compile_record_filter(spec, aliases=root.aliases)
+        level = root.channel_level
+        self.key = level.key if level is not None else ""
+        self.per_entry = (
+            self.pred is not None and level is not None and mentions(spec, level.prefix)
+        )
+
+    def record(self, r: Mapping[str, Any]) -> bool:
+        pred = self.pred
+        if pred is None:
+            return True
+        if not self.per_entry:
+            return pred(r)
+        entries = r.get(self.key) or ()
+        if not entries:
+            return pred(Pair(r, None, self.key))
+        key = self.key
+        return any(pred(Pair(r, e, key)) for e in entries)
+
+    def entries(self, r: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+        """The entries of the visible list the filter holds with (None: all of them)."""
+        pred = self.pred
+        if pred is None or not self.per_entry:
+            return None
+        key = self.key
+        return [e for e in (r.get(key) or ()) if pred(Pair(r, e, key))]
+
+    def pair(self, r: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
+        pred = self.pred
+        if pred is None:
+            return True
+        if self.per_entry:
+            return pred(Pair(r, entry, self.key))
+        return pred(r)
+
+    def doc(self, d: Doc) -> bool:
+        if self.per_entry and d[1] is not None:
+            return self.pair(d[0], d[1])
+        return self.record(d[0])
+
+
 class AggregationQuery:
-    """One ``taskDetails`` aggregation query, compiled from its arguments and selection."""
+    """One aggregation query of a root (taskDetails, task, agentSession, taskLegDetails).
+
+    The document aggregated is the record, or an entry of one of its nested lists: the deepest
+    level any aggregated or grouped field reads (agentSession: session, channel or activity;
+    taskDetails: task or activity). Fields of the levels above are read from the enclosing
+    objects (grouping on ``teamId`` while aggregating channel fields).
+    """
 
     def __init__(
         self,
-        tasks_sel: Sel,
+        list_sel: Sel,
         args: Mapping[str, Any],
         *,
+        root: RootSpec,
         time_field: str,
         span_ms: int,
     ) -> None:
-        self.catalog = task_details_catalog()
-        self.tasks_sel = tasks_sel
+        self.root = root
+        self.catalog = root.catalog()
+        self.list_sel = list_sel
         self.time_field = time_field
         interval_arg = args.get("aggregationInterval")
         self.interval: Callable[[int], int] | None = None
@@ -200,24 +285,37 @@ class AggregationQuery:
             )
         self.groups: list[GroupField] = []
         self._group_of: dict[int, int] = {}  # id(Sel) -> index in self.groups
-        self._car_groups = False
-        self._collect_groups(tasks_sel.children, "")
+        self._group_level = 0
+        self._interval_sel: Sel | None = None
+        self._collect_groups(list_sel.children, "")
         if len(self.groups) > MAX_GROUP_BY:
             raise QueryError(
                 f"Too many group by fields: {len(self.groups)}; at most {MAX_GROUP_BY} are allowed"
             )
         specs = [a for a in (args.get("aggregations") or []) if a is not None]
-        self.activity = self._car_groups or any(
-            str(a["field"]).startswith("activities.nodes.") for a in specs
-        )
+        levels = [self._info(str(a["field"])).level for a in specs]
+        self.mode = max([self._group_level, *levels], default=0)
+        if self._interval_sel is not None:
+            self._add_interval_group()
+        self.depth = len(root.levels) + 1
         self.aggregations = [self._aggregation(a) for a in specs]
         self.order = hashmap_order([a.name for a in self.aggregations])
-        if self.activity:
-            self.doc_ext = compile_ext_node(args.get("extFilter"))
-        else:
-            self.doc_ext = compile_ext_task(args.get("extFilter"))
+        self.filter = RecordFilter(args.get("filter"), root)
+        self.doc_ext = self._ext(args.get("extFilter"))
 
     # -- compile ------------------------------------------------------------------------------
+
+    @property
+    def activity(self) -> bool:
+        """Whether activity (CAR/AAR) nodes are the documents."""
+        return self.mode > 0 and self.mode == self.root.node_level
+
+    def _ext(self, spec: Mapping[str, Any] | None) -> Predicate | None:
+        root = self.root
+        if spec is None or not root.ext_container:
+            return None
+        keys = tuple(level.key for level in root.levels)
+        return compile_ext(spec, root.ext_container, keys, self.mode)
 
     def _info(self, path: str) -> FieldInfo:
         info = self.catalog.get(path)
@@ -236,38 +334,35 @@ class AggregationQuery:
             if not prefix and s.name == "intervalStartTime":
                 if self.interval is None:
                     raise QueryError("intervalStartTime needs the aggregationInterval argument")
-                bucket = self.interval
-                tf = self.time_field
-                self._add_group(
-                    s,
-                    GroupField(
-                        "intervalStartTime",
-                        "Long",
-                        _interval_reader(bucket, tf),
-                    ),
-                )
-            elif not prefix and s.name in GLOBAL_VARIABLE_FIELDS:
+                # A placeholder keeps the selection order; the reader needs the document level.
+                self._interval_sel = s
+                self._add_group(s, GroupField("intervalStartTime", "Long", _none))
+            elif not prefix and s.name in GLOBAL_VARIABLE_FIELDS and self.root.global_variables:
                 self._gv_group(s)
-            elif not prefix and s.name == "activities":
-                for nodes in s.child("nodes"):
-                    for leaf in nodes.children:
-                        if leaf.name == "__typename":
-                            continue
-                        path = "activities.nodes." + leaf.name
-                        info = self._groupable(path)
-                        get = getter(leaf.name)
-                        self._car_groups = True
-                        self._add_group(
-                            leaf,
-                            GroupField(path, info.graphql_type, _node_reader(get)),
-                        )
             elif s.children:
-                self._collect_groups(s.children, f"{prefix}{s.name}.")
+                if any(c.name == "nodes" for c in s.children):
+                    # activities { nodes { ... } }: only the nodes' fields group
+                    for nodes in s.child("nodes"):
+                        self._collect_groups(nodes.children, f"{prefix}{s.name}.nodes.")
+                else:
+                    self._collect_groups(s.children, f"{prefix}{s.name}.")
             else:
                 path = prefix + s.name
                 info = self._groupable(path)
-                get = getter(path)
-                self._add_group(s, GroupField(path, info.graphql_type, _task_reader(get)))
+                level, sub = self.root.level_of(path)
+                self._group_level = max(self._group_level, level)
+                get = getter(sub, self.root.aliases if level == 0 else _NO_ALIASES)
+                self._add_group(s, GroupField(path, info.graphql_type, _level_reader(level, get)))
+
+    def _add_interval_group(self) -> None:
+        assert self.interval is not None and self._interval_sel is not None
+        root = self.root
+        if self.activity and root.node_time_field is not None:
+            read = _interval_reader(self.interval, self.mode, root.node_time_field)
+        else:
+            read = _interval_reader(self.interval, 0, self.time_field)
+        index = self._group_of[id(self._interval_sel)]
+        self.groups[index] = GroupField("intervalStartTime", "Long", read)
 
     def _groupable(self, path: str) -> FieldInfo:
         info = self._info(path)
@@ -302,65 +397,78 @@ class AggregationQuery:
             raise QueryError(
                 f"Aggregation type {kind} is not supported on {info.graphql_type} field {path!r}"
             )
-        activity = path.startswith("activities.nodes.")
-        if self.activity and not activity:
-            raise QueryError(
-                f"Aggregation on {path!r} is not allowed along with activity (CAR) fields"
-            )
+        level, sub = self.root.level_of(path)
+        if self.activity and level < self.mode:
+            raise QueryError(f"Aggregation on {path!r} is not allowed along with activity fields")
         values: Callable[[Doc], Iterable[Any]]
-        root = path.split(".", 1)[0]
-        if root in GLOBAL_VARIABLE_FIELDS:
-            gv_type = GLOBAL_VARIABLE_FIELDS[root]
+        head = path.split(".", 1)[0]
+        if level == 0 and head in GLOBAL_VARIABLE_FIELDS and self.root.global_variables:
+            gv_type = GLOBAL_VARIABLE_FIELDS[head]
             pred = compile_predicate(spec.get("predicate"))
             member = path.split(".", 1)[1]
             values = _gv_values_reader(gv_type, pred, member)
-        elif activity:
-            values = _single_reader(_node_reader(getter(path[len("activities.nodes.") :])))
         else:
-            values = _single_reader(_task_reader(getter(path)))
-        ext = spec.get("extFilter")
+            get = getter(sub, self.root.aliases if level == 0 else _NO_ALIASES)
+            values = _single_reader(_level_reader(level, get))
+        sub_filter = spec.get("filter")
         return Aggregation(
             name=name,
             type=kind,
             field=path,
-            activity=activity,
+            activity=level > 0,
             values=values,
-            task_filter=compile_record_filter(spec.get("filter")),
-            doc_ext=compile_ext_node(ext) if self.activity else compile_ext_task(ext),
+            task_filter=(
+                RecordFilter(sub_filter, self.root).doc if sub_filter is not None else None
+            ),
+            doc_ext=self._ext(spec.get("extFilter")),
         )
 
     # -- execute ------------------------------------------------------------------------------
 
-    def documents(self, tasks: Iterable[Mapping[str, Any]]) -> Iterable[Doc]:
-        """Documents aggregated: tasks, or the (filtered) activities of the tasks."""
-        if not self.activity:
-            ext = self.doc_ext
-            for r in tasks:
-                if ext is None or ext(r):
-                    yield (r, None)
-            return
+    def documents(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Doc]:
+        """The documents aggregated: records passing ``filter`` (and ``extFilter``), or the
+        entries of their nested lists at the query's level."""
+        mode = self.mode
         ext = self.doc_ext
-        for r in tasks:
-            for n in r.get("_activities") or ():
-                if ext is None or ext(n):
-                    yield (r, n)
+        flt = self.filter
+        pad = (None,) * (self.depth - 1 - mode)
+        keys = [level.key for level in self.root.levels]
+        visible = [level.visible for level in self.root.levels]
+        for r in records:
+            if not flt.record(r):
+                continue
+            if mode == 0:
+                if ext is None or ext(r):
+                    yield (r, *pad)
+                continue
+            for a in r.get(keys[0]) or ():
+                if visible[0] and not flt.pair(r, a):
+                    continue
+                if mode == 1:
+                    if ext is None or ext(a):
+                        yield (r, a, *pad)
+                    continue
+                for b in a.get(keys[1]) or ():
+                    if ext is None or ext(b):
+                        yield (r, a, b, *pad)
 
     def buckets(
-        self, tasks: Iterable[Mapping[str, Any]]
+        self, records: Iterable[Mapping[str, Any]]
     ) -> list[tuple[tuple[Any, ...], list[_Acc]]]:
         """Every bucket, sorted by key, with one accumulator per aggregation."""
         table: dict[tuple[Any, ...], list[_Acc]] = {}
         aggs = self.aggregations
         groups = [g.read for g in self.groups]
-        for doc in self.documents(tasks):
+        mode = self.mode
+        for doc in self.documents(records):
             key = tuple(read(doc) for read in groups)
             accs = table.get(key)
             if accs is None:
                 accs = table[key] = [_Acc() for _ in aggs]
             for agg, acc in zip(aggs, accs, strict=True):
-                if agg.task_filter is not None and not agg.task_filter(doc[0]):
+                if agg.task_filter is not None and not agg.task_filter(doc):
                     continue
-                if agg.doc_ext is not None and not agg.doc_ext(doc[1] if self.activity else doc[0]):
+                if agg.doc_ext is not None and not agg.doc_ext(doc[mode]):
                     continue
                 for value in agg.values(doc):
                     if value is not None:
@@ -409,25 +517,31 @@ class AggregationQuery:
         return tuple(out)
 
     def render_row(self, key: tuple[Any, ...], accs: list[_Acc]) -> dict[str, Any]:
-        return self._render(self.tasks_sel.children, key, accs, "TaskDetails")
+        return self._render(self.list_sel.children, key, accs, self.root.record_type, True)
 
     def _render(
-        self, sels: list[Sel], key: tuple[Any, ...], accs: list[_Acc], type_name: str
+        self,
+        sels: list[Sel],
+        key: tuple[Any, ...],
+        accs: list[_Acc],
+        type_name: str,
+        top: bool = False,
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for s in sels:
             if s.name == "__typename":
                 out[s.key] = type_name
-            elif s.name == "aggregation":
+            elif top and s.name == "aggregation":
                 out[s.key] = [self._result(s, i, accs) for i in self.order]
-            elif s.name in GLOBAL_VARIABLE_FIELDS:
+            elif top and s.name in GLOBAL_VARIABLE_FIELDS and self.root.global_variables:
                 out[s.key] = self._render_gv(s, key)
-            elif s.name == "activities" and type_name == "TaskDetails":
-                out[s.key] = self._render_activities(s, key)
             elif id(s) in self._group_of:
                 out[s.key] = _unkey(key[self._group_of[id(s)]])
+            elif s.children and any(c.name == "nodes" for c in s.children):
+                out[s.key] = self._render_container(s, key, accs)
             elif s.children:
-                out[s.key] = self._render(s.children, key, accs, s.type_name)
+                row = self._render(s.children, key, accs, s.type_name)
+                out[s.key] = [row] if s.is_list else row
             else:
                 out[s.key] = None
         return out
@@ -445,19 +559,13 @@ class AggregationQuery:
                 out[c.key] = s.type_name
         return out
 
-    def _render_activities(self, s: Sel, key: tuple[Any, ...]) -> dict[str, Any]:
+    def _render_container(self, s: Sel, key: tuple[Any, ...], accs: list[_Acc]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for c in s.children:
             if c.name == "nodes":
-                node: dict[str, Any] = {}
-                for leaf in c.children:
-                    if leaf.name == "__typename":
-                        node[leaf.key] = "TaskActivity"
-                    else:
-                        node[leaf.key] = _unkey(key[self._group_of[id(leaf)]])
-                out[c.key] = [node]
+                out[c.key] = [self._render(c.children, key, accs, c.type_name)]
             elif c.name == "__typename":
-                out[c.key] = "TaskActivities"
+                out[c.key] = s.type_name
             else:
                 out[c.key] = None
         return out
@@ -493,16 +601,25 @@ def _unkey(value: Any) -> Any:
     return value.value if isinstance(value, _JsonKey) else value
 
 
-def _interval_reader(bucket: Callable[[int], int], time_field: str) -> Callable[[Doc], Any]:
-    return lambda d: _bucket(d, bucket, time_field)
+def _none(_d: Doc) -> None:
+    return None
 
 
-def _node_reader(get: Callable[[Mapping[str, Any]], Any]) -> Callable[[Doc], Any]:
-    return lambda d: _node_value(d, get)
+def _interval_reader(
+    bucket: Callable[[int], int], level: int, time_field: str
+) -> Callable[[Doc], Any]:
+    def read(d: Doc) -> int | None:
+        source = d[level]
+        t = source.get(time_field) if source is not None else None
+        return None if t is None else bucket(t)
+
+    return read
 
 
-def _task_reader(get: Callable[[Mapping[str, Any]], Any]) -> Callable[[Doc], Any]:
-    return lambda d: _json_key(get(d[0]))
+def _level_reader(level: int, get: Callable[[Mapping[str, Any]], Any]) -> Callable[[Doc], Any]:
+    if level == 0:
+        return lambda d: _json_key(get(d[0]))
+    return lambda d: None if d[level] is None else _json_key(get(d[level]))
 
 
 def _gv_reader(gv_type: str, name: str) -> Callable[[Doc], Any]:
@@ -517,16 +634,6 @@ def _gv_values_reader(
 
 def _single_reader(read: Callable[[Doc], Any]) -> Callable[[Doc], Iterable[Any]]:
     return lambda d: (_unkey(read(d)),)
-
-
-def _bucket(d: Doc, bucket: Callable[[int], int], time_field: str) -> int | None:
-    source = d[1] if d[1] is not None else d[0]
-    t = source.get("createdTime" if d[1] is not None else time_field)
-    return None if t is None else bucket(t)
-
-
-def _node_value(d: Doc, get: Callable[[Mapping[str, Any]], Any]) -> Any:
-    return None if d[1] is None else _json_key(get(d[1]))
 
 
 def _gv_value(r: Mapping[str, Any], gv_type: str, name: str) -> Any:

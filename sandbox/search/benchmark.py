@@ -1,11 +1,14 @@
-"""Serving rate of raw taskDetails pages over HTTP (figures in sandbox/README.md (Part 2)).
+"""Serving rate of raw Search pages over HTTP (figures in sandbox/README.md (Part 2)).
 
     .venv/bin/python -m sandbox.search.benchmark [--days 3] [--tasks-per-day 2000]
+        [--query task_details|task|task_leg_details|agent_sessions|agent_activities]
 
 Starts ``wxcc-sandbox serve`` in a subprocess (so client and server do not share a GIL), takes a
-token, then for each of ``--days`` past days of the tenant pages the day with the project's
-all-fields query (``queries/graphql/task_details.graphql``, 250 rows a page) the way the pipeline
-does: one count aggregation, then every page. Reported per pass, in rows a second:
+token, then for each of ``--days`` past days of the tenant pages the day with one of the
+project's all-fields queries (default ``queries/graphql/task_details.graphql``, 250 rows a page;
+``task`` 100, ``task_leg_details`` 500, ``agent_sessions`` and ``agent_activities`` 250 sessions
+a page with UUID cursors) the way the pipeline does: one count aggregation, then every page.
+Reported per pass, in rows (records: tasks, legs, sessions) a second:
 
 - cold: count + pages of a day not seen before (the data model simulates and renders the day);
 - cold pages: the pages alone, after the count loaded the day (projection + JSON, no cache);
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import time
@@ -51,56 +53,71 @@ def _start(tasks_per_day: int) -> tuple[subprocess.Popen[str], str]:
     return proc, line.removeprefix("sandbox listening on ")
 
 
-_PAGE_INFO = re.compile(rb'"pageInfo":\{"hasNextPage":(true|false),"endCursor":(null|"[^"]*")\}')
+# query file -> (root field, record list, count query file)
+QUERIES: dict[str, tuple[str, str, str]] = {
+    "task_details": ("taskDetails", "tasks", "task_details_count"),
+    "task": ("task", "tasks", "task_count"),
+    "task_leg_details": ("taskLegDetails", "taskLegs", "task_leg_details_count"),
+    "agent_sessions": ("agentSession", "agentSessions", "agent_sessions_count"),
+    "agent_activities": ("agentSession", "agentSessions", "agent_sessions_count"),
+}
 
 
 def _pages(
-    http: httpx.Client, headers: dict[str, str], start: int, rows_per_page: list[int] | None
-) -> tuple[int, float, list[int]]:
+    http: httpx.Client,
+    headers: dict[str, str],
+    start: int,
+    rows_per_page: list[tuple[int, str | None]] | None,
+    name: str = "task_details",
+) -> tuple[int, float, list[tuple[int, str | None]]]:
     """Page a day; the client reads each body but decodes only what paging needs.
 
-    The first pass counts rows (decoding the JSON); later passes replay the same requests and
-    only read the bytes as sent, so the figure is the server's, not the client's JSON parser.
+    The first pass counts rows (decoding the JSON) and notes each page's cursor; later passes
+    replay the same requests and only read the bytes as sent, so the figure is the server's, not
+    the client's JSON parser.
     """
-    query = graphql("task_details")
+    query = graphql(name)
+    root, list_field, _count_name = QUERIES[name]
     rows = 0
-    counts: list[int] = []
+    counts: list[tuple[int, str | None]] = []
     cursor: str | None = None
     t0 = time.perf_counter()
     page_no = 0
     while True:
+        if rows_per_page is not None:
+            cursor = rows_per_page[page_no][1]
         variables: dict[str, Any] = {"from": start, "to": start + DAY_MS, "cursor": cursor}
         body = {"query": query, "variables": variables}
         if rows_per_page is None:
             response = http.post("/search", json=body, headers=headers)
             response.raise_for_status()
-            n = len(orjson.loads(response.content)["data"]["taskDetails"]["tasks"])
-            tail = response.content[-200:]
-        else:
-            with http.stream("POST", "/search", json=body, headers=headers) as response:
-                response.raise_for_status()
-                raw = b"".join(response.iter_raw())
-            n = rows_per_page[page_no]
-            tail = raw[-200:] if "gzip" not in response.headers.get("content-encoding", "") else b""
-        rows += n
-        counts.append(n)
+            answer = orjson.loads(response.content)["data"][root]
+            n = len(answer[list_field])
+            counts.append((n, cursor))
+            rows += n
+            page_no += 1
+            info = answer["pageInfo"]
+            if not info["hasNextPage"]:
+                return rows, time.perf_counter() - t0, counts
+            cursor = info["endCursor"]
+            continue
+        with http.stream("POST", "/search", json=body, headers=headers) as response:
+            response.raise_for_status()
+            raw = b"".join(response.iter_raw())
+        if not raw:
+            raise RuntimeError("empty page")
+        rows += rows_per_page[page_no][0]
         page_no += 1
-        if rows_per_page is not None and page_no == len(rows_per_page):
-            return rows, time.perf_counter() - t0, counts
-        match = _PAGE_INFO.search(tail)
-        if rows_per_page is None and match is None:
-            raise RuntimeError("no pageInfo at the end of the page")
-        if match is not None and match.group(1) == b"false":
-            return rows, time.perf_counter() - t0, counts
-        cursor = str(page_no)
+        if page_no == len(rows_per_page):
+            return rows, time.perf_counter() - t0, rows_per_page
 
 
-def _count(http: httpx.Client, headers: dict[str, str], start: int) -> float:
+def _count(http: httpx.Client, headers: dict[str, str], start: int, name: str) -> float:
     t0 = time.perf_counter()
     response = http.post(
         "/search",
         json={
-            "query": graphql("task_details_count"),
+            "query": graphql(QUERIES[name][2]),
             "variables": {"from": start, "to": start + DAY_MS},
         },
         headers=headers,
@@ -113,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--tasks-per-day", type=int, default=2000)
+    parser.add_argument("--query", choices=sorted(QUERIES), default="task_details")
     args = parser.parse_args(argv)
     proc, url = _start(args.tasks_per_day)
     results: dict[str, list[tuple[int, float]]] = {}
@@ -132,12 +150,12 @@ def main(argv: list[str] | None = None) -> int:
                 for day in range(args.days):
                     offset = 0 if encoding == "gzip" else args.days
                     start = FIRST_DAY_MS - (day + offset) * DAY_MS
-                    count_s = _count(http, headers, start)
-                    rows, pages_s, per_page = _pages(http, headers, start, None)
+                    count_s = _count(http, headers, start, args.query)
+                    rows, pages_s, per_page = _pages(http, headers, start, None, args.query)
                     results.setdefault(f"cold ({encoding})", []).append((rows, count_s + pages_s))
                     results.setdefault(f"cold pages ({encoding})", []).append((rows, pages_s))
                     for _ in range(3):
-                        rows, warm_s, _n = _pages(http, headers, start, per_page)
+                        rows, warm_s, _n = _pages(http, headers, start, per_page, args.query)
                         results.setdefault(f"warm ({encoding})", []).append((rows, warm_s))
     finally:
         proc.terminate()

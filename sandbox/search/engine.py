@@ -9,46 +9,51 @@ ended, or the tenant clock has not moved), rendered answers by request and windo
 from __future__ import annotations
 
 import gc
+import re
 import threading
+from bisect import bisect_right
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from inspect import isawaitable
-from itertools import chain, islice
+from itertools import chain
 from typing import Any, Protocol
 
 import orjson
 from graphql import GraphQLError, execute
 from graphql.language import OperationDefinitionNode
 
-from sandbox.search.aggregate import AggregationQuery
+from sandbox.search.aggregate import AggregationQuery, RecordFilter
 from sandbox.search.errors import HttpError, QueryError
 from sandbox.search.filters import (
     MAX_FILTER_ARGUMENTS,
-    compile_ext_node,
-    compile_ext_task,
-    compile_record_filter,
+    Predicate,
+    compile_ext,
     count_arguments,
     getter,
 )
 from sandbox.search.plan import Operation, RequestError, RootField, Sel, compile_operation
 from sandbox.search.render import Renderer, build_renderer, page_info
-from sandbox.search.schema import GLOBAL_VARIABLE_FIELDS, schema, task_details_catalog
+from sandbox.search.roots import ROOTS, RootSpec, catalog
+from sandbox.search.schema import GLOBAL_VARIABLE_FIELDS, schema
 
 DAY_MS = 86_400_000
 MAX_SPAN_MS = 365 * DAY_MS
 MAX_ACTIVITY_SPAN_MS = 30 * DAY_MS
 MAX_AGE_MONTHS = 36
-RAW_PAGE_SIZE = 250
+RAW_PAGE_SIZE = 250  # taskDetails; each root's own size is in ``roots``
 RAW_RECORD_CAP = 100_000
 EXT_FILTER_SCAN = 2500
 FIRST_PAGE_CURSORS = frozenset({"NA", "0", ""})
 _MAX_WINDOWS = 64
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class TaskSource(Protocol):
-    """What the engine needs from the data model (``sandbox.model.Tenant``)."""
+    """What the engine needs from the data model (``sandbox.model.Tenant``): ``tasks`` and,
+    for the other root queries, ``agent_sessions_records(start, end, now)`` and
+    ``task_legs(start, end, now, time_field)``."""
 
     def tasks(
         self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
@@ -80,7 +85,8 @@ class _Window:
     source: Callable[[], Iterator[Mapping[str, Any]]] | None = None
     ordered: dict[tuple[Any, ...], list[Mapping[str, Any]]] = field(default_factory=dict)
     _first: Iterator[Mapping[str, Any]] | None = None
-    key: tuple[str, int, int] = ("", 0, 0)  # (time field, start, effective end)
+    key: tuple[str, str, int, int] = ("", "", 0, 0)  # (source, time field, start, effective end)
+    weight: int = 0  # what the kept records count against the engine's record budget
 
     def iterate(self) -> Iterator[Mapping[str, Any]]:
         if self.records is not None:
@@ -143,16 +149,17 @@ class SearchEngine:
         self.max_window_records = max_window_records
         self.max_cached_bytes = max_cached_bytes
         self._lock = threading.RLock()
-        self._windows: OrderedDict[tuple[str, int, int], _Window] = OrderedDict()
+        self._windows: OrderedDict[tuple[str, str, int, int], _Window] = OrderedDict()
         self._generation = 0
-        self._large: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+        self._large: OrderedDict[tuple[str, str, int, int], None] = OrderedDict()
         self._operations: OrderedDict[tuple[Any, ...], Operation] = OrderedDict()
         self._renderers: dict[tuple[Any, ...], Renderer] = {}
         self._answers: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._answer_bytes = 0
         self._fragments: OrderedDict[tuple[Any, ...], _Fragments] = OrderedDict()
         self._fragment_bytes = 0
-        task_details_catalog()  # build the schema and catalogue up front
+        for name in ROOTS:
+            catalog(name)  # build the schema and catalogues up front
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -262,14 +269,15 @@ class SearchEngine:
             raise RequestError(list(result.errors))
         return dict(result.data or {})
 
-    # -- taskDetails ---------------------------------------------------------------------------
+    # -- root queries ------------------------------------------------------------------------
 
     def _prepare(self, sel: Sel, now: int) -> _Call:
-        if sel.name != "taskDetails":  # pragma: no cover - the schema has no other root field
+        spec = ROOTS.get(sel.name)
+        if spec is None:  # pragma: no cover - the schema has no other root field
             raise QueryError(f"Unsupported query {sel.name!r}")
         args = _with_legacy_aggregation(sel.args)
         start, end = int(args["from"]), int(args["to"])
-        time_field = args.get("timeComparator") or "createdTime"
+        time_field = args.get("timeComparator") or spec.time_fields[0]
         if end < start:
             raise QueryError("Invalid time range: 'to' must not be before 'from'")
         if end - start > MAX_SPAN_MS:
@@ -289,55 +297,63 @@ class SearchEngine:
                 f"Too many filter arguments: {arguments}; at most {MAX_FILTER_ARGUMENTS} are allowed"
             )
         effective_end = min(end, now)
-        tasks_sels = sel.child("tasks")
+        list_sels = sel.child(spec.list_field)
         aggregation = args.get("aggregations") is not None
         if not aggregation and end - start > MAX_ACTIVITY_SPAN_MS:
-            for t in tasks_sels:
-                if t.child("activities"):
-                    raise QueryError(
-                        "Invalid time range: fetching activity (CAR) records allows a span of "
-                        "at most 30 days"
-                    )
-        window = self._window(time_field, start, effective_end, now)
+            if any(_selects_activities(t) for t in list_sels):
+                raise QueryError(
+                    "Invalid time range: fetching activity records (CAR, AAR) allows a span of "
+                    "at most 30 days"
+                )
+        window = self._window(spec, time_field, start, effective_end, now)
         cursor = (args.get("pagination") or {}).get("cursor")
         if aggregation:
-            return _AggregationCall(self, sel, args, window, time_field, end - start, cursor)
-        return _RawCall(self, sel, args, window, cursor)
+            return _AggregationCall(self, spec, sel, args, window, time_field, end - start, cursor)
+        return _RawCall(self, spec, sel, args, window, cursor)
 
-    def _window(self, time_field: str, start: int, end: int, now: int) -> _Window:
-        key = (time_field, start, end)
+    def _window(self, spec: RootSpec, time_field: str, start: int, end: int, now: int) -> _Window:
+        key = (spec.source, time_field, start, end)
         cached = self._windows.get(key)
         if cached is not None and (
             cached.now_ms == now or (cached.stable and now >= cached.now_ms)
         ):
             self._windows.move_to_end(key)
             return cached
+        read = getattr(self.tenant, spec.source)
+        with_time_field = spec.source != "agent_sessions_records"
 
         def source() -> Iterator[Mapping[str, Any]]:
             if start >= end:
                 return iter(())
-            return iter(self.tenant.tasks(start, end, now, time_field))
+            if with_time_field:
+                return iter(read(start, end, now, time_field))
+            return iter(read(start, end, now))
 
         if key in self._large:
             return _Window(None, now, False, None, source, key=key)
         stream = source()
-        records = list(islice(stream, self.max_window_records + 1))
-        if len(records) > self.max_window_records:
-            self._large[key] = None
-            if len(self._large) > 256:
-                self._large.popitem(last=False)
-            return _Window(None, now, False, None, source, _first=chain(records, stream), key=key)
+        budget = self.max_window_records
+        records: list[Mapping[str, Any]] = []
+        weight = 0
+        for r in stream:
+            records.append(r)
+            weight += _weight(r)
+            if weight > budget:
+                self._large[key] = None
+                if len(self._large) > 256:
+                    self._large.popitem(last=False)
+                return _Window(
+                    None, now, False, None, source, _first=chain(records, stream), key=key
+                )
         self._generation += 1
         stable = end <= now and not any(r.get("isActive") for r in records)
-        window = _Window(self._generation, now, stable, records)
+        window = _Window(self._generation, now, stable, records, key=key, weight=weight)
         self._windows[key] = window
         self._windows.move_to_end(key)
-        total = sum(len(w.records or ()) for w in self._windows.values())
-        while len(self._windows) > 1 and (
-            total > self.max_window_records or len(self._windows) > _MAX_WINDOWS
-        ):
+        total = sum(w.weight for w in self._windows.values())
+        while len(self._windows) > 1 and (total > budget or len(self._windows) > _MAX_WINDOWS):
             _k, old = self._windows.popitem(last=False)
-            total -= len(old.records or ())
+            total -= old.weight
         return window
 
     def fragments(
@@ -363,12 +379,17 @@ class SearchEngine:
                 self._fragment_bytes -= old.size
         return built
 
-    def renderer(self, tasks_sel: Sel, node_filter_spec: Any) -> Renderer:
-        signature = (_signature(tasks_sel), _freeze(node_filter_spec))
+    def renderer(self, spec: RootSpec, list_sel: Sel, ext_spec: Any) -> Renderer:
+        signature = (spec.name, _signature(list_sel), _freeze(ext_spec))
         renderer = self._renderers.get(signature)
         if renderer is None:
-            node_filter = compile_ext_node(node_filter_spec)
-            renderer = build_renderer(tasks_sel.children, node_filter=node_filter)
+            renderer = build_renderer(
+                list_sel.children,
+                node_filter=_node_filter(spec, ext_spec),
+                record_type=spec.record_type,
+                aliases=spec.aliases,
+                global_variables=spec.global_variables,
+            )
             if len(self._renderers) > 256:
                 self._renderers.clear()
             self._renderers[signature] = renderer
@@ -383,34 +404,70 @@ class _Call:
 
 
 class _RawCall(_Call):
-    """A raw-record page: 250 CSR records, ``pageInfo`` with the next page index."""
+    """A raw-record page: the root's page size, ``pageInfo`` with the next cursor.
+
+    Cursors are page indexes (taskDetails, task, taskLegDetails) or, on agentSession, the last
+    record's ``agentSessionId`` (a search-after key: records come ascending by it)."""
 
     def __init__(
         self,
         engine: SearchEngine,
+        spec: RootSpec,
         sel: Sel,
         args: Mapping[str, Any],
         window: _Window,
         cursor: str | None,
     ) -> None:
         self.engine = engine
+        self.spec = spec
         self.sel = sel
         self.args = args
         self.window = window
-        self.page = _raw_page_index(cursor)
+        self.after: str | None = None
+        self.page = 0
+        self._streamed_end_key: Any = None
+        if spec.key_cursor is not None:
+            self.after = _key_cursor(cursor)
+        else:
+            self.page = _raw_page_index(cursor)
         self.filter_key = (_freeze(args.get("filter")), _freeze(args.get("extFilter")))
-        self.sort = _task_sort(sel)
-        self.cache_key = ("raw", window.identity, _signature(sel), self.filter_key, self.page)
+        self.sort = _record_sort(spec, sel)
+        self.cache_key = (
+            "raw",
+            spec.name,
+            window.identity,
+            _signature(sel),
+            self.filter_key,
+            self.page,
+            self.after,
+        )
 
     def _matching(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-        """Records passing ``filter``, newest first for the 413 check, then ``extFilter``."""
-        pred = compile_record_filter(self.args.get("filter"))
-        ext = compile_ext_task(self.args.get("extFilter"))
-        if pred is not None:
-            records = (r for r in records if pred(r))
+        """Records passing ``filter``, newest first for the 413 check, then ``extFilter``.
+
+        On agentSession a record shows only the channels the filter holds with, and with an
+        ``extFilter`` only the channels holding a matching activity."""
+        spec = self.spec
+        flt = RecordFilter(self.args.get("filter"), spec)
+        ext = _record_ext(spec, self.args.get("extFilter"))
+        channel = spec.channel_level
+        if flt.pred is not None:
+            if flt.per_entry:
+                records = _with_entries(records, flt, channel.key if channel else "")
+            else:
+                records = (r for r in records if flt.pred(r))
         if ext is None:
             yield from records
             return
+        if channel is not None:
+            ext_channel = compile_ext(
+                self.args.get("extFilter"),
+                spec.ext_container,
+                tuple(level.key for level in spec.levels),
+                1,
+            )
+            assert ext_channel is not None
+            records = _keep_entries(records, ext_channel, channel.key)
         # The service gives up (413) when the first page of extFilter matches cannot be filled
         # from the first 2,500 records of the span and filter, newest first.
         newest: deque[Mapping[str, Any]] = deque(maxlen=EXT_FILTER_SCAN)
@@ -421,7 +478,8 @@ class _RawCall(_Call):
             newest.append(r)
             if ext(r):
                 kept.append(r)
-        if total > EXT_FILTER_SCAN and sum(1 for r in newest if ext(r)) < RAW_PAGE_SIZE:
+        page_size = spec.page_size
+        if total > EXT_FILTER_SCAN and sum(1 for r in newest if ext(r)) < page_size:
             raise HttpError(
                 413,
                 "The first page cannot be filled from the first "
@@ -430,13 +488,16 @@ class _RawCall(_Call):
             )
         yield from kept
 
+    def _order_key(self) -> tuple[Any, ...]:
+        return (self.filter_key, tuple((p, d) for p, _g, d in self.sort))
+
     def _cached_order(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        key = (self.filter_key, tuple((p, d) for p, _g, d in self.sort))
+        key = self._order_key()
         ordered = self.window.ordered.get(key)
         if ordered is None:
             ordered = list(self._matching(records))
-            if self.sort:
-                ordered.sort(key=_sort_key(self.sort))
+            if self.sort or self.spec.key_cursor is not None:
+                ordered.sort(key=_sort_key(self.spec, self.sort))
             else:
                 ordered.reverse()  # createdTime desc, id desc
             if len(self.window.ordered) > 16:
@@ -444,23 +505,24 @@ class _RawCall(_Call):
             self.window.ordered[key] = ordered
         return ordered
 
-    def _streamed_page(self, tasks_sel: Sel, first: int, last: int) -> tuple[bytes, int]:
+    def _streamed_page(self, list_sel: Sel, first: int | None, size: int) -> tuple[bytes, int, int]:
         """A page of a window too big to keep: its records are projected in one pass and the
-        JSON of each (not the records) is kept, up to the record cap, in answer order."""
+        JSON of each (not the records) is kept, up to the record cap, in answer order.
+
+        Returns the page's JSON list, the number of matching records and the page's first
+        index (``first``, or the position after the search-after key)."""
         window = self.window
-        key = (
-            window.key,
-            self.filter_key,
-            tuple((p, d) for p, _g, d in self.sort),
-            _signature(tasks_sel),
-        )
+        spec = self.spec
+        key = (window.key, self._order_key(), _signature(list_sel))
+        cap = self.engine.raw_record_cap if spec.raw_capped else None
+        keyed_order = bool(self.sort) or spec.key_cursor is not None
+        cursor_get = getter(spec.key_cursor) if spec.key_cursor is not None else None
 
         def build() -> _Fragments:
-            render = self.engine.renderer(tasks_sel, self.args.get("extFilter"))
-            cap = self.engine.raw_record_cap
-            sort_key = _sort_key(self.sort) if self.sort else None
-            stable = window.key[2] <= window.now_ms
-            keyed: list[tuple[tuple[Any, ...], bytes]] = []
+            render = self.engine.renderer(spec, list_sel, self.args.get("extFilter"))
+            sort_key = _sort_key(spec, self.sort) if keyed_order else None
+            stable = window.key[3] <= window.now_ms
+            keyed: list[tuple[tuple[Any, ...], bytes, Any]] = []
             newest: deque[bytes] = deque(maxlen=cap)
             total = 0
 
@@ -480,56 +542,163 @@ class _RawCall(_Call):
                     if sort_key is None:
                         newest.append(fragment)
                     else:
-                        keyed.append((sort_key(r), fragment))
+                        keyed.append((sort_key(r), fragment, cursor_get(r) if cursor_get else None))
             finally:
                 if enabled:
                     gc.enable()
+            keys: list[Any] = []
             if sort_key is None:
                 items = list(newest)
                 items.reverse()  # createdTime desc, id desc
             else:
                 keyed.sort(key=lambda item: item[0])
-                items = [f for _k, f in keyed[:cap]]
-            return _Fragments(window.now_ms, stable, total, items)
+                if cap is not None:
+                    keyed = keyed[:cap]
+                items = [f for _k, f, _c in keyed]
+                keys = [c for _k, _f, c in keyed]
+            return _Fragments(window.now_ms, stable, total, items, keys)
 
         fragments = self.engine.fragments(key, window.now_ms, build)
-        return b"[" + b",".join(fragments.items[first:last]) + b"]", fragments.total
+        if first is None:
+            first = bisect_right(fragments.keys, self.after) if self.after else 0
+        chunk = fragments.items[first : first + size]
+        end_key = None
+        if fragments.keys and first + size - 1 < len(fragments.keys):
+            end_key = fragments.keys[first + size - 1]
+        self._streamed_end_key = end_key
+        return b"[" + b",".join(chunk) + b"]", fragments.total, first
 
     def run(self) -> bytes:
-        cap = self.engine.raw_record_cap
-        first = self.page * RAW_PAGE_SIZE
+        spec = self.spec
+        cap = self.engine.raw_record_cap if spec.raw_capped else None
+        size = spec.page_size
+        first: int | None = None if spec.key_cursor is not None else self.page * size
         streamed: dict[str, bytes] = {}
         ordered: list[Mapping[str, Any]] = []
+        cursor_get = getter(spec.key_cursor) if spec.key_cursor is not None else None
         if self.window.records is not None:
             ordered = self._cached_order(self.window.records)
             total = len(ordered)
+            if first is None:
+                first = _position_after(ordered, cursor_get, self.after)
         else:
-            tasks_sels = self.sel.child("tasks")
-            if not tasks_sels:  # only pageInfo: count the matches
-                total = sum(1 for _ in self._matching(self.window.iterate()))
-            for t in tasks_sels:
-                chunk, total = self._streamed_page(t, first, min(first + RAW_PAGE_SIZE, cap))
+            list_sels = self.sel.child(spec.list_field)
+            if not list_sels:  # only pageInfo: count the matches (and find the cursor)
+                matched = list(self._matching(self.window.iterate()))
+                if spec.key_cursor is not None:
+                    matched.sort(key=_sort_key(spec, self.sort))
+                    first = _position_after(matched, cursor_get, self.after)
+                    ordered = matched
+                total = len(matched)
+            for t in list_sels:
+                limit = size if cap is None or first is None else max(0, min(size, cap - first))
+                chunk, total, first = self._streamed_page(t, first, limit)
                 streamed[t.key] = chunk
-        reachable = min(total, cap)
-        last = min(first + RAW_PAGE_SIZE, reachable)
-        page = ordered[first:last] if first < reachable else []
+        assert first is not None
+        reachable = total if cap is None else min(total, cap)
+        last = min(first + size, reachable)
+        page = ordered[first:last] if first < reachable and ordered else []
         has_next = last < reachable
-        end_cursor = str(self.page + 1) if has_next else None
+        end_cursor: str | None = None
+        if has_next:
+            if spec.key_cursor is None:
+                end_cursor = str(self.page + 1)
+            elif page:
+                end_cursor = str(cursor_get(page[-1])) if cursor_get else None
+            else:
+                end_cursor = self._streamed_end_key
         out: dict[str, Any] = {}
         for c in self.sel.children:
-            if c.name == "tasks":
+            if c.name == spec.list_field:
                 if c.key in streamed:
                     out[c.key] = orjson.Fragment(streamed[c.key])
                 else:
-                    render = self.engine.renderer(c, self.args.get("extFilter"))
+                    render = self.engine.renderer(spec, c, self.args.get("extFilter"))
                     out[c.key] = _render_all(render, page)
             elif c.name == "pageInfo":
                 out[c.key] = page_info(c.children, has_next, end_cursor)
-            elif c.name == "intervalInfo":
+            elif c.name in ("intervalInfo", "has"):
                 out[c.key] = None
             elif c.name == "__typename":
-                out[c.key] = "TaskDetailsList"
+                out[c.key] = spec.list_type
         return orjson.dumps(out)
+
+
+def _with_entries(
+    records: Iterable[Mapping[str, Any]], flt: RecordFilter, key: str
+) -> Iterator[Mapping[str, Any]]:
+    """Records the filter holds for, each showing only the entries of ``key`` it holds with."""
+    for r in records:
+        entries = flt.entries(r)
+        if entries is None:
+            if flt.record(r):
+                yield r
+            continue
+        if not entries:
+            continue
+        if len(entries) == len(r.get(key) or ()):
+            yield r
+        else:
+            shown = dict(r)
+            shown[key] = entries
+            yield shown
+
+
+def _keep_entries(
+    records: Iterable[Mapping[str, Any]], pred: Predicate, key: str
+) -> Iterator[Mapping[str, Any]]:
+    """Records as they are, marking the entries of ``key`` holding a matching activity."""
+    for r in records:
+        entries = r.get(key) or ()
+        kept = [e for e in entries if pred(e)]
+        if len(kept) == len(entries):
+            yield r
+        else:
+            shown = dict(r)
+            shown[key] = kept
+            yield shown
+
+
+def _record_ext(spec: RootSpec, ext_spec: Any) -> Predicate | None:
+    if ext_spec is None or not spec.ext_container:
+        return None
+    keys = tuple(level.key for level in spec.levels)
+    return compile_ext(ext_spec, spec.ext_container, keys, 0)
+
+
+def _node_filter(spec: RootSpec, ext_spec: Any) -> Predicate | None:
+    """The extFilter as a test of one activity node (which activities a raw answer shows)."""
+    if ext_spec is None or not spec.ext_container:
+        return None
+    keys = tuple(level.key for level in spec.levels)
+    return compile_ext(ext_spec, spec.ext_container, keys, len(keys))
+
+
+def _position_after(
+    ordered: list[Mapping[str, Any]], get: Callable[[Any], Any] | None, after: str | None
+) -> int:
+    """Index of the first record whose key sorts after ``after`` (search-after paging)."""
+    if after is None or get is None:
+        return 0
+    keys = [get(r) for r in ordered]
+    return bisect_right(keys, after)
+
+
+def _key_cursor(cursor: str | None) -> str | None:
+    if cursor is None or cursor in FIRST_PAGE_CURSORS:
+        return None
+    if not _UUID.fullmatch(cursor):
+        raise QueryError(f"Invalid cursor {cursor!r}")
+    return cursor
+
+
+def _weight(r: Mapping[str, Any]) -> int:
+    """A record's share of the engine's record budget (an agent session counts its activities:
+    ten AAR nodes take about what one task takes)."""
+    channels = r.get("channelInfo")
+    if isinstance(channels, list):
+        return 1 + sum(len(c.get("_activities") or ()) for c in channels) // 10
+    return 1
 
 
 @dataclass
@@ -540,6 +709,7 @@ class _Fragments:
     stable: bool
     total: int  # records matching, not capped
     items: list[bytes]
+    keys: list[Any] = field(default_factory=list)  # search-after keys, when the root has them
     size: int = 0
 
 
@@ -561,20 +731,29 @@ class _Desc:
 
 
 def _sort_key(
-    spec: list[tuple[str, Callable[[Any], Any], bool]],
+    spec: RootSpec,
+    sort: list[tuple[str, Callable[[Any], Any], bool]],
 ) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """Sort by the requested fields (missing values last either way, as Elasticsearch), then
-    by the default order (createdTime, id, both descending)."""
+    by the default order (createdTime, id, both descending; agentSessionId ascending)."""
+    tail_fields = spec.default_order
+    key_field = spec.key_cursor
 
     def key(r: Mapping[str, Any]) -> tuple[Any, ...]:
         parts: list[Any] = []
-        for _path, get, desc in spec:
+        for _path, get, desc in sort:
             v = get(r)
             parts.append((1, None) if v is None else (0, _Desc(v) if desc else v))
-        parts.append(_Desc((r.get("createdTime") or 0, r.get("id") or "")))
+        if key_field is not None:
+            parts.append(r.get(key_field) or "")
+        else:
+            parts.append(_Desc(tuple(r.get(f) or _ZERO.get(f, "") for f in tail_fields)))
         return tuple(parts)
 
     return key
+
+
+_ZERO = {"createdTime": 0}
 
 
 class _AggregationCall(_Call):
@@ -583,6 +762,7 @@ class _AggregationCall(_Call):
     def __init__(
         self,
         engine: SearchEngine,
+        spec: RootSpec,
         sel: Sel,
         args: Mapping[str, Any],
         window: _Window,
@@ -591,38 +771,37 @@ class _AggregationCall(_Call):
         cursor: str | None,
     ) -> None:
         self.engine = engine
+        self.spec = spec
         self.sel = sel
         self.args = args
         self.window = window
         self.cursor = None if cursor in FIRST_PAGE_CURSORS or cursor is None else cursor
         self.queries = [
-            AggregationQuery(t, args, time_field=time_field, span_ms=span_ms)
-            for t in sel.child("tasks")
+            AggregationQuery(t, args, root=spec, time_field=time_field, span_ms=span_ms)
+            for t in sel.child(spec.list_field)
         ]
-        self.cache_key = ("aggregation", window.identity, _signature(sel), _freeze(args))
+        self.cache_key = ("aggregation", spec.name, window.identity, _signature(sel), _freeze(args))
 
     def run(self) -> bytes:
-        pred = compile_record_filter(self.args.get("filter"))
         has_next = False
         end_cursor: str | None = None
         rows: dict[str, list[dict[str, Any]]] = {}
         for query in self.queries:
-            tasks: Iterable[Mapping[str, Any]] = self.window.iterate()
-            if pred is not None:
-                tasks = (r for r in tasks if pred(r))
-            buckets = query.buckets(tasks)
+            buckets = query.buckets(self.window.iterate())
             page, has_next, end_cursor = query.page(buckets, self.cursor)
-            rows[query.tasks_sel.key] = [query.render_row(k, accs) for k, accs in page]
+            rows[query.list_sel.key] = [query.render_row(k, accs) for k, accs in page]
         out: dict[str, Any] = {}
         for c in self.sel.children:
-            if c.name == "tasks":
+            if c.name == self.spec.list_field:
                 out[c.key] = rows[c.key]
             elif c.name == "pageInfo":
                 out[c.key] = page_info(c.children, has_next, end_cursor)
             elif c.name == "intervalInfo":
                 out[c.key] = _interval_info(c, self.args.get("aggregationInterval"))
+            elif c.name == "has":
+                out[c.key] = None
             elif c.name == "__typename":
-                out[c.key] = "TaskDetailsList"
+                out[c.key] = self.spec.list_type
         return orjson.dumps(out)
 
 
@@ -669,21 +848,24 @@ def _raw_page_index(cursor: str | None) -> int:
     return int(cursor)
 
 
-def _task_sort(sel: Sel) -> list[tuple[str, Callable[[Any], Any], bool]]:
-    """``(path, getter, descending)`` for every task field selected with ``sort:``."""
+def _record_sort(spec: RootSpec, sel: Sel) -> list[tuple[str, Callable[[Any], Any], bool]]:
+    """``(path, getter, descending)`` for every record field selected with ``sort:``."""
     out: list[tuple[str, Callable[[Any], Any], bool]] = []
-    for tasks in sel.child("tasks"):
-        _collect_sort(tasks.children, "", out)
+    for records in sel.child(spec.list_field):
+        _collect_sort(records.children, "", out, spec)
     return out
 
 
 def _collect_sort(
-    sels: list[Sel], prefix: str, out: list[tuple[str, Callable[[Any], Any], bool]]
+    sels: list[Sel],
+    prefix: str,
+    out: list[tuple[str, Callable[[Any], Any], bool]],
+    spec: RootSpec,
 ) -> None:
     for s in sels:
-        if s.name == "activities" and not prefix:
-            continue  # sorts activities within a task, not tasks
-        if not prefix and s.name in GLOBAL_VARIABLE_FIELDS:
+        if s.name == "activities" or s.is_list:
+            continue  # sorts activities within a record (or a list's entries), not records
+        if not prefix and s.name in GLOBAL_VARIABLE_FIELDS and spec.global_variables:
             for c in s.children:
                 order = c.args.get("sort") if c.args else None
                 if order is not None:
@@ -696,11 +878,21 @@ def _collect_sort(
                     )
             continue
         if s.children:
-            _collect_sort(s.children, f"{prefix}{s.name}.", out)
+            _collect_sort(s.children, f"{prefix}{s.name}.", out, spec)
             continue
         order = s.args.get("sort") if s.args else None
         if order is not None:
-            out.append((prefix + s.name, getter(prefix + s.name), order == "desc"))
+            if not prefix and s.name in ("intervalStartTime", "aggregation"):
+                continue  # null in raw answers: orders nothing
+            out.append((prefix + s.name, getter(prefix + s.name, spec.aliases), order == "desc"))
+
+
+def _selects_activities(sel: Sel) -> bool:
+    """Whether a raw selection asks for activity records (CAR or AAR) anywhere."""
+    return any(
+        (c.name == "activities" and bool(c.children)) or _selects_activities(c)
+        for c in sel.children
+    )
 
 
 def _gv_getter(gv_type: str, name: str, member: str) -> Callable[[Any], Any]:

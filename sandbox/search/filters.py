@@ -26,12 +26,15 @@ MAX_FILTER_ARGUMENTS = 1000  # across filter, extFilter and predicates (GQL-READ
 
 _OPERATORS = frozenset({"equals", "notequals", "match", "contains", "gt", "gte", "lt", "lte"})
 _EMPTY: Mapping[str, Any] = {}
+_NO_ALIASES: Mapping[str, str] = {}
 
 
-def getter(path: str) -> Callable[[Record], Any]:
-    """Read a dotted path (``lastAgent.id``) from a record; missing objects read as null."""
+def getter(path: str, aliases: Mapping[str, str] = FIELD_ALIASES) -> Callable[[Record], Any]:
+    """Read a dotted path (``lastAgent.id``) from a record; missing objects read as null.
+
+    ``aliases`` maps a top-level name to the record member it reads (older spellings)."""
     parts = path.split(".")
-    parts[0] = FIELD_ALIASES.get(parts[0], parts[0])
+    parts[0] = aliases.get(parts[0], parts[0])
     if len(parts) == 1:
         (key,) = parts
         return lambda r: r.get(key)
@@ -77,7 +80,24 @@ def _leaf(ops: Mapping[str, Any], get: Callable[[Any], Any]) -> Predicate:
     return lambda r: all(c(r) for c in checks)
 
 
+def _partial_equal(obj: Any, operand: Mapping[str, Any]) -> bool:
+    """Whether ``obj`` has every member ``operand`` names, with that value (null: absent)."""
+    for key, want in operand.items():
+        have = (obj or _EMPTY).get(key)
+        if isinstance(want, Mapping):
+            if not _partial_equal(have, want):
+                return False
+        elif have != want:
+            return False
+    return True
+
+
 def _operator(op: str, v: Any, get: Callable[[Any], Any]) -> Predicate:  # noqa: C901
+    if isinstance(v, Mapping) and op in ("equals", "notequals"):
+        # Older ``task`` filters compare objects: ``owner: {notequals: {id: null}}``.
+        if op == "equals":
+            return lambda r: _partial_equal(get(r), v)
+        return lambda r: not _partial_equal(get(r), v)
     if op == "equals":
         if v is None:
             return lambda r: get(r) is None
@@ -158,64 +178,116 @@ def _global_variable(field: str, member: Mapping[str, Any] | None) -> Predicate:
     )
 
 
-def compile_record_filter(spec: Mapping[str, Any] | None, prefix: str = "") -> Predicate | None:
-    """A ``TaskDetailsFilters`` (or ``TaskActivityFilters``) value as a predicate on one record."""
+def compile_record_filter(
+    spec: Mapping[str, Any] | None,
+    prefix: str = "",
+    aliases: Mapping[str, str] = FIELD_ALIASES,
+) -> Predicate | None:
+    """A record filter value (``TaskDetailsFilters``, ``AgentSessionFilters``, an activity
+    node's filter, ...) as a predicate on one record."""
     if spec is None:
         return None
-    return _record_filter(spec, prefix)
+    return _record_filter(spec, prefix, aliases)
 
 
-def _record_filter(spec: Mapping[str, Any], prefix: str) -> Predicate:
+def _record_filter(spec: Mapping[str, Any], prefix: str, aliases: Mapping[str, str]) -> Predicate:
     checks: list[Predicate] = []
     for key, value in spec.items():
         if value is None:
             continue
         if key == "and":
-            checks.append(_combine([_record_filter(v, prefix) for v in value if v is not None]))
+            checks.append(
+                _combine([_record_filter(v, prefix, aliases) for v in value if v is not None])
+            )
         elif key == "or":
-            checks.append(_any_of([_record_filter(v, prefix) for v in value if v is not None]))
+            checks.append(
+                _any_of([_record_filter(v, prefix, aliases) for v in value if v is not None])
+            )
         elif not prefix and key in GLOBAL_VARIABLE_FIELDS:
             checks.append(_global_variable(key, value))
+        elif key in _OPERATORS and prefix:
+            # an operator next to member filters: ``owner: {equals: {...}, id: {...}}``
+            checks.append(_operator(key, value, getter(prefix[:-1], aliases)))
         elif _is_leaf(value):
-            checks.append(_leaf(value, getter(prefix + key)))
+            checks.append(_leaf(value, getter(prefix + key, aliases)))
         else:
-            checks.append(_record_filter(value, f"{prefix}{key}."))
+            checks.append(_record_filter(value, f"{prefix}{key}.", aliases))
     return _combine(checks)
+
+
+def mentions(spec: Any, key: str) -> bool:
+    """Whether a filter value names ``key`` at its top level (through ``and``/``or``)."""
+    if isinstance(spec, Mapping):
+        for k, v in spec.items():
+            if v is None:
+                continue
+            if k == key:
+                return True
+            if k in ("and", "or") and any(mentions(x, key) for x in v or ()):
+                return True
+    return False
 
 
 def compile_ext_task(spec: Mapping[str, Any] | None) -> Predicate | None:
-    """An ``extFilter`` as a predicate on a task: one of its activities must match."""
-    if spec is None:
-        return None
-    return _ext(spec, per_node=False)
+    """A taskDetails ``extFilter`` as a predicate on a task: one of its activities must match."""
+    return compile_ext(spec, ("activities",), ("_activities",), 0)
 
 
 def compile_ext_node(spec: Mapping[str, Any] | None) -> Predicate | None:
-    """An ``extFilter`` as a predicate on one activity node (CAR aggregations, shown nodes)."""
+    """A taskDetails ``extFilter`` as a predicate on one activity node."""
+    return compile_ext(spec, ("activities",), ("_activities",), 1)
+
+
+def compile_ext(
+    spec: Mapping[str, Any] | None,
+    container: tuple[str, ...],
+    list_keys: tuple[str, ...],
+    level: int,
+) -> Predicate | None:
+    """An ``extFilter`` as a predicate on the object at nesting ``level``.
+
+    ``container`` names the filter keys down to ``nodes`` (``("activities",)`` on taskDetails,
+    ``("channelInfo", "activities")`` on agentSession); ``list_keys`` the record members holding
+    each nested list (``("_activities",)``, ``("channelInfo", "_activities")``). At the node
+    level the predicate tests one activity; above it, an object matches when one activity under
+    it matches (nested-document semantics).
+    """
     if spec is None:
         return None
-    return _ext(spec, per_node=True)
+    return _ext(spec, container, list_keys, level)
 
 
-def _ext(spec: Mapping[str, Any], per_node: bool) -> Predicate:
+def _ext(
+    spec: Mapping[str, Any], container: tuple[str, ...], list_keys: tuple[str, ...], level: int
+) -> Predicate:
     checks: list[Predicate] = []
     for key, value in spec.items():
         if value is None:
             continue
         if key == "and":
-            checks.append(_combine([_ext(v, per_node) for v in value if v is not None]))
+            checks.append(
+                _combine([_ext(v, container, list_keys, level) for v in value if v is not None])
+            )
         elif key == "or":
-            checks.append(_any_of([_ext(v, per_node) for v in value if v is not None]))
-        elif key == "activities":
-            nodes_spec = value.get("nodes")
-            node_pred = _record_filter(nodes_spec or _EMPTY, "")
-            if per_node:
-                checks.append(node_pred)
-            else:
-                checks.append(_any_activity(node_pred))
+            checks.append(
+                _any_of([_ext(v, container, list_keys, level) for v in value if v is not None])
+            )
+        elif key == container[0]:
+            inner: Any = value
+            for part in container[1:]:
+                inner = (inner or _EMPTY).get(part)
+            nodes_spec = (inner or _EMPTY).get("nodes")
+            pred = _record_filter(nodes_spec or _EMPTY, "", _NO_ALIASES)
+            for list_key in reversed(list_keys[level:]):
+                pred = _any_in(list_key, pred)
+            checks.append(pred)
         else:  # pragma: no cover - the schema admits no other key
             raise QueryError(f"Unknown extFilter field {key!r}")
     return _combine(checks)
+
+
+def _any_in(list_key: str, pred: Predicate) -> Predicate:
+    return lambda r: any(pred(x) for x in (r.get(list_key) or ()))
 
 
 def compile_predicate(spec: Mapping[str, Any] | None) -> Predicate | None:
@@ -239,10 +311,6 @@ def _predicate(spec: Mapping[str, Any]) -> Predicate:
             cond = _gv_member(value)
             checks.append(_typed_variable(gv_type, cond))
     return _combine(checks)
-
-
-def _any_activity(node_pred: Predicate) -> Predicate:
-    return lambda r: any(node_pred(n) for n in (r.get("_activities") or ()))
 
 
 def _typed_variable(gv_type: str, cond: Predicate) -> Predicate:

@@ -24,7 +24,9 @@ from graphql import (
     OperationType,
     Visitor,
     get_named_type,
+    get_nullable_type,
     get_operation_ast,
+    is_list_type,
     is_object_type,
     parse,
     validate,
@@ -55,6 +57,7 @@ class Sel:
     args: dict[str, Any]
     type_name: str  # named type of the field's value
     children: list[Sel] = field(default_factory=list)
+    is_list: bool = False  # the field's value is a list (channelInfo, aggregation, ...)
     node: FieldNode | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -212,9 +215,13 @@ def _sel(
     except GraphQLError as exc:
         raise RequestError([exc]) from exc
     named = get_named_type(field_def.type)
-    sel = Sel(key, name, args, named.name, node=nodes[0])
+    sel = Sel(key, name, args, named.name, node=nodes[0], is_list=_is_list(field_def.type))
     if is_object_type(named):
         assert isinstance(named, GraphQLObjectType)
         subs = collect_sub_fields(schema(), fragments, variables, named, nodes)
         sel.children = [_sel(k, ns, named, fragments, variables) for k, ns in subs.items()]
     return sel
+
+
+def _is_list(field_type: Any) -> bool:
+    return is_list_type(get_nullable_type(field_type))

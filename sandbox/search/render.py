@@ -39,24 +39,6 @@ class _Builder:
         return renderer
 
 
-def _object_items(
-    b: _Builder, sels: list[Sel], type_name: str, source: str, statements: list[str], fast: bool
-) -> str:
-    """The dict display projecting ``source`` (a variable holding a nested object)."""
-    items = []
-    for s in sels:
-        if s.name == "__typename":
-            items.append(f"{s.key!r}: {type_name!r}")
-        elif s.children:
-            var = b.name("o")
-            statements.append(f"{var} = {_read(source, s.name, fast)}" + ("" if fast else " or E"))
-            inner = _object_items(b, s.children, s.type_name, var, statements, fast)
-            items.append(f"{s.key!r}: {inner}")
-        else:
-            items.append(f"{s.key!r}: {_read(source, s.name, fast)}")
-    return "{" + ", ".join(items) + "}"
-
-
 def _read(source: str, name: str, fast: bool) -> str:
     return f"{source}[{name!r}]" if fast else f"{source}.get({name!r})"
 
@@ -91,14 +73,83 @@ def _activities(b: _Builder, sel: Sel, node_filter: Predicate | None) -> str:
     return fname
 
 
-def build_renderer(sels: list[Sel], *, node_filter: Predicate | None = None) -> Renderer:
-    """Compile the ``tasks`` selection of a raw query into a function of one CSR record.
+class _Options:
+    def __init__(
+        self, node_filter: Predicate | None, aliases: Mapping[str, str], global_variables: bool
+    ) -> None:
+        self.node_filter = node_filter
+        self.aliases = aliases
+        self.global_variables = global_variables
+
+
+def _items(
+    b: _Builder,
+    sels: list[Sel],
+    type_name: str,
+    source: str,
+    statements: list[str],
+    fast: bool,
+    opts: _Options,
+    top: bool,
+) -> str:
+    """The dict display projecting ``source`` (a variable holding the record or an object)."""
+    items = []
+    for s in sels:
+        if s.name == "__typename":
+            items.append(f"{s.key!r}: {type_name!r}")
+        elif top and s.name in ("aggregation", "intervalStartTime"):
+            items.append(f"{s.key!r}: None")
+        elif top and opts.global_variables and s.name in GLOBAL_VARIABLE_FIELDS:
+            items.append(f"{s.key!r}: {_global_variable(b, s)}({source})")
+        elif s.name == "activities" and s.children:
+            items.append(f"{s.key!r}: {_activities(b, s, opts.node_filter)}({source})")
+        elif s.children and s.is_list:
+            fname = _function(b, s.children, s.type_name, fast, opts, top=False)
+            items.append(
+                f"{s.key!r}: [{fname}(x) for x in {_read(source, s.name, fast)}"
+                + ("]" if fast else " or ()]")
+            )
+        elif s.children:
+            var = b.name("o")
+            name = opts.aliases.get(s.name, s.name) if top else s.name
+            statements.append(f"{var} = {_read(source, name, fast)}" + ("" if fast else " or E"))
+            inner = _items(b, s.children, s.type_name, var, statements, fast, opts, top=False)
+            items.append(f"{s.key!r}: {inner}")
+        else:
+            name = opts.aliases.get(s.name, s.name) if top else s.name
+            items.append(f"{s.key!r}: {_read(source, name, fast)}")
+    return "{" + ", ".join(items) + "}"
+
+
+def _function(
+    b: _Builder, sels: list[Sel], type_name: str, fast: bool, opts: _Options, top: bool
+) -> str:
+    """Compile a function projecting one object onto ``sels``; returns its name."""
+    statements: list[str] = []
+    display = _items(b, sels, type_name, "r", statements, fast, opts, top)
+    fname = b.name("_render")
+    body = "".join(f"    {line}\n" for line in statements)
+    b.lines.append(f"def {fname}(r):\n{body}    return {display}\n")
+    return fname
+
+
+def build_renderer(
+    sels: list[Sel],
+    *,
+    node_filter: Predicate | None = None,
+    record_type: str = "TaskDetails",
+    aliases: Mapping[str, str] = FIELD_ALIASES,
+    global_variables: bool = True,
+) -> Renderer:
+    """Compile the list selection of a raw query (``tasks``, ``agentSessions``, ``taskLegs``)
+    into a function of one record.
 
     The data model promises every member of a record, so the projection reads members by
     subscript; a record breaking that promise is projected again reading missing members as null.
     """
-    safe = _build(sels, node_filter, fast=False)
-    fast = _build(sels, node_filter, fast=True)
+    opts = _Options(node_filter, aliases, global_variables)
+    safe = _build(sels, record_type, opts, fast=False)
+    fast = _build(sels, record_type, opts, fast=True)
 
     def render(r: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -109,29 +160,9 @@ def build_renderer(sels: list[Sel], *, node_filter: Predicate | None = None) -> 
     return render
 
 
-def _build(sels: list[Sel], node_filter: Predicate | None, *, fast: bool) -> Renderer:
+def _build(sels: list[Sel], record_type: str, opts: _Options, *, fast: bool) -> Renderer:
     b = _Builder()
-    items = []
-    statements: list[str] = []
-    for s in sels:
-        if s.name == "__typename":
-            items.append(f"{s.key!r}: 'TaskDetails'")
-        elif s.name in GLOBAL_VARIABLE_FIELDS:
-            items.append(f"{s.key!r}: {_global_variable(b, s)}(r)")
-        elif s.name == "activities":
-            items.append(f"{s.key!r}: {_activities(b, s, node_filter)}(r)")
-        elif s.name in ("aggregation", "intervalStartTime"):
-            items.append(f"{s.key!r}: None")
-        elif s.children:
-            var = b.name("o")
-            statements.append(f"{var} = {_read('r', s.name, fast)}" + ("" if fast else " or E"))
-            inner = _object_items(b, s.children, s.type_name, var, statements, fast)
-            items.append(f"{s.key!r}: {inner}")
-        else:
-            items.append(f"{s.key!r}: {_read('r', FIELD_ALIASES.get(s.name, s.name), fast)}")
-    top = b.name("_render")
-    body = "".join(f"    {line}\n" for line in statements)
-    b.lines.append(f"def {top}(r):\n{body}    return {{{', '.join(items)}}}\n")
+    top = _function(b, sels, record_type, fast, opts, top=True)
     return b.compile(top)
 
 
@@ -173,11 +204,12 @@ def _member(name: str) -> Callable[[Mapping[str, Any]], Any]:
 def activities_projector(
     sel: Sel, node_filter: Predicate | None
 ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """Project ``activities(first:, after:) { totalCount nodes {...} pageInfo {...} }``.
+    """Project ``activities(first:, after:) { totalCount nodes {...} pageInfo {...} }`` of a
+    task (CAR) or of an agent session's channel (AAR).
 
     Nodes come newest first (or in the order asked with ``sort:`` on a node field); ``after`` is
-    the epoch-ms value of the sort field of the last node of the previous page, and the next page
-    holds the nodes strictly beyond it.
+    the epoch-ms value of the sort field (``createdTime`` of a CAR, ``startTime`` of an AAR) of
+    the last node of the previous page, and the next page holds the nodes strictly beyond it.
     """
     first = sel.args.get("first", 25)
     if first is None:
@@ -195,11 +227,13 @@ def activities_projector(
             raise QueryError(f"Invalid cursor {after_raw!r} for activities") from None
     nodes_sels = [c for c in sel.children if c.name == "nodes"]
     node_fields = [c for ns in nodes_sels for c in ns.children]
-    spec = _sort_spec(node_fields) or [("createdTime", True)]
+    time_field = "startTime" if sel.type_name == "AgentActivities" else "createdTime"
+    spec = _sort_spec(node_fields) or [(time_field, True)]
     cursor_field, cursor_desc = spec[0]
     getters: list[tuple[Callable[[Any], Any], bool]] = [(_member(f), d) for f, d in spec]
-    node_renderers = {ns.key: _node_renderer(ns.children) for ns in nodes_sels}
-    default_order = spec == [("createdTime", True)]
+    node_renderers = {ns.key: _node_renderer(ns.children, ns.type_name) for ns in nodes_sels}
+    type_name = sel.type_name
+    default_order = spec == [(time_field, True)]
 
     def project(r: Mapping[str, Any]) -> dict[str, Any]:
         nodes = r.get("_activities") or []
@@ -228,23 +262,17 @@ def activities_projector(
             elif c.name == "pageInfo":
                 out[c.key] = page_info(c.children, has_next, end_cursor)
             elif c.name == "__typename":
-                out[c.key] = "TaskActivities"
+                out[c.key] = type_name
         return out
 
     return project
 
 
-def _node_renderer(sels: list[Sel]) -> Renderer:
+def _node_renderer(sels: list[Sel], type_name: str) -> Renderer:
+    """Project one activity node (its nested objects, e.g. an AAR's ``idleCode``, too)."""
     b = _Builder()
-    items = []
-    for s in sels:
-        if s.name == "__typename":
-            items.append(f"{s.key!r}: 'TaskActivity'")
-        else:
-            items.append(f"{s.key!r}: r.get({s.name!r})")
-    top = b.name("_node")
-    b.lines.append(f"def {top}(r):\n    return {{{', '.join(items)}}}\n")
-    return b.compile(top)
+    opts = _Options(None, {}, False)
+    return b.compile(_function(b, sels, type_name, False, opts, top=False))
 
 
 def page_info(sels: list[Sel], has_next: bool, end_cursor: str | None) -> dict[str, Any]:

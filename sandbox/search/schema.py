@@ -1,9 +1,10 @@
 """The Search API schema (``schema.graphql``) and the field catalogue derived from it.
 
-The SDL is written from Cisco's data dictionaries (CSR.md, CAR.md). What the dictionaries say and
-GraphQL cannot (whether a field may be aggregated or grouped on) lives in the small tables below;
-what GraphQL can say (type, sortable = takes ``sort:``, filterable = present in the filter input)
-is read from the schema itself, so the two cannot drift apart.
+The SDL is written from Cisco's data dictionaries (CSR, CAR, ASR, AAR, CLR). What the dictionaries
+say and GraphQL cannot (whether a field may be aggregated or grouped on) lives in small tables
+(below for taskDetails, in ``roots`` for the other root queries); what GraphQL can say (type,
+sortable = takes ``sort:``, filterable = present in the filter input) is read from the schema
+itself, so the two cannot drift apart. ``roots.catalog(name)`` builds the catalogue per root.
 """
 
 from __future__ import annotations
@@ -16,17 +17,12 @@ from typing import Any
 from graphql import (
     EnumValueNode,
     GraphQLError,
-    GraphQLInputObjectType,
-    GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
     IntValueNode,
     StringValueNode,
     ValueNode,
     build_schema,
-    get_named_type,
-    is_object_type,
-    is_scalar_type,
     print_ast,
 )
 
@@ -132,6 +128,14 @@ def _configure_scalars(schema: GraphQLSchema) -> None:
     assert isinstance(field_name, GraphQLScalarType)
     field_name.parse_literal = _channel_literal  # type: ignore[method-assign,assignment]
     field_name.parse_value = _channel_value  # type: ignore[method-assign]
+    for name in ("AgentStateValue",):
+        value_t = schema.type_map[name]
+        assert isinstance(value_t, GraphQLScalarType)
+        value_t.parse_literal = _channel_literal  # type: ignore[method-assign,assignment]
+        value_t.parse_value = _channel_value  # type: ignore[method-assign]
+    state_t = schema.type_map["AgentState"]
+    assert isinstance(state_t, GraphQLScalarType)
+    state_t.serialize = _identity  # type: ignore[method-assign]
     json_t = schema.type_map["JSON"]
     assert isinstance(json_t, GraphQLScalarType)
     json_t.serialize = _identity  # type: ignore[method-assign]
@@ -160,6 +164,7 @@ class FieldInfo:
     filterable: bool
     aggregatable: bool
     groupable: bool
+    level: int = 0  # nesting depth: 0 the record, then its lists (channelInfo, activity nodes)
 
     @property
     def numeric(self) -> bool:
@@ -167,63 +172,11 @@ class FieldInfo:
 
     @property
     def activity(self) -> bool:
-        return self.path.startswith("activities.nodes.")
+        return ".nodes." in self.path
 
 
-def _filter_fields(schema_: GraphQLSchema, input_name: str, prefix: str) -> set[str]:
-    """Leaf paths present in a filter input type (recursing into nested object filters)."""
-    out: set[str] = set()
-    input_t = schema_.type_map[input_name]
-    assert isinstance(input_t, GraphQLInputObjectType)
-    for name, field in input_t.fields.items():
-        if name in ("and", "or"):
-            continue
-        named = get_named_type(field.type)
-        assert isinstance(named, GraphQLInputObjectType)
-        ops = set(named.fields)
-        if ops & {"equals", "notequals", "match", "gt"}:
-            out.add(prefix + name)
-        else:
-            out |= _filter_fields(schema_, named.name, f"{prefix}{name}.")
-    return out
-
-
-def _walk(obj: GraphQLObjectType, prefix: str, out: dict[str, tuple[str, bool]]) -> None:
-    for name, field in obj.fields.items():
-        if prefix == "" and name in ("aggregation", "intervalStartTime"):
-            continue
-        named = get_named_type(field.type)
-        if is_scalar_type(named):
-            out[prefix + name] = (named.name, "sort" in field.args)
-        elif is_object_type(named):
-            assert isinstance(named, GraphQLObjectType)
-            if name == "pageInfo":
-                continue
-            sub = f"{prefix}{name}."
-            if name == "activities":
-                sub = "activities."
-            _walk(named, sub, out)
-
-
-@cache
 def task_details_catalog() -> dict[str, FieldInfo]:
     """Every leaf path of TaskDetails (CSR) and of its activities (CAR, ``activities.nodes.*``)."""
-    s = schema()
-    leaves: dict[str, tuple[str, bool]] = {}
-    task_t = s.type_map["TaskDetails"]
-    assert isinstance(task_t, GraphQLObjectType)
-    _walk(task_t, "", leaves)
-    leaves.pop("activities.totalCount", None)
-    filterable = _filter_fields(s, "TaskDetailsFilters", "")
-    filterable |= {"activities.nodes." + p for p in _filter_fields(s, "TaskActivityFilters", "")}
-    catalog: dict[str, FieldInfo] = {}
-    for path, (type_name, sortable) in leaves.items():
-        catalog[path] = FieldInfo(
-            path=path,
-            graphql_type=type_name,
-            sortable=sortable,
-            filterable=path in filterable,
-            aggregatable=path not in NOT_AGGREGATABLE,
-            groupable=path not in NOT_GROUPABLE,
-        )
-    return catalog
+    from sandbox.search.roots import catalog  # the root table builds on this module
+
+    return catalog("taskDetails")

@@ -10,7 +10,7 @@ import pytest
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences, table_rows
 from tests.support import Pipeline, ms, point_at, sandbox
-from warehouse.schemas import TASK_DETAILS
+from warehouse.schemas import TABLES, TASK_DETAILS
 
 NOW = "2026-11-20T15:30:00"
 
@@ -37,7 +37,11 @@ def test_two_day_load_equals_truth_and_reload_changes_nothing(
     assert differences(db, truth, TASK_DETAILS) == {}
     assert len(first) > 600  # two weekdays at 400 a day: the load is not trivially empty
     assert table_rows(db, TASK_DETAILS) == first
-    metadata = results[0].get_asset_materialization_events()[0].materialization.metadata
+    [metadata] = [
+        e.materialization.metadata
+        for e in results[0].get_asset_materialization_events()
+        if e.materialization.asset_key.path == ["search", "task_details"]
+    ]
     assert metadata["rows"].value == sum(
         1 for r in first if r[4].date().isoformat() == "2026-11-18"
     )
@@ -119,3 +123,52 @@ def test_a_successful_load_keeps_secrets_out_of_logs_events_and_data(
     assert _files_containing(pipeline.data_dir, CANARY, skip=state) == []
     for path in state.iterdir():
         assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
+
+
+def test_every_search_table_equals_truth_over_three_days(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    days = ("2026-11-16", "2026-11-17", "2026-11-18")  # Sunday to Tuesday: a weekend and weekdays
+    db = pipeline.data_dir / "warehouse.duckdb"
+    with sandbox(NOW) as url:
+        point_at(monkeypatch, url)
+        assert all(r.success for r in pipeline.load(*days))
+        first = {t.qualified_name: table_rows(db, t) for t in TABLES.values()}
+        assert all(r.success for r in pipeline.load(*days))
+    out = tmp_path / "truth"
+    write_truth(
+        out,
+        seed=42,
+        tasks_per_day=400,
+        now_ms=ms(NOW),
+        from_ms=ms("2026-11-16T00:00:00"),
+        to_ms=ms("2026-11-19T00:00:00"),
+    )
+    for name, table in TABLES.items():
+        assert differences(db, out / f"{name}.parquet", table) == {}, name
+        assert first[name], f"{name} is empty"
+        assert table_rows(db, table) == first[name], f"{name} changed on reload"
+
+
+def test_reconciliation_fails_naming_both_counts_when_pages_drop_records(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sandbox ends raw paging at 300 records: the second page of the day comes back short.
+    with sandbox(NOW, raw_record_cap=300) as url:
+        point_at(monkeypatch, url)
+        [result] = pipeline.load("2026-11-18")
+    assert not result.success
+    checks = {
+        (e.asset_check_evaluation_data.asset_key.to_user_string()): e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    check = checks["search/task_details"]
+    assert not check.passed
+    assert check.metadata["rows_loaded"].value == 300
+    assert check.metadata["api_count"].value > 300
+    assert (
+        check.description
+        == f"300 rows received, the API counts {check.metadata['api_count'].value}"
+    )
+    assert not list((pipeline.data_dir / "parquet" / "search" / "task_details").rglob("*.parquet"))

@@ -6,7 +6,15 @@ import dagster as dg
 
 from pipelines.definitions import defs
 
-EXPECTED_ASSETS = {"search/task_details"}
+EXPECTED_ASSETS = {
+    "search/task_details",
+    "search/task_activity",
+    "search/task",
+    "search/agent_session",
+    "search/agent_session_channel",
+    "search/agent_activity",
+    "search/task_leg_details",
+}
 EXPECTED_SCHEDULES = {"search_job_schedule": "30 0 * * *"}
 
 

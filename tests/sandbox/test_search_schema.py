@@ -8,6 +8,7 @@ import pytest
 from graphql import GraphQLObjectType, get_named_type, parse, validate
 
 from queries import graphql as project_query
+from sandbox.search.roots import catalog
 from sandbox.search.schema import (
     NOT_AGGREGATABLE,
     NOT_GROUPABLE,
@@ -22,7 +23,7 @@ DICTIONARIES = SAMPLES / "webexsamples_reporting" / "graphql-sample" / "DataDict
 def _dictionary(name: str) -> list[dict[str, str | bool]]:
     rows = []
     for line in (DICTIONARIES / name).read_text(encoding="utf-8").splitlines():
-        if not line.startswith("|") or line.startswith("|--"):
+        if not line.startswith("|") or line.startswith(("|--", "|:")):
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if cells[0] == "Field Name":
@@ -135,3 +136,114 @@ def test_channel_type_filter_takes_enum_literals_and_strings() -> None:
 def test_created_time_is_not_filterable() -> None:
     doc = parse("{ taskDetails(from: 1, to: 2, filter: {createdTime: {gt: 5}}) { tasks { id } } }")
     assert validate(schema(), doc)
+
+
+# --- agentSession (ASR, AAR) and taskLegDetails (CLR) ------------------------------------------
+
+ASR = _dictionary("ASR.md")
+AAR_NODES = [
+    r for r in _dictionary("AAR.md") if str(r["path"]).startswith("channelInfo.activities.nodes.")
+]
+CLR = _dictionary("CLR.md")
+
+
+def test_more_dictionaries_were_read() -> None:
+    assert (len(ASR), len(AAR_NODES), len(CLR)) == (110, 20, 126)
+
+
+@pytest.mark.parametrize(
+    ("root", "row"),
+    [("agentSession", r) for r in ASR + AAR_NODES] + [("taskLegDetails", r) for r in CLR],
+    ids=lambda x: x if isinstance(x, str) else str(x["path"]),
+)
+def test_every_asr_aar_clr_field_is_in_the_schema(root: str, row: dict[str, str | bool]) -> None:
+    info = catalog(root).get(str(row["path"]))
+    assert info is not None, f"{row['path']} missing from schema.graphql"
+    assert info.graphql_type == row["type"]
+    assert info.sortable == row["sort"]
+    if row["type"] != "JSON":  # the filter syntax of JSON fields is not documented
+        assert info.filterable == row["filter"]
+    assert info.aggregatable == row["agg"]
+    assert info.groupable == row["group"]
+
+
+def test_other_catalogs_have_nothing_undocumented_but_known_extras() -> None:
+    documented = {str(r["path"]) for r in ASR + AAR_NODES}
+    assert set(catalog("agentSession")) - documented == {"channelInfo.ronaCount"}
+    documented = {str(r["path"]) for r in CLR}
+    assert set(catalog("taskLegDetails")) - documented == {
+        "isChildLeg",
+        "consultCount",
+        "queueDuration",
+    }
+    task = set(catalog("task"))
+    assert task == (
+        {p for p in task_details_catalog() if "GlobalVariables" not in p}
+        - {p for p in task_details_catalog() if p.startswith("activities.")}
+    ) | {"entryPoint.id", "entryPoint.name"}
+
+
+def test_documented_arguments_of_the_other_roots() -> None:
+    query = schema().query_type
+    assert query is not None
+
+    def args(name: str) -> dict[str, str]:
+        return {n: str(a.type) for n, a in query.fields[name].args.items()}
+
+    assert args("agentSession") == {
+        "from": "Long!",
+        "to": "Long!",
+        "filter": "AgentSessionFilters",
+        "extFilter": "AgentSessionSpecificFilters",
+        "aggregations": "[AgentSessionV2Aggregation]",
+        "aggregationInterval": "IntervalData",
+        "pagination": "Pagination",
+    }
+    assert args("taskLegDetails") == {
+        "from": "Long!",
+        "to": "Long!",
+        "timeComparator": "QueryTimeType",
+        "filter": "TaskLegDetailsFilters",
+        "aggregations": "[TaskLegV2Aggregation]",
+        "aggregationInterval": "IntervalData",
+        "pagination": "Pagination",
+    }
+    assert set(args("task")) == {
+        "from",
+        "to",
+        "timeComparator",
+        "filter",
+        "aggregation",
+        "aggregations",
+        "aggregationInterval",
+        "pagination",
+    }
+    assert str(query.fields["agentSession"].type) == "AgentSessions"
+    assert str(query.fields["taskLegDetails"].type) == "TaskLegDetailsList"
+    assert str(query.fields["task"].type) == "TaskList"
+    channel = schema().type_map["ChannelInfo"]
+    assert isinstance(channel, GraphQLObjectType)
+    assert channel.fields["activities"].args["first"].default_value == 25
+    session = schema().type_map["AgentSession"]
+    assert isinstance(session, GraphQLObjectType)
+    assert str(session.fields["channelInfo"].type) == "[ChannelInfo]"
+
+
+def test_enum_literals_where_cisco_writes_them() -> None:
+    for text in (
+        "{ agentSession(from: 1, to: 2, filter: {channelInfo: {currentState: {equals: idle}}})"
+        " { agentSessions { agentId } } }",
+        '{ agentSession(from: 1, to: 2, filter: {channelInfo: {channelType: {equals: "chat"}}})'
+        " { agentSessions { agentId } } }",
+        "{ task(from: 1, to: 2, filter: {and: [{channelType: {equals: telephony}},"
+        ' {owner: {notequals: {id: null}}}, {callbackData: {equals: {callbackNumber: "1"}}}]},'
+        ' aggregations: {field: "id", type: count, name: "n"}) { tasks { id } has } }',
+        "{ task(from: 1, to: 2, aggregation: {aggr: [{field: totalDuration, type: sum,"
+        ' name: "t"}]}) { tasks { aggregation { name value } } } }',
+    ):
+        assert validate(schema(), parse(text)) == [], text
+    bad = parse(
+        "{ agentSession(from: 1, to: 2, filter: {channelInfo: {activities: {nodes: "
+        '{state: {equals: "idle"}}}}}) { agentSessions { agentId } } }'
+    )
+    assert validate(schema(), bad), "activity fields filter through extFilter"

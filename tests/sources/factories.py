@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import bisect
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -281,3 +284,276 @@ def router(api: Handler | None = None, identity: Handler | None = None) -> httpx
         raise AssertionError(f"unexpected request {request.method} {request.url}")
 
     return httpx.MockTransport(handle)
+
+
+# -- every Search surface ---------------------------------------------------------------------
+
+# operation name of each query file -> (root, list field, what it asks)
+SEARCH_OPERATIONS: dict[str, tuple[str, str, str]] = {
+    "taskDetailsPage": ("taskDetails", "tasks", "page"),
+    "taskDetailsCount": ("taskDetails", "tasks", "count"),
+    "taskActivitiesPage": ("taskDetails", "tasks", "page"),
+    "taskActivitiesMore": ("taskDetails", "tasks", "more"),
+    "taskPage": ("task", "tasks", "page"),
+    "taskCount": ("task", "tasks", "count"),
+    "agentSessionsPage": ("agentSession", "agentSessions", "page"),
+    "agentSessionsCount": ("agentSession", "agentSessions", "count"),
+    "agentActivitiesPage": ("agentSession", "agentSessions", "page"),
+    "agentActivitiesMore": ("agentSession", "agentSessions", "more"),
+    "taskLegDetailsPage": ("taskLegDetails", "taskLegs", "page"),
+    "taskLegDetailsCount": ("taskLegDetails", "taskLegs", "count"),
+}
+PAGE_SIZES = {"taskDetails": 250, "task": 100, "taskLegDetails": 500, "agentSession": 250}
+_OPERATION = re.compile(r"^query\s+(\w+)", re.MULTILINE)
+
+
+def car(task_id: str, created_ms: int, event: str = "connected") -> dict[str, Any]:
+    """A task activity (CAR node); its id is ``<taskId>-<epochMs>-<event>`` as the API's."""
+    return {
+        "id": f"{task_id}-{created_ms}-{event}",
+        "createdTime": created_ms,
+        "eventName": event,
+    }
+
+
+def aar(channel_id: str, start_ms: int, state: str = "available") -> dict[str, Any]:
+    """An agent activity (AAR node), id ``<channelId>-<channelType>-<startTime>-<state>``."""
+    return {
+        "id": f"{channel_id}-telephony-{start_ms}-{state}",
+        "startTime": start_ms,
+        "state": state,
+    }
+
+
+def task_with_activities(n: int, activity_times: Iterable[int]) -> dict[str, Any]:
+    """A task whose activities (all of them: the fake pages them) happen at ``activity_times``."""
+    record = task(n)
+    record["activities"] = [car(record["id"], t, f"event{i}") for i, t in enumerate(activity_times)]
+    return record
+
+
+def session(
+    n: int, *, start_ms: int = START_MS, channels: Iterable[tuple[str, list[dict]]] = ()
+) -> dict[str, Any]:
+    """An agent session (ASR) with ``channelInfo`` a list: ``(channelId, its AAR nodes)``."""
+    return {
+        "agentSessionId": f"5e5510{n:02d}-0000-4000-8000-{n:012d}",
+        "agentId": f"agent-{n % 7}",
+        "startTime": start_ms + n * 1000,
+        "endTime": start_ms + n * 1000 + 3_600_000,
+        "channelInfo": [
+            {"channelId": cid, "channelType": "telephony", "idleCount": 1, "activities": nodes}
+            for cid, nodes in channels
+        ],
+    }
+
+
+def leg(n: int, *, created_ms: int = START_MS) -> dict[str, Any]:
+    """A task leg (CLR), id ``<taskId>-callLeg-<createdTime>`` as the API's."""
+    created = created_ms + n * 1000
+    return {
+        "id": f"task-{n:06d}-callLeg-{created}",
+        "taskId": f"task-{n:06d}",
+        "createdTime": created,
+        "endedTime": created + 30_000,
+    }
+
+
+class Spread:
+    """``n`` small CSR records created evenly over ``[start_ms, end_ms)``, made on demand.
+
+    Stands in for a record list too long to build (250,000 tasks in a day): the fake selects a
+    window's records by bisection and renders only the ones it serves.
+    """
+
+    def __init__(self, n: int, start_ms: int, end_ms: int) -> None:
+        self.n, self.start_ms, self.span = n, start_ms, end_ms - start_ms
+
+    def time(self, i: int) -> int:
+        return self.start_ms + i * self.span // self.n
+
+    def index(self, t: int) -> int:
+        """How many records are created before ``t``."""
+        return bisect.bisect_left(range(self.n), t, key=self.time)
+
+    def record(self, i: int) -> dict[str, Any]:
+        created = self.time(i)
+        return {"id": f"task-{i:06d}", "createdTime": created, "endedTime": created + 60_000}
+
+
+class FakeSearch:
+    """``POST /search`` over an in-memory tenant, answering every query file the client sends.
+
+    Behaves as the sandbox documents the real service: ``from`` inclusive and ``to`` exclusive
+    (``inclusive_to`` makes ``to`` inclusive, the other reading of Cisco's docs) on
+    ``createdTime`` (``endedTime`` with ``timeComparator``; ``startTime`` for agentSession);
+    fixed page sizes; page-index cursors, but UUID cursors for agentSession; raw paging ending
+    silently at ``cap`` records; counts never capped. Activities (the records' full lists) come
+    100 a page, newest first, cursor = epoch-ms time of the page's last node, the next page
+    holding nodes **strictly** older than ``after``. ``count`` overrides the counts (a function
+    of the window). Every request is kept as ``(operation, variables)`` in ``calls``.
+    """
+
+    def __init__(
+        self,
+        *,
+        tasks: list[dict[str, Any]] | Spread | None = None,
+        legs: list[dict[str, Any]] | None = None,
+        sessions: list[dict[str, Any]] | None = None,
+        page_sizes: dict[str, int] | None = None,
+        cap: int = 100_000,
+        inclusive_to: bool = False,
+        count: Callable[[int, int], int] | None = None,
+    ) -> None:
+        self.data: dict[str, Any] = {
+            "taskDetails": tasks if tasks is not None else [],
+            "task": tasks if tasks is not None else [],
+            "taskLegDetails": legs or [],
+            "agentSession": sessions or [],
+        }
+        self.page_sizes = {**PAGE_SIZES, **(page_sizes or {})}
+        self.cap = cap
+        self.inclusive_to = inclusive_to
+        self.count_override = count
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._uuid_cursors: dict[str, int] = {}
+
+    def variables(self, operation: str) -> list[dict[str, Any]]:
+        return [v for op, v in self.calls if op == operation]
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert request.method == "POST" and request.url.path == "/search"
+        body = body_of(request)
+        match = _OPERATION.search(body["query"])
+        assert match is not None, "every query file names its operation"
+        operation, variables = match.group(1), body["variables"]
+        self.calls.append((operation, variables))
+        root, list_field, kind = SEARCH_OPERATIONS[operation]
+        selected = self._select(root, variables)
+        if kind == "count":
+            n = (
+                self.count_override(variables["from"], variables["to"])
+                if self.count_override
+                else len(selected)
+            )
+            return json_response(200, _count_at(n, root, list_field))
+        with_activities = "activities(" in body["query"]
+        if kind == "more":
+            key_field, key = (
+                ("id", variables["taskId"])
+                if root != "agentSession"
+                else ("agentSessionId", variables["sessionId"])
+            )
+            records = [
+                self._render(r, with_activities, after=variables["after"])
+                for r in selected
+                if r[key_field] == key
+            ]
+            return json_response(200, {"data": {root: {list_field: records}}})
+        return json_response(
+            200, self._page(root, list_field, selected, variables, with_activities)
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _select(self, root: str, variables: dict[str, Any]) -> Sequence[dict[str, Any]]:
+        field = variables.get("timeComparator") or (
+            "startTime" if root == "agentSession" else "createdTime"
+        )
+        start, end = variables["from"], variables["to"] + (1 if self.inclusive_to else 0)
+        data = self.data[root]
+        if isinstance(data, Spread):
+            assert field == "createdTime"
+            return _Rendered(data, range(data.index(start), data.index(end)))
+        return [r for r in data if r.get(field) is not None and start <= r[field] < end]
+
+    def _page(
+        self,
+        root: str,
+        list_field: str,
+        selected: Sequence[dict[str, Any]],
+        variables: dict[str, Any],
+        with_activities: bool,
+    ) -> dict[str, Any]:
+        size = self.page_sizes[root]
+        cursor = variables["cursor"]
+        if cursor in ("NA", "0", None):
+            index = 0
+        elif root == "agentSession":
+            index = self._uuid_cursors[cursor]
+        else:
+            index = int(cursor)
+        served = selected[: self.cap]
+        chunk = served[index * size : (index + 1) * size]
+        has_next = (index + 1) * size < len(served)
+        end_cursor = None
+        if has_next:
+            if root == "agentSession":
+                end_cursor = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{variables}-{index + 1}"))
+                self._uuid_cursors[end_cursor] = index + 1
+            else:
+                end_cursor = str(index + 1)
+        return page_payload(
+            [self._render(r, with_activities) for r in chunk],
+            has_next=has_next,
+            end_cursor=end_cursor,
+            root=root,
+            list_field=list_field,
+        )
+
+    def _render(
+        self, record: dict[str, Any], with_activities: bool, after: str | None = None
+    ) -> dict[str, Any]:
+        out = {k: v for k, v in record.items() if k not in ("activities", "channelInfo")}
+        if "activities" in record and with_activities:
+            out["activities"] = activities_connection(record["activities"], "createdTime", after)
+        if "channelInfo" in record:
+            out["channelInfo"] = []
+            for channel in record["channelInfo"]:
+                entry = {k: v for k, v in channel.items() if k != "activities"}
+                if with_activities:
+                    entry["activities"] = activities_connection(
+                        channel["activities"], "startTime", after
+                    )
+                out["channelInfo"].append(entry)
+        return out
+
+
+class _Rendered(Sequence[dict[str, Any]]):
+    """The records of a :class:`Spread` at some indexes, rendered only when served."""
+
+    def __init__(self, spread: Spread, indexes: range) -> None:
+        self.spread, self.indexes = spread, indexes
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    def __getitem__(self, item):  # type: ignore[override]
+        if isinstance(item, slice):
+            return _Rendered(self.spread, self.indexes[item])
+        return self.spread.record(self.indexes[item])
+
+
+def _count_at(n: int, root: str, list_field: str) -> dict[str, Any]:
+    if n == 0:
+        return {"data": {root: {list_field: []}}}
+    return {"data": {root: {list_field: [{"aggregation": [{"name": "count", "value": float(n)}]}]}}}
+
+
+def activities_connection(
+    nodes: list[dict[str, Any]], time_field: str, after: str | None
+) -> dict[str, Any]:
+    """An activities connection: 100 nodes newest first, strictly older than ``after``."""
+    ordered = sorted(nodes, key=lambda n: (n[time_field], n["id"]), reverse=True)
+    if after is not None:
+        ordered = [n for n in ordered if n[time_field] < int(after)]
+    page = ordered[:100]
+    has_next = len(ordered) > 100
+    return {
+        "totalCount": len(nodes),
+        "nodes": page,
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "endCursor": str(page[-1][time_field]) if has_next else None,
+        },
+    }

@@ -263,3 +263,15 @@ def test_records_are_not_modified() -> None:
     before = copy.deepcopy(records)
     records_to_batch(TASK_DETAILS, records, ORG)
     assert records == before
+
+
+def test_minus_one_instants_mean_not_yet_and_become_null() -> None:
+    from warehouse.schemas import AGENT_SESSION
+
+    records = [
+        {"agentSessionId": "s-open", "startTime": 1_700_000_000_000, "endTime": -1},
+        {"agentSessionId": "s-done", "startTime": 1_700_000_000_000, "endTime": 1_700_000_060_000},
+    ]
+    batch = records_to_batch(AGENT_SESSION, records, "org-1")
+    ends = batch.column("end_time").cast("int64").to_pylist()
+    assert ends == [None, 1_700_000_060_000]

@@ -1,0 +1,718 @@
+"""Agent sessions (ASR + AAR) and task legs (CLR) in the Search API's shape, from a simulated day.
+
+``sandbox.timeline`` decides what happens; this module renders it at a ``now`` the way the
+``agentSession`` and ``taskLegDetails`` queries serialize it, with the same rule as tasks: an
+event at instant ``t`` has happened at ``now`` iff ``t < now``, so a later ``now`` only extends
+history (open sessions and legs end, current activities grow). See sandbox/README.md (Part 1).
+
+- An agent session record has every ASR field of ASR.md at the top level, ``channelInfo`` (a
+  list, one entry per channel, every ``channelInfo.*`` field) and, per channel, ``_activities``:
+  the AAR nodes (every ``channelInfo.activities.nodes.*`` field of AAR.md), newest first.
+- A task leg record has every CLR field of CLR.md (nested objects with all members), the three
+  undocumented fields seen in Cisco's published answers and queries (``isChildLeg``,
+  ``consultCount``, ``queueDuration``) and ``_globalVariables`` like a task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.entities import CHANNELS, Code, Entities, Queue
+from sandbox.timeline import (
+    CONSULT,
+    HOLD,
+    INSTANT,
+    QUEUE,
+    RING,
+    SS,
+    TALK,
+    WRAP,
+    Act,
+    DayPlan,
+    Staff,
+    TaskPlan,
+)
+
+__all__ = [
+    "AAR_NODE_FIELDS",
+    "ASR_FIELDS",
+    "CHANNEL_FIELDS",
+    "CLR_FIELDS",
+    "OPEN_SESSION_END_TIME",
+    "RecordContext",
+    "channel_spans",
+    "day_legs",
+    "render_leg",
+    "render_session",
+]
+
+# Every top-level ASR field of ASR.md, in its order (``channelInfo`` follows them).
+ASR_FIELDS: tuple[str, ...] = (
+    "isActive", "agentId", "agentName", "agentSessionId", "agentSignOutReason", "userLoginId",
+    "endTime", "startTime", "state", "siteId", "siteName", "teamId", "teamName", "orgId",
+    "orgName", "multiMediaProfileType", "skillsProfile", "agentSkills", "parentOrgId",
+    "parentOrgName",
+)  # fmt: skip
+
+# Every ``channelInfo.*`` field of ASR.md, in its order, plus ``ronaCount`` (seen in public
+# clients, not in the dictionary).
+CHANNEL_FIELDS: tuple[str, ...] = (
+    "channelId", "channelType", "totalDuration", "agentPhoneNumber", "currentState",
+    "ringingDuration", "ringingCount", "outdialRingingCount", "outdialRingingDuration",
+    "idleCount", "idleDuration", "availableCount", "availableDuration", "connectedCount",
+    "connectedDuration", "outdialConnectedCount", "outdialConnectedDuration", "conferenceCount",
+    "conferenceDuration", "outdialConferenceCount", "outdialConferenceDuration",
+    "consultAnswerCount", "consultAnswerDuration", "outdialConsultAnswerCount",
+    "outdialConsultAnswerDuration", "consultRequestCount", "consultRequestDuration",
+    "outdialConsultRequestCount", "outdialConsultRequestDuration", "consultCount",
+    "consultDuration", "outdialConsultCount", "outdialConsultDuration",
+    "consultToQueueAnswerCount", "consultToQueueAnswerDuration",
+    "outdialConsultToQueueAnswerCount", "outdialConsultToQueueAnswerDuration",
+    "consultToQueueRequestCount", "consultToQueueRequestDuration",
+    "outdialConsultToQueueRequestCount", "outdialConsultToQueueRequestDuration",
+    "consultToQueueCount", "consultToQueueDuration", "holdCount", "holdDuration",
+    "outdialHoldCount", "outdialHoldDuration", "notRespondedCount", "notRespondedDuration",
+    "outdialNotRespondedCount", "outdialNotRespondedDuration", "wrapupCount", "wrapupDuration",
+    "outdialWrapupCount", "outdialWrapupDuration", "disconnectedCount",
+    "agentToAgentTransferCount", "outdialAgentToAgentTransferCount",
+    "outdialAgentTransferToQueueRequestCount", "agentTransferToQueueRequestCount",
+    "blindTransferCount", "outdialBlindTransferCount", "outdialCount", "outdialTransferCount",
+    "disconnectedHoldCallsCount", "transferCount", "subChannelType",
+    "outdialConsultTransferDuration", "callBackCount", "lastActivityTime", "idleCodeName",
+    "consultToEpRequestedCount", "consultToEpRequestedDuration", "consultToEpAnsweredCount",
+    "consultToEpAnsweredDuration", "outdialConsultToEpRequestedCount",
+    "outdialConsultToEpRequestedDuration", "outdialConsultToEpAnsweredCount",
+    "outdialConsultToEpAnsweredDuration", "totalReservationTime", "reservationCount",
+    "postCallDuration", "postCallCount", "outdialPostCallDuration", "outdialPostCallCount",
+    "postCallAssistanceDuration", "postCallAssistanceCount", "outdialPostCallAssistanceDuration",
+    "outdialPostCallAssistanceCount", "manualAssignCount", "ronaCount",
+)  # fmt: skip
+# Channel fields that start null (the rest are counters and durations, 0 when nothing happened).
+_CHANNEL_NULLS = frozenset(
+    {"channelId", "channelType", "agentPhoneNumber", "currentState", "subChannelType",
+     "lastActivityTime", "idleCodeName"}
+)  # fmt: skip
+
+# Every ``channelInfo.activities.nodes.*`` field of AAR.md, in its order.
+AAR_NODE_FIELDS: tuple[str, ...] = (
+    "id", "startTime", "endTime", "duration", "state", "idleCode", "taskId", "queue",
+    "wrapupCode", "isOutdial", "outboundType", "isCurrentActivity", "isLoginActivity",
+    "isLogoutActivity", "changedById", "changedByName", "contactAssignmentType",
+)  # fmt: skip
+
+# Every CLR field of CLR.md (top-level names; nested objects carry all their members), in its
+# order, then the undocumented ones seen in Cisco's published taskLegDetails answers/queries.
+CLR_FIELDS: tuple[str, ...] = (
+    "id", "taskId", "createdTime", "endedTime", "lastActivityTime", "isActive", "status",
+    "contactState", "destination", "origin", "channelType", "channelSubType", "entryPoint",
+    "isWithinServiceLevel", "queue", "ringingDuration", "owner", "site", "team", "direction",
+    "ivrScriptId", "ivrScriptName", "ivrScriptTagId", "ivrScriptTagName", "terminatingEnd",
+    "terminationReason", "customer", "preferredAgentSystemId", "preferredAgentName",
+    "isHandledByPreferredAgent", "routingType", "callType", "lastWrapupCodeName",
+    "wrapupDuration", "isOutdial", "abandonedType", "blindTransferCount", "transferCount",
+    "queueCount", "transferErrorCount", "taskLegCount", "handleType", "isTaskLegHandled",
+    "isOptOutOfQueue", "optOutOfQueueTimestamp", "connectedCount", "connectedDuration",
+    "holdCount", "holdDuration", "consultDuration", "outdialConsultCount",
+    "outdialConsultDuration", "outdialConferenceCount", "outdialConferenceDuration",
+    "conferenceDuration", "selfserviceDuration", "selfserviceCount", "consultToQueueCount",
+    "consultToQueueDuration", "outdialConsultToQueueCount", "outdialConsultToQueueDuration",
+    "slaValue", "handleTime", "consultEpId", "consultEpName", "childContactId",
+    "childContactType", "consultToEPCount", "consultToEPDuration", "outdialConsultToEPCount",
+    "outdialConsultToEPDuration", "nextDestination", "abandonedSlCount",
+    "agentToDnTransferCount", "agentTransferedInCount", "matchedSkills", "requiredSkills",
+    "matchedSkillsProfile", "skillsAssignedIn", "consultToQueueHandledCount",
+    "outdialConsultToQueueHandledCount", "interQueueBlindTransferCount",
+    "interQueueConsultTransferCount", "consultSuccessCount", "conferenceSuccessCount",
+    "blindTransferToAgentCount", "queuedTo", "consultToAgentErrorCount",
+    "consultToQueueErrorCount", "outdialConsultToQueueErrorCount", "consultToEpErrorCount",
+    "consultToDnErrorCount", "postCallDuration", "manualAssignCount", "transferEpDN",
+    "isChildLeg", "consultCount", "queueDuration",
+)  # fmt: skip
+
+# What the service puts in ``endTime`` while a session is open (Cisco's published answers show
+# ``"endTime": -1`` on every active session; see sandbox/README.md).
+OPEN_SESSION_END_TIME = -1
+SIGN_OUT_REASON = "Agent Logout"
+_STATUS_OF_KIND = {
+    SS: "created",
+    QUEUE: "parked",
+    RING: "ringing",
+    TALK: "connected",
+    HOLD: "connected",
+    CONSULT: "connected",
+    WRAP: "wrapup",
+}
+_PROFILE_TYPE = {"telephony": "Exclusive"}  # voice agents; digital agents are "Blended"
+_NULL_ID_NAME: dict[str, Any] = {"id": None, "name": None}
+
+
+class RecordContext:
+    """Per-tenant lookups the renderers need (built once per tenant)."""
+
+    def __init__(self, ents: Entities) -> None:
+        self.org_id = ents.org_id
+        self.org_name = ents.org_name
+        self.teams = {t.id: t for t in ents.teams}
+        self.sites = {s.id: s for s in ents.sites}
+
+
+# --- agent sessions -------------------------------------------------------------------------
+
+# (start, end, state, task id, queue, idle code, wrap-up code, is outdial)
+Span = tuple[int, int, str, "str | None", "Queue | None", "Code | None", "Code | None", bool]
+
+
+def channel_spans(s: Staff, ch: str) -> list[Span]:
+    """The agent's states on one channel over the whole session, tiling it (oldest first).
+
+    Breaks are idle on every channel; the time between task work and breaks is ``available``.
+    """
+    spans: list[Span] = [
+        (b0, b1, "idle", None, None, code, None, False) for b0, b1, code in s.idles
+    ]
+    for c, state, a0, a1, task_id, queue, wrap, outdial in s.log:
+        if c == ch:
+            spans.append((a0, a1, state, task_id, queue, None, wrap, outdial))
+    spans.sort(key=_span_start)
+    out: list[Span] = []
+    t = s.start
+    for span in spans:
+        if span[0] > t:
+            out.append((t, span[0], "available", None, None, None, None, False))
+        out.append(span)
+        t = span[1]
+    end = s.end
+    if t < end:
+        out.append((t, end, "available", None, None, None, None, False))
+    return out
+
+
+def _span_start(span: Span) -> int:
+    return span[0]
+
+
+def _agent_work(plan: DayPlan) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
+    """Per (session id, channel): times of the agent's blind transfers and callback connects."""
+    work = plan.derived.get("agent_work")
+    if work is None:
+        out: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+        for task in plan.tasks:
+            callback = task.cb_request is not None
+            for a in task.acts:
+                s = a.staff
+                if s is None:
+                    continue
+                if a.event == "blind-transfer":
+                    out.setdefault((s.session_id, task.channel), ([], []))[0].append(a.start)
+                elif callback and a.event == "connected":
+                    out.setdefault((s.session_id, task.channel), ([], []))[1].append(a.start)
+                    callback = False  # the callback is the first connect
+        work = plan.derived["agent_work"] = out
+    return work  # type: ignore[return-value]
+
+
+def _code(code: Code | None) -> dict[str, Any]:
+    return {"id": code.id, "name": code.name} if code is not None else {"id": None, "name": None}
+
+
+def _channel_template() -> dict[str, Any]:
+    return {f: (None if f in _CHANNEL_NULLS else 0) for f in CHANNEL_FIELDS}
+
+
+_CHANNEL_TEMPLATE = _channel_template()
+
+
+def render_session(s: Staff, now: int, ctx: RecordContext, plan: DayPlan) -> dict[str, Any]:
+    """An agent session (ASR, with AAR nodes per channel) as the Search API shows it at ``now``.
+
+    Only sessions started before ``now`` exist; activities started before ``now`` are listed,
+    the one still running is the current activity (no ``endTime``, duration counted to now).
+    """
+    agent = s.agent
+    end = s.end
+    ended = end < now
+    work = _agent_work(plan)
+    channels: list[dict[str, Any]] = []
+    latest: tuple[int, str] | None = None  # (start, state) of the newest current activity
+    for ch in CHANNELS:
+        cid = s.channel_ids[ch]
+        prefix = f"{cid}-{ch}-"
+        c = _CHANNEL_TEMPLATE.copy()
+        c["channelId"] = cid
+        c["channelType"] = ch
+        c["agentPhoneNumber"] = agent.phone_number if ch == "telephony" else agent.sign_in_id
+        nodes: list[dict[str, Any]] = []
+        prev_state: str | None = None
+        prev_task: str | None = None
+        idle_name: str | None = None
+        first = True
+        last_start = s.start
+        current = None
+        for a0, a1, state, task_id, queue, idle, wrap, outdial in channel_spans(s, ch):
+            if a0 >= now:
+                break
+            last_start = a0
+            api_state = state
+            if state == "connected" and task_id == prev_task:
+                if prev_state == "on-hold":
+                    api_state = "hold-done"
+                elif prev_state == "consulting":
+                    api_state = "consult-done"
+            elif state == "ringing" and outdial:
+                api_state = "outdial-reserved"
+            is_current = a1 >= now
+            duration = (now if is_current else a1) - a0
+            if api_state == "available":
+                c["availableCount"] += 1
+                c["availableDuration"] += duration
+            elif api_state == "idle":
+                c["idleCount"] += 1
+                c["idleDuration"] += duration
+                idle_name = idle.name if idle is not None else None
+            elif api_state == "ringing":
+                c["ringingCount"] += 1
+                c["ringingDuration"] += duration
+            elif api_state == "outdial-reserved":
+                c["outdialRingingCount"] += 1
+                c["outdialRingingDuration"] += duration
+                c["outdialCount"] += 1
+            elif api_state == "connected":
+                if outdial:
+                    c["outdialConnectedCount"] += 1
+                    c["outdialConnectedDuration"] += duration
+                else:
+                    c["connectedCount"] += 1
+                    c["connectedDuration"] += duration
+            elif api_state in ("hold-done", "consult-done"):
+                c["connectedDuration"] += duration
+            elif api_state == "on-hold":
+                c["holdCount"] += 1
+                c["holdDuration"] += duration
+            elif api_state == "consulting":
+                c["consultCount"] += 1
+                c["consultDuration"] += duration
+            elif api_state == "wrapup":
+                if outdial:
+                    c["outdialWrapupCount"] += 1
+                    c["outdialWrapupDuration"] += duration
+                else:
+                    c["wrapupCount"] += 1
+                    c["wrapupDuration"] += duration
+            nodes.append(
+                {
+                    "id": prefix + f"{a0}-{api_state}",
+                    "startTime": a0,
+                    "endTime": None if is_current else a1,
+                    "duration": duration,
+                    "state": api_state,
+                    "idleCode": _code(idle) if api_state == "idle" else dict(_NULL_ID_NAME),
+                    "taskId": task_id,
+                    "queue": (
+                        {"id": queue.id, "name": queue.name}
+                        if queue is not None
+                        else dict(_NULL_ID_NAME)
+                    ),
+                    "wrapupCode": _code(wrap) if api_state == "wrapup" else dict(_NULL_ID_NAME),
+                    "isOutdial": outdial,
+                    "outboundType": (
+                        None if task_id is None else ("outbound" if outdial else "inbound")
+                    ),
+                    "isCurrentActivity": is_current,
+                    "isLoginActivity": first,
+                    "isLogoutActivity": False,
+                    "changedById": None,
+                    "changedByName": None,
+                    "contactAssignmentType": "automatic" if state == "ringing" else None,
+                }
+            )
+            if is_current:
+                current = api_state
+            first = False
+            prev_state, prev_task = state, task_id
+        if ended:
+            nodes.append(
+                {
+                    "id": prefix + f"{end}-logged-out",
+                    "startTime": end,
+                    "endTime": end,
+                    "duration": 0,
+                    "state": "logged-out",
+                    "idleCode": dict(_NULL_ID_NAME),
+                    "taskId": None,
+                    "queue": dict(_NULL_ID_NAME),
+                    "wrapupCode": dict(_NULL_ID_NAME),
+                    "isOutdial": False,
+                    "outboundType": None,
+                    "isCurrentActivity": False,
+                    "isLoginActivity": False,
+                    "isLogoutActivity": True,
+                    "changedById": None,
+                    "changedByName": None,
+                    "contactAssignmentType": None,
+                }
+            )
+            c["currentState"] = "logged-out"
+            c["lastActivityTime"] = end
+            c["totalDuration"] = end - s.start
+        else:
+            c["currentState"] = current
+            c["lastActivityTime"] = last_start
+            c["totalDuration"] = now - s.start
+            if current is not None and (latest is None or last_start > latest[0]):
+                latest = (last_start, current)
+        # Consults are to entry points (Supervisor Desk, Tier 2 Hotline), always answered.
+        c["consultRequestCount"] = c["consultToEpRequestedCount"] = c["consultCount"]
+        c["consultToEpAnsweredCount"] = c["consultCount"]
+        c["consultRequestDuration"] = c["consultToEpRequestedDuration"] = c["consultDuration"]
+        c["consultToEpAnsweredDuration"] = c["consultDuration"]
+        transfers, callbacks = work.get((s.session_id, ch), ((), ()))
+        n_transfers = sum(1 for t in transfers if t < now)
+        c["blindTransferCount"] = c["transferCount"] = n_transfers
+        c["agentTransferToQueueRequestCount"] = n_transfers
+        c["callBackCount"] = sum(1 for t in callbacks if t < now)
+        c["idleCodeName"] = idle_name
+        nodes.reverse()  # newest first, as the API lists them
+        c["_activities"] = nodes
+        channels.append(c)
+    team = ctx.teams[agent.team_id]
+    site = ctx.sites[agent.site_id]
+    return {
+        "isActive": not ended,
+        "agentId": agent.id,
+        "agentName": agent.name,
+        "agentSessionId": s.session_id,
+        "agentSignOutReason": SIGN_OUT_REASON if ended else None,
+        "userLoginId": agent.sign_in_id,
+        "endTime": end if ended else OPEN_SESSION_END_TIME,
+        "startTime": s.start,
+        "state": "logged-out" if ended else (latest[1] if latest is not None else None),
+        "siteId": site.id,
+        "siteName": site.name,
+        "teamId": team.id,
+        "teamName": team.name,
+        "orgId": ctx.org_id,
+        "orgName": ctx.org_name,
+        "multiMediaProfileType": _PROFILE_TYPE.get(agent.channels[0], "Blended"),
+        "skillsProfile": agent.skill_profile,
+        "agentSkills": [{"name": n, "type": t, "value": v} for n, t, v in agent.skills],
+        "parentOrgId": None,
+        "parentOrgName": None,
+        "channelInfo": channels,
+    }
+
+
+# --- task legs ------------------------------------------------------------------------------
+
+# (created, leg id, task, leg index, first act index, end act index, leg end)
+Leg = tuple[int, str, TaskPlan, int, int, int, int]
+
+
+def _task_legs(task: TaskPlan) -> list[Leg]:
+    """A task's legs: the first from its creation, then one from each blind transfer.
+
+    A leg holds the task's activities from its start up to and including the transfer that ends
+    it (the next leg's ``parked`` starts at the same instant).
+    """
+    acts = task.acts
+    bounds = [0]
+    starts = [task.created]
+    for i, a in enumerate(acts):
+        if a.event == "blind-transfer":
+            bounds.append(i + 1)
+            starts.append(a.start)
+    bounds.append(len(acts))
+    legs: list[Leg] = []
+    tid = task.id
+    for k, created in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else task.end
+        legs.append((created, f"{tid}-callLeg-{created}", task, k, bounds[k], bounds[k + 1], end))
+    return legs
+
+
+def day_legs(plan: DayPlan) -> tuple[list[Leg], list[int]]:
+    """Every leg of the day's tasks ascending by (created, id), and their created times."""
+    cached = plan.derived.get("legs")
+    if cached is None:
+        legs = [leg for task in plan.tasks for leg in _task_legs(task)]
+        legs.sort(key=_leg_key)
+        cached = plan.derived["legs"] = (legs, [leg[0] for leg in legs])
+    return cached  # type: ignore[return-value]
+
+
+def _leg_key(leg: Leg) -> tuple[int, str]:
+    return (leg[0], leg[1])
+
+
+_ABANDONED_TYPE = {"abandoned": "queue", "short_abandon": "queue", "short_ivr": "new"}
+_SELF_SERVICE = frozenset(("ivr", "short_ivr", "closed"))
+_ABANDONED = frozenset(("abandoned", "short_abandon", "expired", "callback_failed"))
+
+
+def _agent_info(s: Staff | None, ch: str) -> dict[str, Any]:
+    if s is None:
+        return {
+            "id": None,
+            "name": None,
+            "signInId": None,
+            "sessionId": None,
+            "phoneNumber": None,
+            "channelId": None,
+        }
+    ag = s.agent
+    return {
+        "id": ag.id,
+        "name": ag.name,
+        "signInId": ag.sign_in_id,
+        "sessionId": s.session_id,
+        "phoneNumber": ag.phone_number,
+        "channelId": s.channel_ids[ch],
+    }
+
+
+def _skills(skills: tuple[tuple[str, str, object], ...]) -> list[dict[str, Any]]:
+    return [{"name": n, "type": t, "value": v} for n, t, v in skills]
+
+
+def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
+    """A task leg (CLR) as the Search API shows it at ``now`` (the leg exists: created < now)."""
+    created, leg_id, task, k, i0, i1, leg_end = leg
+    acts = task.acts
+    ch = task.channel
+    ep = task.ep
+    flow = ep.flow
+    ended = leg_end < now
+    last_leg = i1 == len(acts)
+    ss_n = ss_d = q_n = q_d = ring_d = con_n = con_d = hold_n = hold_d = cons_n = cons_d = 0
+    wrap_d = transfers = 0
+    offered = connected = False
+    parked: Act | None = None
+    staff: Staff | None = None
+    consult_info: dict[str, Any] | None = None
+    dest: Queue | None = None
+    status = "ended"
+    last_start = created
+    last_event: str | None = None
+    for a in acts[i0:i1]:
+        start = a.start
+        if start >= now:
+            break
+        last_start = start
+        last_event = a.event
+        kind = a.kind
+        if a.staff is not None:
+            staff = a.staff
+        if kind == INSTANT:
+            if a.event == "blind-transfer":
+                transfers += 1
+                dest = a.info["dest"]  # type: ignore[index]
+            continue
+        a_end = a.end
+        if a_end < now:
+            duration = a_end - start
+        else:
+            duration = now - start
+            status = _STATUS_OF_KIND[kind]
+        if kind == TALK:
+            con_d += duration
+            if a.event == "connected":
+                con_n += 1
+                connected = True
+        elif kind == QUEUE:
+            q_n += 1
+            q_d += duration
+            parked = a
+        elif kind == RING:
+            ring_d += duration
+            offered = True
+        elif kind == SS:
+            ss_n += 1
+            ss_d += duration
+        elif kind == WRAP:
+            wrap_d += duration
+        elif kind == HOLD:
+            con_d += duration
+            hold_n += 1
+            hold_d += duration
+        else:  # CONSULT
+            con_d += duration
+            cons_n += 1
+            cons_d += duration
+            consult_info = a.info
+    queue = parked.queue if parked is not None else None
+    agent = staff.agent if staff is not None else None
+    within_sl: bool | None = None
+    q_duration: int | None = None
+    if parked is not None and queue is not None:
+        q_end = parked.end
+        q_duration = (q_end if q_end < now else now) - parked.start
+        if q_end < now:
+            within_sl = offered and q_duration <= queue.service_level_ms
+    outcome = task.outcome
+    rec: dict[str, Any] = {
+        "id": leg_id,
+        "taskId": task.id,
+        "createdTime": created,
+        "endedTime": leg_end if ended else None,
+        "lastActivityTime": leg_end if ended else last_start,
+        "isActive": not ended,
+        "status": status,
+        "contactState": None,
+        "destination": task.destination,
+        "origin": task.origin,
+        "channelType": ch,
+        "channelSubType": ep.channel_sub_type,
+        "entryPoint": {"id": ep.id, "name": ep.name},
+        "isWithinServiceLevel": within_sl,
+        "queue": (
+            {"id": queue.id, "name": queue.name, "duration": q_duration}
+            if queue is not None
+            else {"id": None, "name": None, "duration": None}
+        ),
+        "ringingDuration": ring_d,
+        "owner": _agent_info(staff, ch),
+        "site": (
+            {"id": agent.site_id, "name": ctx.sites[agent.site_id].name}
+            if agent is not None
+            else {"id": None, "name": None}
+        ),
+        "team": (
+            {"id": agent.team_id, "name": ctx.teams[agent.team_id].name}
+            if agent is not None
+            else {"id": None, "name": None}
+        ),
+        "direction": task.direction,
+        "ivrScriptId": flow.id,
+        "ivrScriptName": flow.name,
+        "ivrScriptTagId": flow.tag_id,
+        "ivrScriptTagName": flow.tag_name,
+        "terminatingEnd": None,
+        "terminationReason": None,
+        "customer": {
+            "name": task.customer_name,
+            "phoneNumber": task.customer_phone,
+            "email": task.customer_email,
+        },
+        "preferredAgentSystemId": None,
+        "preferredAgentName": None,
+        "isHandledByPreferredAgent": False,
+        "routingType": queue.routing_type if queue is not None else None,
+        "callType": None,
+        "lastWrapupCodeName": None,
+        "wrapupDuration": wrap_d,
+        "isOutdial": task.direction == "outdial",
+        "abandonedType": None,
+        "blindTransferCount": transfers,
+        "transferCount": transfers,
+        "queueCount": q_n,
+        "transferErrorCount": 0,
+        "taskLegCount": 1,
+        "handleType": None,
+        "isTaskLegHandled": connected,
+        "isOptOutOfQueue": False,
+        "optOutOfQueueTimestamp": None,
+        "connectedCount": con_n,
+        "connectedDuration": con_d,
+        "holdCount": hold_n,
+        "holdDuration": hold_d,
+        "consultDuration": cons_d,
+        "outdialConsultCount": 0,
+        "outdialConsultDuration": 0,
+        "outdialConferenceCount": 0,
+        "outdialConferenceDuration": 0,
+        "conferenceDuration": 0,
+        "selfserviceDuration": ss_d,
+        "selfserviceCount": ss_n,
+        "consultToQueueCount": 0,
+        "consultToQueueDuration": 0,
+        "outdialConsultToQueueCount": 0,
+        "outdialConsultToQueueDuration": 0,
+        "slaValue": str(queue.service_level_ms // 1000) if queue is not None else None,
+        "handleTime": con_d + wrap_d,
+        "consultEpId": None,
+        "consultEpName": consult_info["consultEpName"] if consult_info else None,
+        "childContactId": consult_info["child"] if consult_info else None,
+        "childContactType": "telephony" if consult_info else None,
+        "consultToEPCount": cons_n,
+        "consultToEPDuration": cons_d,
+        "outdialConsultToEPCount": 0,
+        "outdialConsultToEPDuration": 0,
+        "nextDestination": None,
+        "abandonedSlCount": None,
+        "agentToDnTransferCount": 0,
+        "agentTransferedInCount": 0,
+        "matchedSkills": None,
+        "requiredSkills": None,
+        "matchedSkillsProfile": None,
+        "skillsAssignedIn": None,
+        "consultToQueueHandledCount": 0,
+        "outdialConsultToQueueHandledCount": 0,
+        "interQueueBlindTransferCount": 1 if k > 0 else 0,
+        "interQueueConsultTransferCount": 0,
+        "consultSuccessCount": cons_n,
+        "conferenceSuccessCount": 0,
+        "blindTransferToAgentCount": 0,
+        "queuedTo": "Queue" if queue is not None else None,
+        "consultToAgentErrorCount": 0,
+        "consultToQueueErrorCount": 0,
+        "outdialConsultToQueueErrorCount": 0,
+        "consultToEpErrorCount": 0,
+        "consultToDnErrorCount": 0,
+        "postCallDuration": 0,
+        "manualAssignCount": 0,
+        "transferEpDN": consult_info["transferEpDN"] if consult_info else None,
+        "isChildLeg": False,
+        "consultCount": cons_n,
+        "queueDuration": q_d,
+        "_globalVariables": [{"name": n, "type": t, "value": v} for n, t, v in task.gvars],
+    }
+    if queue is not None and queue.required_skills:
+        rec["requiredSkills"] = _skills(queue.required_skills)
+        rec["skillsAssignedIn"] = "queue"
+        if connected and agent is not None:
+            rec["matchedSkills"] = _skills(agent.skills[:1])
+            rec["matchedSkillsProfile"] = agent.skill_profile
+    # Where a transferred leg sent the task: the queue, and the agent who took it (once offered).
+    next_agent: Staff | None = None
+    if dest is not None and not last_leg:
+        for a in acts[i1:]:
+            if a.start >= now or a.event == "blind-transfer":
+                break
+            if a.kind == RING:
+                next_agent = a.staff
+                break
+    next_ag = next_agent.agent if next_agent is not None else None
+    rec["nextDestination"] = {
+        "agent": _agent_info(next_agent, ch),
+        "team": (
+            {"id": next_ag.team_id, "name": ctx.teams[next_ag.team_id].name}
+            if next_ag is not None
+            else {"id": None, "name": None}
+        ),
+        "queue": {"id": dest.id, "name": dest.name}
+        if dest is not None
+        else {"id": None, "name": None},
+    }
+    if ended:
+        if last_leg:
+            rec["terminatingEnd"] = task.terminating_end
+            rec["terminationReason"] = task.termination_reason
+            rec["contactState"] = "wrapup-completed" if wrap_d or task.wrap_code else "ended"
+            if task.wrap_code is not None:
+                rec["lastWrapupCodeName"] = task.wrap_code.name
+            rec["abandonedType"] = _ABANDONED_TYPE.get(outcome)
+            if outcome in ("abandoned", "short_abandon") and queue is not None:
+                rec["abandonedSlCount"] = 1 if (q_duration or 0) <= queue.service_level_ms else 0
+        else:
+            rec["terminatingEnd"] = "agent"
+            rec["contactState"] = "blind-transfer"
+        if connected or task.direction == "outdial":
+            rec["handleType"] = "normal"
+        elif last_leg and outcome in _SELF_SERVICE:
+            rec["handleType"] = "self_service"
+        elif last_leg and outcome in _ABANDONED:
+            rec["handleType"] = "abandoned"
+        else:
+            rec["handleType"] = "normal"
+    else:
+        rec["contactState"] = last_event
+    return rec
