@@ -38,6 +38,7 @@ from warehouse.schemas import (
     TASK_ACTIVITY,
     TASK_DETAILS,
     TASK_LEG_DETAILS,
+    TASK_VARIABLE,
     Table,
 )
 
@@ -171,6 +172,34 @@ def _write(
     return [w.close() for w in writers]
 
 
+_VALUE_KEY = {
+    "string": "stringValue",
+    "integer": "integerValue",
+    "long": "integerValue",
+    "double": "doubleValue",
+    "boolean": "booleanValue",
+}
+
+
+def _with_variables(record: dict[str, Any]) -> dict[str, Any]:
+    """The task's CAD variables as search.task_variable rows, from the model's typed list.
+
+    With no variables configured the pipeline keeps every variable with a value, in the column
+    of its declared type, and no ``type`` (the API's JSON does not tell integer from long).
+    """
+    record["_variables"] = [
+        {
+            "name": v["name"],
+            "type": None,
+            **dict.fromkeys(_VALUE_KEY.values()),
+            _VALUE_KEY[v["type"]]: v["value"],
+        }
+        for v in sorted(record.get("_globalVariables") or (), key=lambda v: v["name"])
+        if v["value"] is not None
+    ]
+    return record
+
+
 def write_truth(
     out_dir: str | Path,
     *,
@@ -191,7 +220,12 @@ def write_truth(
     out.mkdir(parents=True, exist_ok=True)
     tenant = Tenant(seed, tasks_per_day)
     org = tenant.org_id
-    paths = _write(out, org, (TASK_DETAILS, TASK_ACTIVITY), tenant.tasks(from_ms, to_ms, now_ms))
+    paths = _write(
+        out,
+        org,
+        (TASK_DETAILS, TASK_ACTIVITY, TASK_VARIABLE),
+        map(_with_variables, tenant.tasks(from_ms, to_ms, now_ms)),
+    )
     paths += _write(out, org, (TASK,), tenant.legacy_tasks(from_ms, to_ms, now_ms))
     paths += _write(
         out,

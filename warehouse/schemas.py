@@ -812,6 +812,30 @@ TASK_LEG_DETAILS = Table(
     time_column="created_time",
 )
 
+# CAD (global) variables as a long table, one row per task and variable: every tenant defines its
+# own variables and changes them over time, so columns per variable would change the table's schema
+# with each configuration; a long table keeps one schema everywhere and BI tools pivot it easily.
+# Rows come from each task's `globalVariables` JSON, put into the derived list `_variables` by
+# `warehouse.variables` (the API's typed `*GlobalVariables(name:)` fields need one alias per name).
+# A value lands in the column of its type: integer and long in integer_value.
+TASK_VARIABLE = Table(
+    schema="search",
+    name="task_variable",
+    columns=(
+        parent_column("id", "String", "task_id"),
+        parent_column("createdTime", "Long", "task_created_time", "instant"),
+        Column("name", "String"),
+        Column("type", "String"),
+        Column("stringValue", "String"),
+        Column("integerValue", "Long"),
+        Column("doubleValue", "Float"),
+        Column("booleanValue", "Boolean"),
+    ),
+    key=("task_id", "name"),
+    time_column="task_created_time",
+    parent=Nesting("search.task_details", ("_variables",)),
+)
+
 TABLES: dict[str, Table] = {
     t.qualified_name: t
     for t in (
@@ -822,5 +846,6 @@ TABLES: dict[str, Table] = {
         AGENT_SESSION_CHANNEL,
         AGENT_ACTIVITY,
         TASK_LEG_DETAILS,
+        TASK_VARIABLE,
     )
 }

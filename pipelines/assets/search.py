@@ -11,12 +11,14 @@ import dagster as dg
 
 from pipelines.partitions import DAILY, day_windows
 from pipelines.resources import Warehouse, WxccApi
+from pipelines.settings import load_settings
 from pipelines.sources import search as queries
 from pipelines.sources.errors import IncompleteWindow
 from pipelines.sources.search import RawQuery
 from warehouse import schemas
 from warehouse.land import land_windows
 from warehouse.schemas import Table
+from warehouse.variables import parse_config, with_variables
 
 RECONCILED = "rows_match_api_count"
 
@@ -40,7 +42,7 @@ FEEDS = (
     SearchFeed(
         "task_details",
         queries.TASK_DETAILS,
-        (schemas.TASK_DETAILS,),
+        (schemas.TASK_DETAILS, schemas.TASK_VARIABLE),
         "Contact sessions (CSR) from taskDetails, one row per task.",
     ),
     SearchFeed(
@@ -117,9 +119,12 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
         started = time.monotonic()
         rows = dict.fromkeys(feed.tables, 0)
         windows = day_windows(context.partition_time_window)
+        cad_variables = parse_config(load_settings().config.get("cad_variables"))
         with wxcc.search_client() as (client, org_id):
             for window in windows:
                 pages = client.window_pages(feed.query, window.start_ms, window.end_ms)
+                if schemas.TASK_VARIABLE in feed.tables:
+                    pages = (with_variables(page, cad_variables) for page in pages)
                 try:
                     landed = land_windows(
                         warehouse.paths, feed.tables, org_id, window.start_ms, window.end_ms, pages

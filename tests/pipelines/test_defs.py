@@ -14,6 +14,7 @@ EXPECTED_ASSETS = {
     "search/agent_session_channel",
     "search/agent_activity",
     "search/task_leg_details",
+    "search/task_variable",
 }
 EXPECTED_SCHEDULES = {"search_job_schedule": "30 0 * * *"}
 

@@ -16,6 +16,7 @@ from warehouse.schemas import (
     TASK_ACTIVITY,
     TASK_DETAILS,
     TASK_LEG_DETAILS,
+    TASK_VARIABLE,
     Column,
     Nesting,
     Table,
@@ -41,6 +42,7 @@ PARENT_COLUMNS = {
         "channel_id": "channelInfo.channelId",
         "channel_type": "channelInfo.channelType",
     },
+    "search.task_variable": {"task_id": "id", "task_created_time": "createdTime"},
 }
 
 # Every instant of every table, by column name (decided per field, CONTRACT.md).
@@ -75,6 +77,7 @@ INSTANTS = {
         "last_activity_time",
         "opt_out_of_queue_timestamp",
     },
+    "search.task_variable": {"task_created_time"},
 }
 
 JSON_COLUMNS = {
@@ -85,6 +88,7 @@ JSON_COLUMNS = {
     "search.agent_session_channel": set(),
     "search.agent_activity": set(),
     "search.task_leg_details": {"matched_skills", "required_skills"},
+    "search.task_variable": set(),
 }
 
 
@@ -116,6 +120,7 @@ def test_registry_holds_every_search_table_of_the_contract() -> None:
             AGENT_SESSION_CHANNEL,
             AGENT_ACTIVITY,
             TASK_LEG_DETAILS,
+            TASK_VARIABLE,
         )
     }
     keys = {name: t.key for name, t in TABLES.items()}
@@ -127,6 +132,7 @@ def test_registry_holds_every_search_table_of_the_contract() -> None:
         "search.agent_session_channel": ("agent_session_id", "channel_id"),
         "search.agent_activity": ("agent_session_id", "id"),
         "search.task_leg_details": ("id",),
+        "search.task_variable": ("task_id", "name"),
     }
 
 
