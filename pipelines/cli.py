@@ -51,7 +51,25 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--source", choices=(*SOURCES, "all"), default="all")
     load.add_argument("--no-progress", action="store_true", help="no progress bar")
     load.set_defaults(func=_load)
+    status = sub.add_parser("status", help="per source and org: freshest complete window, gaps")
+    status.set_defaults(func=_status)
     return parser
+
+
+def _status(_args: argparse.Namespace) -> int:
+    from warehouse.ops import window_status
+
+    settings = load_settings()
+    rows = window_status(settings.warehouse_path)
+    if not rows:
+        print(f"No extraction has been logged in {settings.warehouse_path} yet.")
+        return 0
+    print(f"{'asset':<28} {'org':<38} {'complete through':<26} gaps")
+    for row in rows:
+        freshest = row.freshest_end.isoformat() if row.freshest_end else "-"
+        gaps = ", ".join(g.date().isoformat() for g in row.gaps) or "none"
+        print(f"{row.asset:<28} {row.org_id:<38} {freshest:<26} {gaps}")
+    return 0
 
 
 def _day(text: str) -> date:

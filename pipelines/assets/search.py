@@ -6,16 +6,17 @@ agent sessions and their channels come from the same agentSession records, so on
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.partitions import DAILY, day_windows
+from pipelines.partitions import DAILY, Window, day_windows
 from pipelines.resources import Warehouse, WxccApi
 from pipelines.settings import load_settings
 from pipelines.sources import search as queries
 from pipelines.sources.errors import IncompleteWindow
-from pipelines.sources.search import RawQuery
-from warehouse import schemas
+from pipelines.sources.search import RawQuery, SearchClient
+from warehouse import ops, schemas
 from warehouse.land import land_windows
 from warehouse.schemas import Table
 from warehouse.variables import parse_config, with_variables
@@ -122,6 +123,7 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
         cad_variables = parse_config(load_settings().config.get("cad_variables"))
         with wxcc.search_client() as (client, org_id):
             for window in windows:
+                log = _AttemptLog(warehouse, feed, org_id, window, context.run_id, client)
                 pages = client.window_pages(feed.query, window.start_ms, window.end_ms)
                 if schemas.TASK_VARIABLE in feed.tables:
                     pages = (with_variables(page, cad_variables) for page in pages)
@@ -130,10 +132,15 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                         warehouse.paths, feed.tables, org_id, window.start_ms, window.end_ms, pages
                     )
                 except IncompleteWindow as exc:
+                    log.failed(exc)
                     # Nothing of the window landed; record the failed reconciliation, then fail.
                     if feed.reconciled:
                         yield _reconciliation(feed, exc.received, exc.expected)
                     raise
+                except Exception as exc:
+                    log.failed(exc)
+                    raise
+                log.succeeded(landed[feed.tables[0]].rows)
                 for table, result in landed.items():
                     rows[table] += result.rows
                 context.log.info(
@@ -157,6 +164,59 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
             yield _reconciliation(feed, rows[feed.tables[0]], int(stats["api_count"]))
 
     return _asset
+
+
+class _AttemptLog:
+    """Writes one ops.extraction_log row for an attempt at one window, with the API cost of it."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        feed: SearchFeed,
+        org_id: str,
+        window: Window,
+        run_id: str,
+        client: SearchClient,
+    ) -> None:
+        self.path = warehouse.paths.duckdb_path
+        self.feed, self.org_id, self.window, self.run_id, self.client = (
+            feed,
+            org_id,
+            window,
+            run_id,
+            client,
+        )
+        self.started = datetime.now(UTC)
+        self.before = client.stats.as_dict()
+
+    def _write(self, status: str, rows: int | None, error: str | None) -> None:
+        now = self.client.stats.as_dict()
+        spent = {k: int(now[k]) - int(self.before[k]) for k in _COUNTED}
+        ops.record(
+            self.path,
+            ops.Attempt(
+                asset=self.feed.tables[0].qualified_name,
+                org_id=self.org_id,
+                window_start=self.window.start,
+                window_end=self.window.end,
+                run_id=self.run_id,
+                started=self.started,
+                finished=datetime.now(UTC),
+                status=status,
+                rows=rows,
+                error=error,
+                **spent,
+            ),
+        )
+
+    def succeeded(self, rows: int) -> None:
+        self._write("success", rows, None)
+
+    def failed(self, exc: BaseException) -> None:
+        self._write("failure", None, f"{type(exc).__name__}: {exc}"[:2000])
+
+
+_COUNTED = ("pages", "requests", "retries", "rate_limited", "api_count")
 
 
 def _reconciliation(feed: SearchFeed, loaded: int, counted: int) -> dg.AssetCheckResult:

@@ -1,0 +1,68 @@
+"""The extraction log (``ops.extraction_log``): one row per attempt at an asset, org and window."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import queries
+from warehouse import duck
+
+_DDL = ("ops/create_schema_ops", "ops/create_extraction_log")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt did; counts are None where the attempt did not get that far."""
+
+    asset: str
+    org_id: str
+    window_start: datetime
+    window_end: datetime
+    run_id: str
+    started: datetime
+    finished: datetime
+    status: str  # "success" or "failure"
+    pages: int | None = None
+    requests: int | None = None
+    retries: int | None = None
+    rate_limited: int | None = None
+    rows: int | None = None
+    api_count: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class WindowStatus:
+    asset: str
+    org_id: str
+    freshest_end: datetime | None
+    gaps: list[datetime]
+
+
+def record(path: Path, attempt: Attempt) -> None:
+    """Append one attempt (its own transaction: a failed window is logged all the same)."""
+    if attempt.status not in ("success", "failure"):
+        raise ValueError(f"unknown attempt status {attempt.status!r}")
+    with duck.connect(path) as con:
+        for name in _DDL:
+            con.execute(queries.sql(name))
+        con.execute(queries.sql("ops/insert_extraction_log"), asdict(attempt))
+
+
+def window_status(path: Path) -> list[WindowStatus]:
+    """Per asset and org: the freshest complete window's end and the failed or missing windows."""
+    if not path.exists():
+        return []
+    with duck.connect(path, read_only=True) as con:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() "
+            "WHERE schema_name = 'ops' AND table_name = 'extraction_log'"
+        ).fetchall()[0][0]
+        if not exists:
+            return []
+        rows = con.execute(queries.sql("ops/select_window_status")).fetchall()
+    return [
+        WindowStatus(a, o, f, [g.astimezone(UTC) for g in (gaps or [])]) for a, o, f, gaps in rows
+    ]
