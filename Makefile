@@ -29,6 +29,10 @@ test: $(TEST_STAMP)
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$rc
 
+## The Dagster UI on http://127.0.0.1:3000 against the sandbox, the last 2 days loaded.
+ui: $(STAMP)
+	$(BIN)/wxcc-warehouse ui
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check pipelines warehouse sandbox queries tests bench
 	$(BIN)/ruff format --check pipelines warehouse sandbox queries tests bench

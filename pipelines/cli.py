@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
+import subprocess
 import sys
 import time
 import warnings
@@ -51,9 +53,61 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--source", choices=(*SOURCES, "all"), default="all")
     load.add_argument("--no-progress", action="store_true", help="no progress bar")
     load.set_defaults(func=_load)
+    ui = sub.add_parser(
+        "ui", help="the Dagster UI against the sandbox (or WXCC_API_URL), data loaded"
+    )
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--last-days", type=int, default=2, help="days to load first (0: none)")
+    ui.set_defaults(func=_ui)
     status = sub.add_parser("status", help="per source and org: freshest complete window, gaps")
     status.set_defaults(func=_status)
     return parser
+
+
+def _ui(args: argparse.Namespace) -> int:
+    """Load the last days, then run `dagster dev` with a sandbox that outlives the load."""
+    settings = load_settings()
+    env = dict(os.environ)
+    env.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    sandbox_proc = None
+    if settings.uses_sandbox:
+        # The UI's code server runs in other processes: the sandbox must be a process of its own.
+        sandbox_proc = subprocess.Popen(
+            [_venv_tool("wxcc-sandbox"), "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
+        )
+        assert sandbox_proc.stdout is not None
+        line = sandbox_proc.stdout.readline().strip()
+        if not line.startswith("sandbox listening on "):
+            sandbox_proc.kill()
+            raise WxccError(f"the sandbox did not start: {line!r}")
+        url = line.removeprefix("sandbox listening on ")
+        env.update({"WXCC_API_URL": url, "WXCC_IDENTITY_URL": url})
+        for name, value in SANDBOX_CREDENTIALS.items():
+            env.setdefault(name, value)
+    try:
+        if args.last_days:
+            loaded = subprocess.run(
+                [_venv_tool("wxcc-warehouse"), "load", "--last-days", str(args.last_days)], env=env
+            )
+            if loaded.returncode != 0:
+                return loaded.returncode
+        print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
+        workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+        command = [_venv_tool("dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1"]
+        return subprocess.run([*command, "-p", str(args.port)], env=env).returncode
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if sandbox_proc is not None:
+            sandbox_proc.terminate()
+            sandbox_proc.wait(10)
+
+
+def _venv_tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if not found:
+        raise WxccError(f"{name} is not installed next to {sys.executable}; run make run first")
+    return found
 
 
 def _status(_args: argparse.Namespace) -> int:
