@@ -19,7 +19,7 @@ OPEN_TASK_HORIZON = timedelta(days=7)
 
 def open_task_days(warehouse: Warehouse, now: datetime) -> list[str]:
     """Closed UTC days (before today) holding tasks that were open when loaded."""
-    path = warehouse.paths.duckdb_path
+    path = warehouse.paths.published_path
     if not path.exists():
         return []
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)

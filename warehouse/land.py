@@ -29,7 +29,12 @@ from warehouse.schemas import Table
 
 @dataclass(frozen=True)
 class WarehousePaths:
-    """Where one warehouse's files live under ``$WXCC_DATA_DIR``."""
+    """Where one warehouse's files live under ``$WXCC_DATA_DIR``.
+
+    Loads write ``duckdb_path``, the writer's private file; readers open ``published_path``, a
+    copy of it put in place atomically by ``warehouse.publish`` (DuckDB lets one process hold a
+    file for writing and locks every other process out meanwhile).
+    """
 
     data_dir: Path
 
@@ -39,6 +44,10 @@ class WarehousePaths:
 
     @property
     def duckdb_path(self) -> Path:
+        return self.data_dir / "build" / "warehouse.duckdb"
+
+    @property
+    def published_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
 
 

@@ -18,6 +18,7 @@ from pipelines.sources.errors import IncompleteWindow
 from pipelines.sources.search import RawQuery, SearchClient
 from warehouse import ops, schemas
 from warehouse.land import land_windows
+from warehouse.publish import publish
 from warehouse.schemas import Table
 from warehouse.variables import parse_config, with_variables
 
@@ -121,32 +122,40 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
         rows = dict.fromkeys(feed.tables, 0)
         windows = day_windows(context.partition_time_window)
         cad_variables = parse_config(load_settings().config.get("cad_variables"))
-        with wxcc.search_client() as (client, org_id):
-            for window in windows:
-                log = _AttemptLog(warehouse, feed, org_id, window, context.run_id, client)
-                pages = client.window_pages(feed.query, window.start_ms, window.end_ms)
-                if schemas.TASK_VARIABLE in feed.tables:
-                    pages = (with_variables(page, cad_variables) for page in pages)
-                try:
-                    landed = land_windows(
-                        warehouse.paths, feed.tables, org_id, window.start_ms, window.end_ms, pages
+        try:
+            with wxcc.search_client() as (client, org_id):
+                for window in windows:
+                    log = _AttemptLog(warehouse, feed, org_id, window, context.run_id, client)
+                    pages = client.window_pages(feed.query, window.start_ms, window.end_ms)
+                    if schemas.TASK_VARIABLE in feed.tables:
+                        pages = (with_variables(page, cad_variables) for page in pages)
+                    try:
+                        landed = land_windows(
+                            warehouse.paths,
+                            feed.tables,
+                            org_id,
+                            window.start_ms,
+                            window.end_ms,
+                            pages,
+                        )
+                    except IncompleteWindow as exc:
+                        log.failed(exc)
+                        # Nothing of the window landed; record the failed reconciliation, then fail.
+                        if feed.reconciled:
+                            yield _reconciliation(feed, exc.received, exc.expected)
+                        raise
+                    except Exception as exc:
+                        log.failed(exc)
+                        raise
+                    log.succeeded(landed[feed.tables[0]].rows)
+                    for table, result in landed.items():
+                        rows[table] += result.rows
+                    context.log.info(
+                        f"{feed.query.name} {window}: "
+                        + ", ".join(f"{t.qualified_name} {r.rows} rows" for t, r in landed.items())
                     )
-                except IncompleteWindow as exc:
-                    log.failed(exc)
-                    # Nothing of the window landed; record the failed reconciliation, then fail.
-                    if feed.reconciled:
-                        yield _reconciliation(feed, exc.received, exc.expected)
-                    raise
-                except Exception as exc:
-                    log.failed(exc)
-                    raise
-                log.succeeded(landed[feed.tables[0]].rows)
-                for table, result in landed.items():
-                    rows[table] += result.rows
-                context.log.info(
-                    f"{feed.query.name} {window}: "
-                    + ", ".join(f"{t.qualified_name} {r.rows} rows" for t, r in landed.items())
-                )
+        finally:
+            publish(warehouse.paths)  # readers see every window landed so far, whole
         stats = client.stats.as_dict()
         seconds = round(time.monotonic() - started, 3)
         for table in feed.tables:
