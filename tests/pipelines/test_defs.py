@@ -35,10 +35,26 @@ def test_schedules_derive_from_the_partitioned_job() -> None:
     assert crons == EXPECTED_SCHEDULES
 
 
-def test_schedule_tick_requests_the_last_complete_day() -> None:
+def test_schedule_tick_requests_the_last_complete_day_and_the_lookback() -> None:
     schedule = defs.resolve_schedule_def("search_job_schedule")
     context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
+        scheduled_execution_time=datetime(2026, 11, 23, 0, 30, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
     )
     requests = list(schedule.evaluate_tick(context).run_requests or [])
-    assert [r.partition_key for r in requests] == ["2026-11-22"]
+    assert [r.partition_key for r in requests] == ["2026-11-21", "2026-11-22"]
+    assert len({r.run_key for r in requests}) == 2
+
+
+def test_lookback_stops_at_the_configured_start_date() -> None:
+    from pipelines.jobs import lookback_schedule, search_job
+    from pipelines.partitions import DAILY, START_DATE
+
+    schedule = lookback_schedule(search_job, DAILY, lookback=5)
+    first_day = datetime.fromisoformat(START_DATE).replace(tzinfo=UTC)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=first_day.replace(day=3, hour=0, minute=30),
+        repository_def=defs.get_repository_def(),
+    )
+    requests = list(schedule.evaluate_tick(context).run_requests or [])
+    assert [r.partition_key for r in requests] == ["2024-01-01", "2024-01-02"]
