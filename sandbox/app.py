@@ -17,14 +17,17 @@ import asyncio
 import gzip
 import logging
 import random
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,11 +35,18 @@ from starlette.routing import Route
 
 from sandbox.auth import ACCESS_TOKEN_LIFETIME_S, CLIENT_SECRET, Principal, TokenService
 from sandbox.budget import RateBudget, SystemClock, WallClock
-from sandbox.search.engine import RAW_RECORD_CAP, SearchEngine, SearchResult, TaskSource
+from sandbox.search.engine import (
+    DEFAULT_CACHE_BYTES,
+    RAW_RECORD_CAP,
+    SearchEngine,
+    SearchResult,
+    TaskSource,
+)
 
 log = logging.getLogger(__name__)
 
 GZIP_THRESHOLD = 1024 * 1024  # /search compresses only bodies over 1 MB (OAS, DOC-SEARCH)
+DEFAULT_CACHE_MB = DEFAULT_CACHE_BYTES // (1024 * 1024)
 MAX_REQUEST_BYTES = 1024 * 1024
 JSON = "application/json"
 
@@ -120,6 +130,8 @@ class SandboxApp:
         fault_seed: int,
         raw_record_cap: int,
         client_secrets: Sequence[str],
+        cache_mb: int = DEFAULT_CACHE_MB,
+        gc_freeze: bool = False,
     ) -> None:
         self.tenant = tenant
         self.clock = clock
@@ -135,8 +147,22 @@ class SandboxApp:
         self.latency_s = max(0, latency_ms) / 1000
         self.faults = Faults(faults, fault_seed)
         source: TaskSource = tenant
-        self.engine = SearchEngine(source, self.now_ms, raw_record_cap=raw_record_cap)
+        cache_bytes = max(0, cache_mb) * 1024 * 1024
+        self.engine = SearchEngine(
+            source,
+            self.now_ms,
+            raw_record_cap=raw_record_cap,
+            max_cached_bytes=cache_bytes,
+            gc_freeze=gc_freeze,
+        )
+        # gzip copies of cached answers: about an eighth of their size, so a quarter of the
+        # answers' budget keeps a copy of every cached answer.
         self._gzipped: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._gzipped_bytes = 0
+        self._gzip_budget = cache_bytes // 4
+        self._gzipping: dict[tuple[Any, ...], Future[bytes]] = {}
+        self._gzip_lock = threading.Lock()
+        self._gzip_pool = ThreadPoolExecutor(1, thread_name_prefix="sandbox-gzip")
 
     def now_ms(self) -> int:
         """The tenant clock: frozen by ``--now``, else the wall clock."""
@@ -192,7 +218,13 @@ class SandboxApp:
             return _error(500, "Internal Server Error.", tracking_id)
         if result.error is not None:
             return _error(result.error.status, result.error.message, tracking_id)
-        return self._json(request, result, tracking_id)
+        accepts_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
+        response = await self._json(result, tracking_id, accepts_gzip)
+        if result.next_variables is not None and self._lasts(result):
+            response.background = BackgroundTask(
+                self._ahead, body["query"], result.next_variables, operation_name, accepts_gzip
+            )
+        return response
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -221,29 +253,91 @@ class SandboxApp:
             return _fault(fault, tracking_id)
         return principal
 
-    def _json(self, request: Request, result: SearchResult, tracking_id: str) -> Response:
+    async def _json(self, result: SearchResult, tracking_id: str, accepts_gzip: bool) -> Response:
         body = result.body
         headers = {"TrackingId": tracking_id}
-        accepts_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
         if accepts_gzip and len(body) > GZIP_THRESHOLD:
-            body = self._gzip(result)
+            body = await self._gzip(result)
             headers["Content-Encoding"] = "gzip"
             headers["Vary"] = "Accept-Encoding"
         return Response(body, status_code=result.status, media_type=JSON, headers=headers)
 
-    def _gzip(self, result: SearchResult) -> bytes:
+    def _lasts(self, result: SearchResult) -> bool:
+        """Whether the answer to the same request stays this one (the clock is frozen, or the
+        window cannot change any more), so computing it ahead is not wasted."""
+        return result.stable or self.fixed_now_ms is not None
+
+    async def _ahead(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        gzip_wanted: bool,
+    ) -> None:
+        """Compute the next pages of a raw query after answering one, while the client reads
+        it (the answers land in the engine's cache; the client's next request finds them).
+
+        Runs on the event loop once the response is sent, so the client's next request waits
+        for it (it is that request's page). With gzip, the page after next is computed too,
+        while the next one is compressed in a worker thread (zlib does not hold the GIL): a
+        client paging a window then waits for about the projection of each page alone.
+        """
+        for _ in range(2 if gzip_wanted else 1):
+            try:
+                result = self.engine.execute(query, variables, operation_name)
+            except Exception:  # never fails a request; the request computes it again
+                log.exception("computing the next page ahead failed")
+                return
+            if result.status != 200 or result.error is not None or result.cache_key is None:
+                return
+            if gzip_wanted and len(result.body) > GZIP_THRESHOLD:
+                self._gzip_started(result)
+            if result.next_variables is None or not self._lasts(result):
+                return
+            variables = result.next_variables
+
+    async def _gzip(self, result: SearchResult) -> bytes:
+        if result.cache_key is None:
+            future = self._gzip_pool.submit(_gzip_body, result.body)
+        else:
+            future = self._gzip_started(result)
+        return await asyncio.wrap_future(future)
+
+    def _gzip_started(self, result: SearchResult) -> Future[bytes]:
+        """The gzip copy of a cacheable answer: kept, or compressed once in the worker thread
+        (a thread-safe future, so any event loop may wait for it)."""
         key = result.cache_key
-        if key is not None:
+        assert key is not None
+        with self._gzip_lock:
             hit = self._gzipped.get(key)
             if hit is not None:
                 self._gzipped.move_to_end(key)
-                return hit
-        packed = gzip.compress(result.body, compresslevel=1, mtime=0)
-        if key is not None:
-            self._gzipped[key] = packed
-            if len(self._gzipped) > 256:
-                self._gzipped.popitem(last=False)
+                done: Future[bytes] = Future()
+                done.set_result(hit)
+                return done
+            pending = self._gzipping.get(key)
+            if pending is not None:
+                return pending
+            future = self._gzip_pool.submit(self._gzip_kept, key, result.body)
+            self._gzipping[key] = future
+            return future
+
+    def _gzip_kept(self, key: tuple[Any, ...], body: bytes) -> bytes:
+        """Compress (worker thread) and keep the copy within the gzip budget."""
+        packed = _gzip_body(body)
+        with self._gzip_lock:
+            self._gzipping.pop(key, None)
+            if len(packed) <= self._gzip_budget and key not in self._gzipped:
+                self._gzipped[key] = packed
+                self._gzipped_bytes += len(packed)
+                while self._gzipped_bytes > self._gzip_budget:
+                    _k, old = self._gzipped.popitem(last=False)
+                    self._gzipped_bytes -= len(old)
         return packed
+
+
+def _gzip_body(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=1, mtime=0)
 
 
 def _fault(status: int, tracking_id: str) -> Response:
@@ -299,6 +393,8 @@ def create_app(
     fault_seed: int = 0,
     raw_record_cap: int = RAW_RECORD_CAP,
     client_secrets: Sequence[str] = (CLIENT_SECRET,),
+    cache_mb: int = DEFAULT_CACHE_MB,
+    gc_freeze: bool = False,
 ) -> Starlette:
     """The sandbox's ASGI app for ``tenant`` (a ``sandbox.model.Tenant``).
 
@@ -314,6 +410,10 @@ def create_app(
         fault_seed: seed of the fault draws.
         raw_record_cap: records one raw query can page through (the service's 100,000).
         client_secrets: client secrets accepted for ``sandbox-client`` (tests add a canary).
+        cache_mb: rendered answers kept, in MiB (plus a quarter of that for their gzip
+            copies); a benchmark replaying a whole run sets it to hold every page.
+        gc_freeze: freeze the garbage collector's objects after each read of the model (see
+            ``SearchEngine``); ``wxcc-sandbox serve`` sets it, its process only serves.
     """
     state = SandboxApp(
         tenant,
@@ -326,6 +426,8 @@ def create_app(
         fault_seed=fault_seed,
         raw_record_cap=raw_record_cap,
         client_secrets=client_secrets,
+        cache_mb=cache_mb,
+        gc_freeze=gc_freeze,
     )
 
     async def not_found(request: Request, exc: Exception) -> Response:

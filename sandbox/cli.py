@@ -2,7 +2,7 @@
 
     wxcc-sandbox serve [--port P] [--seed S] [--now ISO] [--tasks-per-day N] [--budget R]
                        [--latency-ms L] [--token-lifetime SECONDS] [--faults PROFILE]
-                       [--config FILE]
+                       [--cache-mb MB] [--config FILE]
     wxcc-sandbox truth [--seed S] [--now ISO] [--tasks-per-day N] [--config FILE]
                        --from ISO --to ISO --out DIR
 
@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "latency_ms": 0,
     "token_lifetime": ACCESS_TOKEN_LIFETIME_S,
     "faults": "none",
+    "cache_mb": None,  # sandbox.app.DEFAULT_CACHE_MB
 }
 
 
@@ -103,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
         "--token-lifetime", dest="token_lifetime", type=int, help="access token lifetime (s)"
     )
     serve.add_argument("--faults", help="fault profile: none, flaky, chaos")
+    serve.add_argument(
+        "--cache-mb",
+        dest="cache_mb",
+        type=int,
+        help="rendered Search answers kept, in MiB (default 256; gzip copies take a quarter "
+        "more); a benchmark replaying a whole run sets enough to hold every page",
+    )
 
     truth = sub.add_parser("truth", help="write what a perfect pipeline holds for a window")
     common(truth)
@@ -127,6 +135,7 @@ def _serve(args: argparse.Namespace) -> int:
             "latency_ms",
             "token_lifetime",
             "faults",
+            "cache_mb",
         ],
     )
     if opts["faults"] not in FAULT_PROFILES:
@@ -144,6 +153,8 @@ def _serve(args: argparse.Namespace) -> int:
         latency_ms=int(opts["latency_ms"]),
         token_lifetime_s=int(opts["token_lifetime"]),
         faults=str(opts["faults"]),
+        gc_freeze=True,  # this process only serves (see SearchEngine)
+        **({} if opts["cache_mb"] is None else {"cache_mb": int(opts["cache_mb"])}),
     )
     try:
         sock = bind(int(opts["port"] or 0))

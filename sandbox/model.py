@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +31,7 @@ from sandbox.entities import (
 )
 from sandbox.records import (
     RecordContext,
+    _agent_work,
     channel_spans,
     day_legs,
     render_leg,
@@ -163,39 +164,17 @@ class _Ctx:
         }
 
 
-def _render(task: TaskPlan, now: int, ctx: _Ctx) -> dict[str, object]:
-    """The task as the Search API serializes it at ``now`` (every CSR field, plus CAR nodes)."""
-    ended = task.end < now
-    all_acts = task.acts
-    ch = task.channel
-    ep = task.ep
-    flow = ep.flow
-    tid = task.id
-
-    ss_n = ss_d = q_n = q_d = ring_d = con_n = con_d = hold_n = hold_d = 0
-    cons_n = cons_d = wrap_d = transfers = 0
-    offered = connected = rec_available = False
-    recordings = 0
-    first_queue: Queue | None = None
-    last_parked: Act | None = None
-    prev_queue: Queue | None = None
-    agent_act: Act | None = None
-    prev_staff: Staff | None = None
-    flow_names: list[str] = []
-    consult_ep: str | None = None
-    transfer_dn: str | None = None
-    cb_connect: int | None = None
-    cb_staff: Staff | None = None  # the agent the callback connected to
-    status = "ended"
-    last_start = task.created
-    nodes: list[dict[str, object]] = []
-    state: str | None = None
-    ep_id, ep_name = ep.id, ep.name
-    flow_id, flow_name, tag_id, tag_name = flow.id, flow.name, flow.tag_id, flow.tag_name
-    has_wrap = task.wrap_code is not None
-    email_att = task.email[2] if task.email is not None else None
-
-    base = {
+def _node_base(
+    ep_id: str,
+    ep_name: str,
+    flow_id: str,
+    flow_name: str,
+    tag_id: str,
+    tag_name: str,
+    email_att: object,
+) -> dict[str, object]:
+    """A task's CAR node before its activity's own fields (every node field, schema order)."""
+    return {
         "id": None,
         "isActive": False,
         "createdTime": None,
@@ -244,7 +223,51 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx) -> dict[str, object]:
         "emailHasAttachments": email_att,
         "contactAssignmentType": None,
     }
+
+
+def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dict[str, object]:
+    """The task as the Search API serializes it at ``now`` (every CSR field, plus CAR nodes).
+
+    ``with_nodes`` False leaves ``_activities`` empty (a third of the time goes into the nodes;
+    the Search engine skips them for answers that select no activity and filter on none).
+    """
+    ended = task.end < now
+    all_acts = task.acts
+    ch = task.channel
+    ep = task.ep
+    flow = ep.flow
+    tid = task.id
+
+    ss_n = ss_d = q_n = q_d = ring_d = con_n = con_d = hold_n = hold_d = 0
+    cons_n = cons_d = wrap_d = transfers = 0
+    offered = connected = rec_available = False
+    recordings = 0
+    first_queue: Queue | None = None
+    last_parked: Act | None = None
+    prev_queue: Queue | None = None
+    agent_act: Act | None = None
+    prev_staff: Staff | None = None
+    flow_names: list[str] = []
+    consult_ep: str | None = None
+    transfer_dn: str | None = None
+    cb_connect: int | None = None
+    cb_staff: Staff | None = None  # the agent the callback connected to
+    status = "ended"
+    last_start = task.created
+    nodes: list[dict[str, object]] = []
+    state: str | None = None
+    ep_id, ep_name = ep.id, ep.name
+    flow_id, flow_name, tag_id, tag_name = flow.id, flow.name, flow.tag_id, flow.tag_name
+    has_wrap = task.wrap_code is not None
+    email_att = task.email[2] if task.email is not None else None
+
+    base = (
+        _node_base(ep_id, ep_name, flow_id, flow_name, tag_id, tag_name, email_att)
+        if with_nodes
+        else {}
+    )
     queue_parts = ctx.queue_parts
+    scratch: dict[str, object] = {}
     for a in all_acts:
         start = a.start
         if start >= now:
@@ -252,8 +275,11 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx) -> dict[str, object]:
         last_start = start
         kind = a.kind
         info = a.info
-        n = base.copy()
-        n["id"] = f"{tid}-{start}-{a.suffix}"
+        if with_nodes:
+            n = base.copy()
+            n["id"] = f"{tid}-{start}-{a.suffix}"
+        else:
+            n = scratch  # written to and dropped
         n["createdTime"] = start
         ev = a.event
         n["eventName"] = ev
@@ -337,14 +363,16 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx) -> dict[str, object]:
             if agent_act is not None and agent_act.staff is not s:
                 prev_staff = agent_act.staff  # the agent before a transfer
             agent_act = a
-            part = s.parts.get(ch)
-            if part is None:
-                part = s.parts[ch] = ctx.agent_part(s, ch)
-            n.update(part)
-        q = a.queue
-        if q is not None:
-            n.update(queue_parts[q.id])
-        nodes.append(n)
+            if with_nodes:
+                part = s.parts.get(ch)
+                if part is None:
+                    part = s.parts[ch] = ctx.agent_part(s, ch)
+                n.update(part)
+        if with_nodes:
+            q = a.queue
+            if q is not None:
+                n.update(queue_parts[q.id])
+            nodes.append(n)
     nodes.reverse()  # newest first, as the API lists them
 
     queue = last_parked.queue if last_parked is not None else None
@@ -871,6 +899,23 @@ def _gc_paused() -> Iterator[None]:
 # --- the tenant -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RecordRefs:
+    """The records of one window as references into the simulation, rendered on demand.
+
+    ``refs`` come in the order the record method yields the records; ``render(refs,
+    with_nodes)`` renders any of them (a page, say) at the window's ``now`` exactly as that
+    method would (``with_nodes`` False: tasks without their CAR nodes). ``weight`` is what the
+    references keep alive, in records (an agent session counts its activities / 5); ``open``
+    whether a record is still active at ``now``.
+    """
+
+    refs: list[Any]
+    weight: int
+    open: bool
+    render: Callable[[Sequence[Any], bool], list[dict[str, object]]]
+
+
 class Tenant:
     """A simulated WxCC org: entities plus tasks and agent sessions, deterministic per seed."""
 
@@ -946,6 +991,63 @@ class Tenant:
     ) -> Iterator[TaskPlan]:
         """The simulation's own task objects (for tests and other sandbox record families)."""
         return self._plans(start_ms, end_ms, now_ms, time_field)
+
+    def record_index(
+        self,
+        source: str,
+        start_ms: int,
+        end_ms: int,
+        now_ms: int,
+        time_field: str = "createdTime",
+    ) -> RecordRefs:
+        """The records ``getattr(self, source)(start, end, now[, time_field])`` yields, as
+        references rendered on demand (no record is rendered here): the Search engine's index of
+        windows too large to keep rendered. Task and leg references are the simulation's own
+        objects; a session reference keeps its staff and the day's agent work, not the day.
+        """
+        if source in ("tasks", "legacy_tasks"):
+            plans = list(self._plans(start_ms, end_ms, now_ms, time_field))
+            ctx = self._ctx
+            legacy = source == "legacy_tasks"
+
+            def render_tasks(refs: Sequence[Any], with_nodes: bool) -> list[dict[str, object]]:
+                with _gc_paused():
+                    out = [_render(p, now_ms, ctx, with_nodes) for p in refs]
+                if legacy:
+                    for rec in out:
+                        rec["entryPoint"] = dict(rec["lastEntryPoint"])  # type: ignore[call-overload]
+                return out
+
+            is_open = any(p.end >= now_ms for p in plans)
+            return RecordRefs(plans, len(plans), is_open, render_tasks)
+        if source == "task_legs":
+            legs = list(self._legs(start_ms, end_ms, now_ms, time_field))
+            rctx = self._records_ctx
+
+            def render_legs(refs: Sequence[Any], _with_nodes: bool) -> list[dict[str, object]]:
+                with _gc_paused():
+                    return [render_leg(leg, now_ms, rctx) for leg in refs]
+
+            return RecordRefs(legs, len(legs), any(leg[6] >= now_ms for leg in legs), render_legs)
+        if source == "agent_sessions_records":
+            shells: dict[int, DayPlan] = {}
+            pairs: list[tuple[DayPlan, Staff]] = []
+            for plan, staff in self._staff(start_ms, end_ms, now_ms):
+                shell = shells.get(plan.day)
+                if shell is None:
+                    shell = shells[plan.day] = DayPlan(plan.day, plan.start, plan.end, [], [])
+                    shell.derived["agent_work"] = _agent_work(plan)
+                pairs.append((shell, staff))
+
+            def render_sessions(refs: Sequence[Any], _with_nodes: bool) -> list[dict[str, object]]:
+                rctx = self._records_ctx
+                with _gc_paused():
+                    return [render_session(s, now_ms, rctx, shell) for shell, s in refs]
+
+            weight = sum(1 + len(s.log) // 5 for _p, s in pairs)
+            is_open = any(s.end >= now_ms for _p, s in pairs)
+            return RecordRefs(pairs, weight, is_open, render_sessions)
+        raise ValueError(f"unknown record source {source!r}")
 
     # -- agent sessions ----------------------------------------------------------------------
 

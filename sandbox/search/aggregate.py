@@ -477,6 +477,26 @@ class AggregationQuery:
             table[()] = [_Acc() for _ in aggs]
         return sorted(table.items(), key=lambda item: sort_key(item[0]))
 
+    def counts_records(self) -> bool:
+        """Whether the answer is just the number of records: no filter, ``extFilter``,
+        group-by or interval, and every aggregation a ``count`` of the record's key (never
+        null), as the clients' window-count queries ask."""
+        key = self.root.key_cursor or "id"
+        return (
+            self.mode == 0
+            and not self.groups
+            and self.filter.pred is None
+            and self.doc_ext is None
+            and all(
+                a.type == "count" and a.field == key and a.task_filter is None and a.doc_ext is None
+                for a in self.aggregations
+            )
+        )
+
+    def counted(self, records: int) -> list[tuple[tuple[Any, ...], list[_Acc]]]:
+        """The buckets of a :meth:`counts_records` query over ``records`` records."""
+        return [((), [_Acc(count=records) for _ in self.aggregations])]
+
     def page(
         self, buckets: list[tuple[tuple[Any, ...], list[_Acc]]], cursor: str | None
     ) -> tuple[list[tuple[tuple[Any, ...], list[_Acc]]], bool, str | None]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import re
 import threading
+from array import array
 from bisect import bisect_right
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from inspect import isawaitable
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 
 import orjson
 from graphql import GraphQLError, execute
-from graphql.language import OperationDefinitionNode
+from graphql.language import ObjectValueNode, OperationDefinitionNode, VariableNode
 
 from sandbox.search.aggregate import AggregationQuery, RecordFilter
 from sandbox.search.errors import HttpError, QueryError
@@ -44,6 +45,7 @@ MAX_ACTIVITY_SPAN_MS = 30 * DAY_MS
 MAX_AGE_MONTHS = 36
 RAW_PAGE_SIZE = 250  # taskDetails; each root's own size is in ``roots``
 RAW_RECORD_CAP = 100_000
+DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 EXT_FILTER_SCAN = 2500
 FIRST_PAGE_CURSORS = frozenset({"NA", "0", ""})
 _MAX_WINDOWS = 64
@@ -68,14 +70,30 @@ class SearchResult:
     body: bytes = b""
     error: HttpError | None = None
     cache_key: tuple[Any, ...] | None = None  # equal keys, equal bodies (for compressed copies)
+    # A raw page with a next page, its cursor bound by a variable: the variables asking for the
+    # next page (the HTTP app computes it ahead while the client reads this one).
+    next_variables: dict[str, Any] | None = None
+    stable: bool = False  # the window cannot change any more (an answer stays right)
+
+
+class RecordIndex(Protocol):
+    """A window's records as references rendered on demand (``sandbox.model.RecordRefs``)."""
+
+    refs: list[Any]  # the model's order
+    weight: int  # what the references keep alive, in records
+    open: bool  # some record is still active at the window's now
+
+    def render(self, refs: Sequence[Any], with_nodes: bool) -> list[dict[str, Any]]: ...
 
 
 @dataclass
 class _Window:
-    """The records of one window at one ``now``: kept in memory, or streamed from the model.
+    """The records of one window at one ``now``: kept in memory, indexed, or streamed.
 
-    A window larger than the engine's record budget is not kept: each request reads it again
-    from the model, holding only what the answer needs (a page, the buckets).
+    A window within the engine's record budget is kept rendered (``records``). A larger one is
+    *indexed* when the model offers references to its records (``index``: a few bytes a record;
+    each answer renders just its page), else streamed: each request reads it again from the
+    model, holding only what the answer needs (a page, the buckets).
     """
 
     generation: int | None  # None: streamed, not cached
@@ -83,14 +101,17 @@ class _Window:
     stable: bool
     records: list[Mapping[str, Any]] | None  # ascending createdTime, then id (the model's order)
     source: Callable[[], Iterator[Mapping[str, Any]]] | None = None
-    ordered: dict[tuple[Any, ...], list[Mapping[str, Any]]] = field(default_factory=dict)
+    ordered: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # answer orders by filter
     _first: Iterator[Mapping[str, Any]] | None = None
     key: tuple[str, str, int, int] = ("", "", 0, 0)  # (source, time field, start, effective end)
     weight: int = 0  # what the kept records count against the engine's record budget
+    index: RecordIndex | None = None
 
     def iterate(self) -> Iterator[Mapping[str, Any]]:
         if self.records is not None:
             return iter(self.records)
+        if self.index is not None:
+            return _rendered(self.index, range(len(self.index.refs)), True)
         if self._first is not None:
             first, self._first = self._first, None
             return first
@@ -99,10 +120,34 @@ class _Window:
 
     @property
     def identity(self) -> tuple[Any, ...]:
-        """What an answer computed from this window depends on."""
+        """What an answer computed from this window depends on: the window and its ``now`` (any
+        ``now`` once it is stable), so equal identities mean equal records, whichever copy of
+        the window (kept, indexed, rebuilt after eviction) answered."""
         if self.generation is not None:
-            return ("window", self.generation)
+            return ("window", self.key, "stable" if self.stable else self.now_ms)
         return ("stream", self.now_ms)
+
+
+_RENDER_CHUNK = 1000
+
+
+def _rendered(
+    index: RecordIndex, positions: Sequence[int], with_nodes: bool
+) -> Iterator[dict[str, Any]]:
+    """The records at ``positions`` of an indexed window, rendered a chunk at a time."""
+    refs = index.refs
+    for i in range(0, len(positions), _RENDER_CHUNK):
+        yield from index.render([refs[p] for p in positions[i : i + _RENDER_CHUNK]], with_nodes)
+
+
+@dataclass
+class _Order:
+    """An indexed window's answer order for one filter and sort: positions in ``refs``, to the
+    cap, the number of matching records, and their search-after keys (key-cursor roots)."""
+
+    positions: Sequence[int]
+    total: int
+    keys: list[Any] = field(default_factory=list)
 
 
 def months_before(ms: int, months: int) -> int:
@@ -129,9 +174,21 @@ class SearchEngine:
         now_ms: the tenant clock, called once per request.
         raw_record_cap: records reachable by paging one raw query (the service's 100,000; tests
             lower it).
-        max_window_records: records kept in memory across windows (a model record takes about
-            24 kB); a larger window is streamed from the model on each request.
-        max_cached_bytes: rendered answers kept.
+        max_window_records: records kept rendered in memory across windows (a model record
+            takes about 24 kB); a larger window is indexed (see ``max_index_records``).
+        max_cached_bytes: rendered answers kept (and, separately, the JSON of streamed
+            windows' records).
+        max_index_records: records referenced by indexed windows (a window too large to keep
+            rendered, whose records the model renders on demand, page by page: see
+            ``sandbox.model.Tenant.record_index``; a reference keeps about 3 kB of the
+            simulation alive). A larger window, or a model without ``record_index``, is
+            streamed from the model on each request.
+        gc_freeze: after a request that read a window from the model, move every object the
+            process holds to the garbage collector's permanent generation (``gc.freeze()``),
+            so that the simulated days (millions of objects, freed by reference counting when
+            the model drops them) are not walked by every later collection. For a process
+            that only serves (``wxcc-sandbox serve``); the permanent generation is never
+            collected, so a process holding other cyclic garbage should leave it off.
     """
 
     def __init__(
@@ -141,15 +198,21 @@ class SearchEngine:
         *,
         raw_record_cap: int = RAW_RECORD_CAP,
         max_window_records: int = 25_000,
-        max_cached_bytes: int = 256 * 1024 * 1024,
+        max_cached_bytes: int = DEFAULT_CACHE_BYTES,
+        max_index_records: int = 400_000,
+        gc_freeze: bool = False,
     ) -> None:
         self.tenant = tenant
         self.now_ms = now_ms
         self.raw_record_cap = raw_record_cap
         self.max_window_records = max_window_records
         self.max_cached_bytes = max_cached_bytes
+        self.max_index_records = max_index_records
+        self.gc_freeze = gc_freeze
+        self._reads = 0  # windows read from the model
         self._lock = threading.RLock()
         self._windows: OrderedDict[tuple[str, str, int, int], _Window] = OrderedDict()
+        self._indexes: OrderedDict[tuple[str, str, int, int], _Window] = OrderedDict()
         self._generation = 0
         self._large: OrderedDict[tuple[str, str, int, int], None] = OrderedDict()
         self._operations: OrderedDict[tuple[Any, ...], Operation] = OrderedDict()
@@ -169,14 +232,27 @@ class SearchEngine:
         variables: Mapping[str, Any] | None = None,
         operation_name: str | None = None,
     ) -> SearchResult:
-        """Run one request body; never raises for anything a client can send."""
+        """Run one request body; never raises for anything a client can send.
+
+        The cyclic garbage collector is paused meanwhile: an answer allocates many small
+        acyclic objects (freed by reference counting), and each collection it would trigger
+        walks every object of the cached simulation days (milliseconds a page at 50,000 tasks
+        a day)."""
         with self._lock:
+            enabled = gc.isenabled()
+            gc.disable()
+            reads = self._reads
             try:
                 return self._execute(query, dict(variables or {}), operation_name)
             except RequestError as exc:
                 return SearchResult(400, _errors_body([_format_error(e) for e in exc.errors]))
             except HttpError as exc:
                 return SearchResult(exc.status, error=exc)
+            finally:
+                if self.gc_freeze and self._reads != reads:
+                    gc.freeze()
+                if enabled:
+                    gc.enable()
 
     def _execute(
         self, query: str, variables: dict[str, Any], operation_name: str | None
@@ -239,7 +315,20 @@ class SearchEngine:
         if errors:
             body["errors"] = errors
         body["data"] = data
-        result = SearchResult(200, orjson.dumps(body), cache_key=cache_key)
+        next_variables: dict[str, Any] | None = None
+        stable = False
+        if len(prepared) == 1 and isinstance(prepared[0][1], _RawCall) and not errors:
+            raw = prepared[0][1]
+            stable = raw.window.stable
+            if raw.next_cursor is not None:
+                next_variables = _next_variables(prepared[0][0].sel, variables, raw.next_cursor)
+        result = SearchResult(
+            200,
+            orjson.dumps(body),
+            cache_key=cache_key,
+            next_variables=next_variables,
+            stable=stable,
+        )
         if cache_key is not None and not errors:
             self._remember(cache_key, result)
         return result
@@ -313,14 +402,27 @@ class SearchEngine:
 
     def _window(self, spec: RootSpec, time_field: str, start: int, end: int, now: int) -> _Window:
         key = (spec.source, time_field, start, end)
-        cached = self._windows.get(key)
-        if cached is not None and (
-            cached.now_ms == now or (cached.stable and now >= cached.now_ms)
-        ):
-            self._windows.move_to_end(key)
-            return cached
-        read = getattr(self.tenant, spec.source)
+        for kept in (self._windows, self._indexes):
+            cached = kept.get(key)
+            if cached is not None and (
+                cached.now_ms == now or (cached.stable and now >= cached.now_ms)
+            ):
+                kept.move_to_end(key)
+                return cached
+        self._reads += 1
         with_time_field = spec.source != "agent_sessions_records"
+        record_index = getattr(self.tenant, "record_index", None)
+        if record_index is not None:
+            args = (time_field,) if with_time_field else ()
+            index: RecordIndex = record_index(spec.source, start, end, now, *args)
+            if index.weight > self.max_window_records:
+                self._mark_large(key)
+                if index.weight <= self.max_index_records:
+                    return self._keep_index(key, index, end, now)
+            else:
+                records = list(_rendered(index, range(len(index.refs)), True))
+                return self._keep(key, records, end <= now and not index.open, now)
+        read = getattr(self.tenant, spec.source)
 
         def source() -> Iterator[Mapping[str, Any]]:
             if start >= end:
@@ -339,20 +441,53 @@ class SearchEngine:
             records.append(r)
             weight += _weight(r)
             if weight > budget:
-                self._large[key] = None
-                if len(self._large) > 256:
-                    self._large.popitem(last=False)
+                self._mark_large(key)
                 return _Window(
                     None, now, False, None, source, _first=chain(records, stream), key=key
                 )
-        self._generation += 1
         stable = end <= now and not any(r.get("isActive") for r in records)
+        return self._keep(key, records, stable, now)
+
+    def _mark_large(self, key: tuple[str, str, int, int]) -> None:
+        self._large[key] = None
+        self._large.move_to_end(key)
+        if len(self._large) > 256:
+            self._large.popitem(last=False)
+
+    def _keep(
+        self,
+        key: tuple[str, str, int, int],
+        records: list[Mapping[str, Any]],
+        stable: bool,
+        now: int,
+    ) -> _Window:
+        self._generation += 1
+        weight = sum(_weight(r) for r in records)
         window = _Window(self._generation, now, stable, records, key=key, weight=weight)
         self._windows[key] = window
         self._windows.move_to_end(key)
         total = sum(w.weight for w in self._windows.values())
+        budget = self.max_window_records
         while len(self._windows) > 1 and (total > budget or len(self._windows) > _MAX_WINDOWS):
             _k, old = self._windows.popitem(last=False)
+            total -= old.weight
+        return window
+
+    def _keep_index(
+        self, key: tuple[str, str, int, int], index: RecordIndex, end: int, now: int
+    ) -> _Window:
+        self._generation += 1
+        stable = end <= now and not index.open
+        window = _Window(
+            self._generation, now, stable, None, key=key, weight=index.weight, index=index
+        )
+        self._indexes[key] = window
+        self._indexes.move_to_end(key)
+        total = sum(w.weight for w in self._indexes.values())
+        while len(self._indexes) > 1 and (
+            total > self.max_index_records or len(self._indexes) > _MAX_WINDOWS
+        ):
+            _k, old = self._indexes.popitem(last=False)
             total -= old.weight
         return window
 
@@ -426,6 +561,7 @@ class _RawCall(_Call):
         self.after: str | None = None
         self.page = 0
         self._streamed_end_key: Any = None
+        self.next_cursor: str | None = None  # set by run(): the answer's endCursor
         if spec.key_cursor is not None:
             self.after = _key_cursor(cursor)
         else:
@@ -447,39 +583,40 @@ class _RawCall(_Call):
 
         On agentSession a record shows only the channels the filter holds with, and with an
         ``extFilter`` only the channels holding a matching activity."""
+        return self._passing(((None, r) for r in records), _record_only)
+
+    def _passing(
+        self,
+        tagged: Iterable[tuple[Any, Mapping[str, Any]]],
+        project: Callable[[Any, Mapping[str, Any]], Any],
+    ) -> Iterator[Any]:
+        """``project(tag, shown record)`` of the ``(tag, record)`` pairs whose record passes
+        ``filter`` and ``extFilter`` (see :meth:`_matching`), in the order given; lazily
+        without an ``extFilter`` (whose 413 check needs the whole window first)."""
         spec = self.spec
-        flt = RecordFilter(self.args.get("filter"), spec)
+        show = self._shower()
         ext = _record_ext(spec, self.args.get("extFilter"))
-        channel = spec.channel_level
-        if flt.pred is not None:
-            if flt.per_entry:
-                records = _with_entries(records, flt, channel.key if channel else "")
-            else:
-                records = (r for r in records if flt.pred(r))
         if ext is None:
-            yield from records
+            for tag, r in tagged:
+                shown = show(r)
+                if shown is not None:
+                    yield project(tag, shown)
             return
-        if channel is not None:
-            ext_channel = compile_ext(
-                self.args.get("extFilter"),
-                spec.ext_container,
-                tuple(level.key for level in spec.levels),
-                1,
-            )
-            assert ext_channel is not None
-            records = _keep_entries(records, ext_channel, channel.key)
         # The service gives up (413) when the first page of extFilter matches cannot be filled
         # from the first 2,500 records of the span and filter, newest first.
-        newest: deque[Mapping[str, Any]] = deque(maxlen=EXT_FILTER_SCAN)
+        newest: deque[bool] = deque(maxlen=EXT_FILTER_SCAN)
         total = 0
-        kept: list[Mapping[str, Any]] = []
-        for r in records:
+        kept: list[Any] = []
+        for tag, r in tagged:
+            shown = show(r)
+            if shown is None:
+                continue
             total += 1
-            newest.append(r)
-            if ext(r):
-                kept.append(r)
-        page_size = spec.page_size
-        if total > EXT_FILTER_SCAN and sum(1 for r in newest if ext(r)) < page_size:
+            hit = ext(shown)
+            newest.append(hit)
+            if hit:
+                kept.append(project(tag, shown))
+        if total > EXT_FILTER_SCAN and sum(newest) < spec.page_size:
             raise HttpError(
                 413,
                 "The first page cannot be filled from the first "
@@ -487,6 +624,41 @@ class _RawCall(_Call):
                 "narrow the span or the filter",
             )
         yield from kept
+
+    def _shower(self) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:
+        """The record as the answer shows it, or None when ``filter`` drops it (before
+        ``extFilter``): on agentSession only the channels the filter holds with and, with an
+        ``extFilter``, only the channels holding a matching activity. A pure function of the
+        record, so a record rendered again (a page of an indexed window) shows the same."""
+        spec = self.spec
+        flt = RecordFilter(self.args.get("filter"), spec)
+        channel = spec.channel_level
+        key = channel.key if channel is not None else ""
+        pred = flt.pred
+        ext_channel: Predicate | None = None
+        if channel is not None and _record_ext(spec, self.args.get("extFilter")) is not None:
+            ext_channel = compile_ext(
+                self.args.get("extFilter"),
+                spec.ext_container,
+                tuple(level.key for level in spec.levels),
+                1,
+            )
+        per_entry = pred is not None and flt.per_entry
+
+        def show(r: Mapping[str, Any]) -> Mapping[str, Any] | None:
+            if pred is not None:
+                if per_entry:
+                    shown = _with_entries(r, flt, key)
+                    if shown is None:
+                        return None
+                    r = shown
+                elif not pred(r):
+                    return None
+            if ext_channel is not None:
+                r = _keep_entries(r, ext_channel, key)
+            return r
+
+        return show
 
     def _order_key(self) -> tuple[Any, ...]:
         return (self.filter_key, tuple((p, d) for p, _g, d in self.sort))
@@ -568,6 +740,92 @@ class _RawCall(_Call):
         self._streamed_end_key = end_key
         return b"[" + b",".join(chunk) + b"]", fragments.total, first
 
+    def _index_order(self, index: RecordIndex) -> _Order:
+        """The answer order of an indexed window (kept per filter and sort): the default order
+        without filter costs nothing; otherwise every record is rendered once, its sort key
+        kept, and the records dropped."""
+        key = self._order_key()
+        order = self.window.ordered.get(key)
+        if order is not None:
+            assert isinstance(order, _Order)
+            return order
+        spec = self.spec
+        cap = self.engine.raw_record_cap if spec.raw_capped else None
+        n = len(index.refs)
+        filtered = (
+            RecordFilter(self.args.get("filter"), spec).pred is not None
+            or _record_ext(spec, self.args.get("extFilter")) is not None
+        )
+        if not filtered and not self.sort and spec.key_cursor is None:
+            reachable = n if cap is None else min(n, cap)
+            order = _Order(range(n - 1, n - 1 - reachable, -1), n)  # createdTime desc, id desc
+        else:
+            with_nodes = _record_ext(spec, self.args.get("extFilter")) is not None
+            tagged = zip(range(n), _rendered(index, range(n), with_nodes), strict=True)
+            cursor_get = getter(spec.key_cursor) if spec.key_cursor is not None else None
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                if self.sort or spec.key_cursor is not None:
+                    sort_key = _sort_key(spec, self.sort)
+                    keyed = list(
+                        self._passing(
+                            tagged,
+                            lambda pos, r: (
+                                sort_key(r),
+                                pos,
+                                cursor_get(r) if cursor_get is not None else None,
+                            ),
+                        )
+                    )
+                    keyed.sort(key=lambda item: item[0])
+                else:
+                    keyed = [((), pos, None) for pos in self._passing(tagged, _tag_only)]
+                    keyed.reverse()  # createdTime desc, id desc
+            finally:
+                if enabled:
+                    gc.enable()
+            total = len(keyed)
+            if cap is not None:
+                del keyed[cap:]
+            positions = array("l", (pos for _k, pos, _c in keyed))
+            keys = [c for _k, _p, c in keyed] if cursor_get is not None else []
+            order = _Order(positions, total, keys)
+        if len(self.window.ordered) > 16:
+            self.window.ordered.clear()
+        self.window.ordered[key] = order
+        return order
+
+    def _indexed_page(
+        self, index: RecordIndex, first: int | None, size: int
+    ) -> tuple[list[Mapping[str, Any]], int, int, Any]:
+        """A page of an indexed window: its records (rendered now, shown as the filter shows
+        them), the number of matching records, the page's first index and, on key-cursor
+        roots, the search-after key of the page's last record."""
+        spec = self.spec
+        order = self._index_order(index)
+        if first is None:
+            first = bisect_right(order.keys, self.after) if self.after else 0
+        cap = self.engine.raw_record_cap if spec.raw_capped else None
+        reachable = order.total if cap is None else min(order.total, cap)
+        last = min(first + size, reachable)
+        if first >= last:
+            return [], order.total, first, None
+        list_sels = self.sel.child(spec.list_field)
+        if not list_sels:
+            end_key = order.keys[last - 1] if order.keys else None
+            return [], order.total, first, end_key
+        with_nodes = any(_selects_activities(t) for t in list_sels)
+        records: list[Mapping[str, Any]] = index.render(
+            [index.refs[p] for p in order.positions[first:last]], with_nodes
+        )
+        if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
+            show = self._shower()
+            shown = [show(r) for r in records]
+            records = [r for r in shown if r is not None]
+        end_key = order.keys[last - 1] if order.keys else None
+        return records, order.total, first, end_key
+
     def run(self) -> bytes:
         spec = self.spec
         cap = self.engine.raw_record_cap if spec.raw_capped else None
@@ -575,8 +833,12 @@ class _RawCall(_Call):
         first: int | None = None if spec.key_cursor is not None else self.page * size
         streamed: dict[str, bytes] = {}
         ordered: list[Mapping[str, Any]] = []
+        page: list[Mapping[str, Any]] = []
         cursor_get = getter(spec.key_cursor) if spec.key_cursor is not None else None
-        if self.window.records is not None:
+        index = self.window.index
+        if index is not None:
+            page, total, first, self._streamed_end_key = self._indexed_page(index, first, size)
+        elif self.window.records is not None:
             ordered = self._cached_order(self.window.records)
             total = len(ordered)
             if first is None:
@@ -597,7 +859,8 @@ class _RawCall(_Call):
         assert first is not None
         reachable = total if cap is None else min(total, cap)
         last = min(first + size, reachable)
-        page = ordered[first:last] if first < reachable and ordered else []
+        if index is None:
+            page = ordered[first:last] if first < reachable and ordered else []
         has_next = last < reachable
         end_cursor: str | None = None
         if has_next:
@@ -607,6 +870,7 @@ class _RawCall(_Call):
                 end_cursor = str(cursor_get(page[-1])) if cursor_get else None
             else:
                 end_cursor = self._streamed_end_key
+        self.next_cursor = end_cursor
         out: dict[str, Any] = {}
         for c in self.sel.children:
             if c.name == spec.list_field:
@@ -624,39 +888,61 @@ class _RawCall(_Call):
         return orjson.dumps(out)
 
 
-def _with_entries(
-    records: Iterable[Mapping[str, Any]], flt: RecordFilter, key: str
-) -> Iterator[Mapping[str, Any]]:
-    """Records the filter holds for, each showing only the entries of ``key`` it holds with."""
-    for r in records:
-        entries = flt.entries(r)
-        if entries is None:
-            if flt.record(r):
-                yield r
+def _next_variables(sel: Sel, variables: Mapping[str, Any], cursor: str) -> dict[str, Any] | None:
+    """``variables`` asking for the page at ``cursor``, when the root's cursor is a variable
+    (``pagination: {cursor: $cursor}`` or ``pagination: $pagination``); else None."""
+    node = sel.node
+    if node is None:
+        return None
+    for argument in node.arguments or ():
+        if argument.name.value != "pagination":
             continue
-        if not entries:
-            continue
-        if len(entries) == len(r.get(key) or ()):
-            yield r
-        else:
-            shown = dict(r)
-            shown[key] = entries
-            yield shown
+        value = argument.value
+        if isinstance(value, VariableNode):
+            name = value.name.value
+            given = variables.get(name)
+            if given is not None and not isinstance(given, Mapping):
+                return None
+            return {**variables, name: {**(given or {}), "cursor": cursor}}
+        if isinstance(value, ObjectValueNode):
+            for member in value.fields:
+                if member.name.value == "cursor" and isinstance(member.value, VariableNode):
+                    return {**variables, member.value.name.value: cursor}
+    return None
 
 
-def _keep_entries(
-    records: Iterable[Mapping[str, Any]], pred: Predicate, key: str
-) -> Iterator[Mapping[str, Any]]:
-    """Records as they are, marking the entries of ``key`` holding a matching activity."""
-    for r in records:
-        entries = r.get(key) or ()
-        kept = [e for e in entries if pred(e)]
-        if len(kept) == len(entries):
-            yield r
-        else:
-            shown = dict(r)
-            shown[key] = kept
-            yield shown
+def _record_only(_tag: Any, r: Mapping[str, Any]) -> Mapping[str, Any]:
+    return r
+
+
+def _tag_only(tag: Any, _r: Mapping[str, Any]) -> Any:
+    return tag
+
+
+def _with_entries(r: Mapping[str, Any], flt: RecordFilter, key: str) -> Mapping[str, Any] | None:
+    """The record if the filter holds for it, showing only the entries of ``key`` it holds
+    with; None if it does not hold."""
+    entries = flt.entries(r)
+    if entries is None:
+        return r if flt.record(r) else None
+    if not entries:
+        return None
+    if len(entries) == len(r.get(key) or ()):
+        return r
+    shown = dict(r)
+    shown[key] = entries
+    return shown
+
+
+def _keep_entries(r: Mapping[str, Any], pred: Predicate, key: str) -> Mapping[str, Any]:
+    """The record as it is, keeping only the entries of ``key`` holding a matching activity."""
+    entries = r.get(key) or ()
+    kept = [e for e in entries if pred(e)]
+    if len(kept) == len(entries):
+        return r
+    shown = dict(r)
+    shown[key] = kept
+    return shown
 
 
 def _record_ext(spec: RootSpec, ext_spec: Any) -> Predicate | None:
@@ -786,8 +1072,12 @@ class _AggregationCall(_Call):
         has_next = False
         end_cursor: str | None = None
         rows: dict[str, list[dict[str, Any]]] = {}
+        index = self.window.index
         for query in self.queries:
-            buckets = query.buckets(self.window.iterate())
+            if index is not None and query.counts_records():
+                buckets = query.counted(len(index.refs))  # nothing to render
+            else:
+                buckets = query.buckets(self.window.iterate())
             page, has_next, end_cursor = query.page(buckets, self.cursor)
             rows[query.list_sel.key] = [query.render_row(k, accs) for k, accs in page]
         out: dict[str, Any] = {}

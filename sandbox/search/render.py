@@ -150,6 +150,7 @@ def build_renderer(
     opts = _Options(node_filter, aliases, global_variables)
     safe = _build(sels, record_type, opts, fast=False)
     fast = _build(sels, record_type, opts, fast=True)
+    plain = _plain(sels, aliases, global_variables, top=True)
 
     def render(r: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -157,7 +158,68 @@ def build_renderer(
         except (KeyError, TypeError):
             return safe(r)
 
-    return render
+    if plain is None:
+        return render
+    keys, nested = plain
+    size = len(keys)
+
+    def render_plain(r: Mapping[str, Any]) -> dict[str, Any]:
+        # The selection is every member of the record in the record's order (the project's
+        # all-fields queries): the record, less its trailing members, is the projection.
+        if type(r) is dict:
+            members = list(r)
+            if members[:size] == keys and _same_layout(r, nested):
+                out = r.copy()
+                for name in members[size:]:
+                    del out[name]
+                return out
+        return render(r)
+
+    return render_plain
+
+
+# (member, its keys, its own nested objects) of every nested object of a plain selection
+_Layout = list[tuple[str, list[str], list[Any]]]
+
+
+def _plain(
+    sels: list[Sel], aliases: Mapping[str, str], global_variables: bool, *, top: bool
+) -> tuple[list[str], _Layout] | None:
+    """The keys (in order) and nested objects of a selection whose projection of a record with
+    exactly these members, in this order, is the record itself: no alias, ``__typename``,
+    constant, computed field (global variables, activities) or list of objects. None otherwise.
+    """
+    keys: list[str] = []
+    nested: _Layout = []
+    for s in sels:
+        if s.key != s.name or s.name == "__typename":
+            return None
+        if top and (
+            s.name in ("aggregation", "intervalStartTime")
+            or (global_variables and s.name in GLOBAL_VARIABLE_FIELDS)
+            or aliases.get(s.name, s.name) != s.name
+        ):
+            return None
+        if s.name == "activities" or (s.children and s.is_list):
+            return None
+        if s.children:
+            inner = _plain(s.children, aliases, global_variables, top=False)
+            if inner is None:
+                return None
+            nested.append((s.name, inner[0], inner[1]))
+        keys.append(s.name)
+    return keys, nested
+
+
+def _same_layout(r: Mapping[str, Any], nested: _Layout) -> bool:
+    """Whether every nested object of ``r`` is a dict of exactly the selected members, in order."""
+    for name, keys, inner in nested:
+        o = r[name]
+        if type(o) is not dict or list(o) != keys:
+            return False
+        if inner and not _same_layout(o, inner):
+            return False
+    return True
 
 
 def _build(sels: list[Sel], record_type: str, opts: _Options, *, fast: bool) -> Renderer:

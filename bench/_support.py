@@ -1,0 +1,319 @@
+"""What the benchmarks share: the sandbox in its own process, a bare fetch loop, and a pipeline
+pass in a fresh process whose peak memory above its idle baseline is measured.
+
+Peak memory: the pipeline pass runs in a new Python process (``python -m bench._support``) that
+imports everything, takes its token, builds its Search client and lands the first 15 minutes of
+its first window into a scratch warehouse (so codecs, DuckDB and compiled plans are loaded), then
+reads its RSS (the *idle baseline*), resets the kernel's high-water mark (``echo 5 > /proc/self/clear_refs``, which sets
+``VmHWM`` back to the current RSS) and runs the pass; ``VmHWM`` afterwards is the pass's peak.
+Where ``clear_refs`` cannot be written, a thread samples ``VmRSS`` every 2 ms instead (it can miss
+a spike shorter than that); the report names the method used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+DAY_MS = 86_400_000
+WARM_UP_MS = 15 * 60_000
+_CURSOR = re.compile(rb'"hasNextPage":(true|false),"endCursor":(null|"[^"]*")')
+CREDENTIALS = {
+    "client_id": "sandbox-client",
+    "client_secret": "sandbox-secret",
+    "refresh_token": "sandbox-refresh",
+}
+
+
+@contextmanager
+def sandbox(seed: int, tasks_per_day: int, now_iso: str, cache_mb: int) -> Iterator[str]:
+    """``wxcc-sandbox serve`` in its own process (budget unlimited, clock frozen); its URL."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox.cli",
+        "serve",
+        "--port",
+        "0",
+        "--budget",
+        "0",
+        "--seed",
+        str(seed),
+        "--tasks-per-day",
+        str(tasks_per_day),
+        "--now",
+        now_iso,
+        "--cache-mb",
+        str(cache_mb),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("sandbox listening on "):
+            raise RuntimeError(f"sandbox did not start: {line!r}")
+        yield line.removeprefix("sandbox listening on ")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cache_mb_for(rows: int) -> int:
+    """An answer cache holding every page of ``rows`` all-fields taskDetails records (about
+    5.1 kB a record as JSON, gzip copies an eighth of that) with room to spare."""
+    return 256 + rows * 6 * 1024 // (1024 * 1024)
+
+
+def _token(base_url: str, data_dir: Path) -> Any:
+    from pipelines.sources.auth import TokenProvider
+
+    return TokenProvider(identity_url=base_url, state_dir=data_dir / "state", **CREDENTIALS)
+
+
+def pieces(base_url: str, windows: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """The pieces the Search client pages for these windows (its own count queries and splits):
+    ``(start, end, count)``."""
+    from pipelines.sources.http import WxccHttp
+    from pipelines.sources.search import TASK_DETAILS, SearchClient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tokens = _token(base_url, Path(tmp))
+        with SearchClient(WxccHttp(base_url, token_provider=tokens)) as client:
+            return [
+                piece
+                for start, end in windows
+                for piece in client.window_pieces(TASK_DETAILS, start, end)
+            ]
+
+
+def fetch_only(base_url: str, pieces_: list[tuple[int, int, int]]) -> tuple[int, float]:
+    """Page the pieces with the pipeline's own requests (query text, variables, first cursor
+    ``NA``, httpx's default gzip) and read each body, decompressed, without parsing it: the
+    client cost of moving the bytes, the ceiling of the pipeline. Rows and seconds."""
+    import queries
+
+    with tempfile.TemporaryDirectory() as tmp:
+        token = _token(base_url, Path(tmp)).token()
+    query = queries.graphql("task_details")
+    done = 0
+    started = time.perf_counter()
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=600
+    ) as http:
+        for start, end, count in pieces_:
+            cursor: str | None = "NA"
+            while cursor is not None:
+                body = {"query": query, "variables": {"from": start, "to": end, "cursor": cursor}}
+                response = http.post(
+                    "/search",
+                    content=orjson.dumps(body),
+                    headers={"Content-Type": "application/json"},
+                )
+                response.raise_for_status()
+                content = response.content
+                match = _CURSOR.search(content, max(0, len(content) - 300))
+                cursor = (
+                    orjson.loads(match.group(2)) if match and match.group(1) == b"true" else None
+                )
+            done += count
+    return done, time.perf_counter() - started
+
+
+# -- the pipeline pass, in a fresh process -------------------------------------------------------
+
+
+@dataclass
+class PipelineRun:
+    """What one pipeline pass reports."""
+
+    rows: int = 0
+    seconds: float = 0.0
+    idle_mib: float = 0.0  # RSS before the pass
+    peak_mib: float = 0.0  # highest RSS during the pass
+    method: str = ""
+    splits: list[str] = field(default_factory=list)  # the client's split log lines
+    phases: dict[str, float] = field(default_factory=dict)  # peak above idle per phase (MiB)
+
+    @property
+    def above_idle_mib(self) -> float:
+        return self.peak_mib - self.idle_mib
+
+
+def run_pipeline(
+    base_url: str,
+    windows: list[tuple[int, int]],
+    data_dir: Path,
+    *,
+    phases: bool = False,
+) -> PipelineRun:
+    """Run :func:`_pipeline_pass` in a new Python process and return what it measured."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench._support",
+        "--url",
+        base_url,
+        "--data-dir",
+        str(data_dir),
+        "--windows",
+        json.dumps(windows),
+    ]
+    if phases:
+        cmd.append("--phases")
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"pipeline pass failed:\n{done.stderr[-4000:]}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return PipelineRun(**report)
+
+
+def _status_kib(name: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {name} in /proc/self/status")
+
+
+class PeakMeter:
+    """The process's peak RSS from :meth:`start` on (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.method = ""
+        self._sampled = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+            self.method = "VmHWM after clear_refs"
+        except OSError:
+            self.method = "VmRSS sampled every 2 ms"
+            self._sampled = _status_kib("VmRSS")
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.002):
+            self._sampled = max(self._sampled, _status_kib("VmRSS"))
+
+    def peak_kib(self) -> int:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+            return max(self._sampled, _status_kib("VmRSS"))
+        return _status_kib("VmHWM")
+
+
+class _Splits(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "split at" in message:
+            self.lines.append(message)
+
+
+def _pipeline_pass(
+    base_url: str, windows: list[tuple[int, int]], data_dir: Path, phases: bool
+) -> PipelineRun:
+    """The asset's path for taskDetails: token provider, retrying transport, Search client
+    (counts, splits, pages), normalizer, Parquet writer, DuckDB loader (``land_windows``)."""
+    from pipelines.sources.http import RetryPolicy, WxccHttp
+    from pipelines.sources.search import TASK_DETAILS as QUERY
+    from pipelines.sources.search import SearchClient
+    from warehouse import land
+    from warehouse.land import WarehousePaths, land_windows
+    from warehouse.schemas import TASK_DETAILS
+
+    splits = _Splits()
+    logging.getLogger("pipelines.sources.search").addHandler(splits)
+    logging.getLogger("pipelines.sources.search").setLevel(logging.INFO)
+    paths = WarehousePaths(data_dir)
+    tokens = _token(base_url, data_dir)
+    org_id = tokens.token().split("_")[2]
+    meter = PeakMeter()
+    report = PipelineRun()
+    phase_peaks: dict[str, float] = {}
+    if phases:  # peak of the streaming (fetch, normalize, Parquet) and of the DuckDB load
+        load = land._load
+
+        def measured_load(*args: Any, **kwargs: Any) -> Any:
+            phase_peaks["stream"] = max(phase_peaks.get("stream", 0), meter.peak_kib() / 1024)
+            meter.start()
+            try:
+                return load(*args, **kwargs)
+            finally:
+                phase_peaks["load"] = max(phase_peaks.get("load", 0), meter.peak_kib() / 1024)
+                meter.start()
+
+        land._load = measured_load  # type: ignore[assignment]
+    with SearchClient(WxccHttp(base_url, token_provider=tokens, retry=RetryPolicy())) as client:
+        # Warm-up: land the first minutes of the first window into a scratch warehouse, so the
+        # baseline holds what any load needs once (codecs, DuckDB, compiled plans).
+        start, _end = windows[0]
+        with tempfile.TemporaryDirectory() as scratch:
+            land_windows(
+                WarehousePaths(Path(scratch)),
+                [TASK_DETAILS],
+                org_id,
+                start,
+                start + WARM_UP_MS,
+                client.window_pages(QUERY, start, start + WARM_UP_MS),
+            )
+        idle = _status_kib("VmRSS") / 1024
+        meter.start()
+        started = time.perf_counter()
+        for start, end in windows:
+            landed = land_windows(
+                paths, [TASK_DETAILS], org_id, start, end, client.window_pages(QUERY, start, end)
+            )
+            report.rows += landed[TASK_DETAILS].rows
+        report.seconds = time.perf_counter() - started
+        peak = meter.peak_kib() / 1024
+    report.idle_mib = idle
+    report.peak_mib = max([peak, *phase_peaks.values()])
+    report.method = meter.method
+    report.splits = splits.lines
+    report.phases = {k: round(v - idle, 1) for k, v in phase_peaks.items()}
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="one pipeline pass (the benchmarks' worker)")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--windows", required=True, help="JSON list of [start_ms, end_ms]")
+    parser.add_argument("--phases", action="store_true")
+    args = parser.parse_args(argv)
+    windows = [(int(a), int(b)) for a, b in json.loads(args.windows)]
+    report = _pipeline_pass(args.url, windows, args.data_dir, args.phases)
+    sys.stdout.write(json.dumps(asdict(report)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

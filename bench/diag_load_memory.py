@@ -1,0 +1,96 @@
+"""Diagnosis for issue 4: the memory of loading window files into DuckDB, today's way and others.
+
+    .venv/bin/python -m bench.diag_load_memory DATA_DIR [--how arrow|parquet]
+        [--memory-limit 256MB] [--threads 1] [--no-insertion-order]
+
+``DATA_DIR`` holds window files of ``search.task_details`` (``DATA_DIR/parquet/...``), e.g. from a
+pipeline pass kept on disk::
+
+    .venv/bin/python -m bench._support --url URL --data-dir /tmp/wh --windows '[[START, END]]'
+
+All the files found are loaded in ONE transaction into a new DuckDB file, with the committed
+delete/insert statements, and the peak RSS above the process's RSS before the load is printed
+(``VmHWM`` after ``clear_refs``; see bench/_support.py):
+
+- ``arrow`` (today, ``warehouse.land._load``): ``pq.read_table`` of the files, then
+  ``duck.load_windows`` (Arrow checks, register, insert);
+- ``parquet``: DuckDB reads the files itself (``staged_task_details`` is a temp view over
+  ``read_parquet``), no Arrow copy; with ``--memory-limit`` etc. set on the connection first.
+
+Figures: bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import queries
+from bench._support import _status_kib
+from warehouse import duck
+from warehouse.ddl import delete_window_query, insert_query, staged_name
+from warehouse.schemas import TASK_DETAILS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--how", choices=("arrow", "parquet"), default="arrow")
+    parser.add_argument("--memory-limit")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--no-insertion-order", action="store_true")
+    args = parser.parse_args(argv)
+    files = sorted((args.data_dir / "parquet").rglob("window=*.parquet"))
+    if not files:
+        raise SystemExit(f"no window files under {args.data_dir / 'parquet'}")
+    bounds = [tuple(map(int, f.stem.split("=", 1)[1].split("-"))) for f in files]
+    start, end = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    org_id = files[0].parent.parent.name.split("=", 1)[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duck.connect(Path(tmp) / "w.duckdb")
+        if args.memory_limit:
+            con.execute(f"SET memory_limit = '{args.memory_limit}'")
+        if args.threads:
+            con.execute(f"SET threads = {int(args.threads)}")
+        if args.no_insertion_order:
+            con.execute("SET preserve_insertion_order = false")
+        duck.create_tables(con, [TASK_DETAILS])
+        before = _status_kib("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")
+        if args.how == "arrow":
+            data = pa.concat_tables([pq.read_table(f, schema=TASK_DETAILS.arrow) for f in files])
+            rows = duck.load_windows(con, org_id, start, end, {TASK_DETAILS: data})[
+                TASK_DETAILS
+            ].rows_inserted
+        else:
+            listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            con.execute(
+                f"CREATE TEMP VIEW {staged_name(TASK_DETAILS)} AS "
+                f"SELECT * FROM read_parquet([{listed}])"
+            )
+            params = {
+                "org_id": org_id,
+                "window_start": duck._instant(start),
+                "window_end": duck._instant(end),
+            }
+            con.begin()
+            con.execute(queries.sql(delete_window_query(TASK_DETAILS)), params).fetchall()
+            rows = con.execute(queries.sql(insert_query(TASK_DETAILS))).fetchall()[0][0]
+            con.commit()
+        con.execute("CHECKPOINT")
+        peak = _status_kib("VmHWM")
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        con.close()
+    print(
+        f"{args.how}: {rows:,} rows from {len(files)} file(s) in one transaction, peak "
+        f"{(peak - before) / 1024:,.0f} MiB above the RSS before the load (memory_limit {limit})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
