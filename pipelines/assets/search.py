@@ -154,8 +154,10 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                         f"{feed.query.name} {window}: "
                         + ", ".join(f"{t.qualified_name} {r.rows} rows" for t, r in landed.items())
                     )
-        finally:
-            publish(warehouse.paths)  # readers see every window landed so far, whole
+        except BaseException:
+            _publish_after_failure(context, warehouse)
+            raise
+        publish(warehouse.paths)  # readers see every window landed, whole
         stats = client.stats.as_dict()
         seconds = round(time.monotonic() - started, 3)
         for table in feed.tables:
@@ -173,6 +175,14 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
             yield _reconciliation(feed, rows[feed.tables[0]], int(stats["api_count"]))
 
     return _asset
+
+
+def _publish_after_failure(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
+    """Publish the windows that landed before a failure, never hiding the failure itself."""
+    try:
+        publish(warehouse.paths)
+    except Exception as exc:  # the original error is what the run must report
+        context.log.warning(f"publishing after the failure failed too: {exc}")
 
 
 class _AttemptLog:
