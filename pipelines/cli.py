@@ -114,9 +114,9 @@ def _status(_args: argparse.Namespace) -> int:
     from warehouse.ops import window_status
 
     settings = load_settings()
-    rows = window_status(settings.warehouse_path)
+    rows = window_status(settings.paths.published_path)
     if not rows:
-        print(f"No extraction has been logged in {settings.warehouse_path} yet.")
+        print(f"No extraction has been logged in {settings.paths.published_path} yet.")
         return 0
     print(f"{'asset':<28} {'org':<38} {'complete through':<26} gaps")
     for row in rows:
@@ -140,7 +140,9 @@ def _day(text: str) -> date:
 
 def _load(args: argparse.Namespace) -> int:
     start, end = _range(args)
-    keys = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days)]
+    from pipelines.partitions import day_keys  # dagster is imported only when a load needs it
+
+    keys = day_keys(start, end)
     if not keys:
         raise ValueError(f"--from {start} --to {end} is an empty range")
     started = time.monotonic()
@@ -210,11 +212,11 @@ def _summary(settings, where: str, rows: dict[str, int], elapsed: float, keys: l
     print(f"Loaded {len(keys)} day(s) {keys[0]} .. {keys[-1]} from {where} in {elapsed:.1f}s")
     for table, count in sorted(rows.items()):
         print(f"  {table:<28} {count:>9,} rows this load")
-    print(f"Warehouse: {settings.warehouse_path.absolute()}")
-    print(f"Parquet:   {settings.parquet_root.absolute()}")
+    print(f"Warehouse: {settings.paths.published_path.absolute()}")
+    print(f"Parquet:   {settings.paths.parquet_root.absolute()}")
     print("Try:")
     print(
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}', "
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.paths.published_path}', "
         "read_only=True).sql('select channel_type, count(*) from search.task_details group by 1'))\""
     )
 

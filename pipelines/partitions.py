@@ -51,10 +51,6 @@ def window_of(time_window: dg.TimeWindow) -> Window:
     return Window(to_ms(time_window.start), to_ms(time_window.end))
 
 
-def partition_window(context: dg.AssetExecutionContext) -> Window:
-    return window_of(context.partition_time_window)
-
-
 def day_keys(start: date, end: date) -> list[str]:
     """Partition keys of the UTC days in ``[start, end)``."""
     days = (end - start).days

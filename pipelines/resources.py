@@ -77,4 +77,4 @@ class Warehouse(dg.ConfigurableResource):
 
     @property
     def paths(self) -> WarehousePaths:
-        return WarehousePaths(Path(self.data_dir or load_settings().data_dir))
+        return WarehousePaths(Path(self.data_dir)) if self.data_dir else load_settings().paths

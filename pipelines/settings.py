@@ -15,6 +15,7 @@ import yaml
 from dotenv import load_dotenv
 
 from pipelines.sources.errors import ConfigError
+from warehouse.land import WarehousePaths
 
 SECRET_FIELDS = frozenset({"client_secret", "refresh_token", "legacy_api_key", "wfo_password"})
 
@@ -46,12 +47,8 @@ class Settings:
         return not self.api_url
 
     @property
-    def parquet_root(self) -> Path:
-        return self.data_dir / "parquet"
-
-    @property
-    def warehouse_path(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
+    def paths(self) -> WarehousePaths:
+        return WarehousePaths(self.data_dir)
 
     @property
     def dagster_home(self) -> Path:
