@@ -35,6 +35,8 @@ from starlette.routing import Route
 
 from sandbox.auth import ACCESS_TOKEN_LIFETIME_S, CLIENT_SECRET, Principal, TokenService
 from sandbox.budget import RateBudget, SystemClock, WallClock
+from sandbox.legacy.api import routes as legacy_routes
+from sandbox.reporting.api import routes as reporting_routes
 from sandbox.search.engine import (
     DEFAULT_CACHE_BYTES,
     RAW_RECORD_CAP,
@@ -42,6 +44,7 @@ from sandbox.search.engine import (
     SearchResult,
     TaskSource,
 )
+from sandbox.wfo.api import routes as wfo_routes
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +100,10 @@ def error_body(status: int, description: str, tracking_id: str) -> bytes:
     )
 
 
-def _error(
+def error_response(
     status: int, description: str, tracking_id: str, headers: Mapping[str, str] | None = None
 ) -> Response:
+    """An error in the WxCC REST error body, with its ``TrackingId`` header."""
     all_headers = {"TrackingId": tracking_id, **(headers or {})}
     return Response(
         error_body(status, description, tracking_id),
@@ -109,7 +113,8 @@ def _error(
     )
 
 
-def _tracking_id(request: Request) -> str:
+def tracking_id_of(request: Request) -> str:
+    """The caller's ``TrackingId`` header, else a new one."""
     given = request.headers.get("trackingid")
     return given if given else str(uuid.uuid4())
 
@@ -132,8 +137,12 @@ class SandboxApp:
         client_secrets: Sequence[str],
         cache_mb: int = DEFAULT_CACHE_MB,
         gc_freeze: bool = False,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         self.tenant = tenant
+        # Settings of the other API families (reporting, legacy, WFO), by dotted name
+        # (``wfo.session_idle_s``); each family documents its own and their defaults.
+        self.options: dict[str, Any] = dict(options or {})
         self.clock = clock
         self.fixed_now_ms = now_ms
         self.org_id: str = tenant.org_id
@@ -173,7 +182,7 @@ class SandboxApp:
     # -- routes ----------------------------------------------------------------------------
 
     async def access_token(self, request: Request) -> Response:
-        tracking_id = _tracking_id(request)
+        tracking_id = tracking_id_of(request)
         params = await _grant_params(request)
         result = self.tokens.grant(params, tracking_id)
         return Response(
@@ -190,34 +199,34 @@ class SandboxApp:
         )
 
     async def search(self, request: Request) -> Response:
-        tracking_id = _tracking_id(request)
-        gate = await self._gate(request, tracking_id)
+        tracking_id = tracking_id_of(request)
+        gate = await self.gate(request, tracking_id)
         if isinstance(gate, Response):
             return gate
         raw = await request.body()
         if len(raw) > MAX_REQUEST_BYTES:
-            return _error(413, "Request body too large.", tracking_id)
+            return error_response(413, "Request body too large.", tracking_id)
         try:
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
-            return _error(400, "Request body is not valid JSON.", tracking_id)
+            return error_response(400, "Request body is not valid JSON.", tracking_id)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return _error(
+            return error_response(
                 400, "Request body must be a JSON object with a 'query' string.", tracking_id
             )
         variables = body.get("variables")
         operation_name = body.get("operationName")
         if variables is not None and not isinstance(variables, dict):
-            return _error(400, "'variables' must be a JSON object.", tracking_id)
+            return error_response(400, "'variables' must be a JSON object.", tracking_id)
         if operation_name is not None and not isinstance(operation_name, str):
-            return _error(400, "'operationName' must be a string.", tracking_id)
+            return error_response(400, "'operationName' must be a string.", tracking_id)
         try:
             result = self.engine.execute(body["query"], variables, operation_name)
         except Exception:  # a sandbox bug must still look like the service's 500
             log.exception("search failed (trackingId %s)", tracking_id)
-            return _error(500, "Internal Server Error.", tracking_id)
+            return error_response(500, "Internal Server Error.", tracking_id)
         if result.error is not None:
-            return _error(result.error.status, result.error.message, tracking_id)
+            return error_response(result.error.status, result.error.message, tracking_id)
         accepts_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
         response = await self._json(result, tracking_id, accepts_gzip)
         if result.next_variables is not None and self._lasts(result):
@@ -228,19 +237,31 @@ class SandboxApp:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _gate(self, request: Request, tracking_id: str) -> Principal | Response:
-        """Auth, org, rate budget, latency and injected faults, in the service's order."""
+    async def gate(self, request: Request, tracking_id: str) -> Principal | Response:
+        """Bearer auth, org, rate budget, latency and injected faults, in the service's order:
+        the principal, or the error response to send. Every bearer-token API route calls it."""
         principal = self.tokens.authenticate(request.headers.get("authorization"))
         if principal is None:
-            return _error(
+            return error_response(
                 401, "Unauthorized: missing, invalid or expired access token.", tracking_id
             )
         org = request.query_params.get("orgId")
         if org is not None and org != principal.org_id:
-            return _error(403, f"Access to org {org} is forbidden for this token.", tracking_id)
-        wait = self.budget.acquire(principal.client_id)
+            return error_response(
+                403, f"Access to org {org} is forbidden for this token.", tracking_id
+            )
+        refused = await self.spend(principal.client_id, tracking_id)
+        return refused if refused is not None else principal
+
+    async def spend(
+        self, client: str, tracking_id: str, budget: RateBudget | None = None
+    ) -> Response | None:
+        """One request of an authenticated ``client``: the rate budget (this app's shared one
+        unless another is given), the added latency and the injected faults. ``None`` admits
+        it; otherwise the 429 or injected failure to send."""
+        wait = (budget or self.budget).acquire(client)
         if wait is not None:
-            return _error(
+            return error_response(
                 429,
                 "Too Many Requests: rate limit exceeded, retry after the given seconds.",
                 tracking_id,
@@ -251,7 +272,7 @@ class SandboxApp:
         fault = self.faults.draw()
         if fault is not None:
             return _fault(fault, tracking_id)
-        return principal
+        return None
 
     async def _json(self, result: SearchResult, tracking_id: str, accepts_gzip: bool) -> Response:
         body = result.body
@@ -342,11 +363,13 @@ def _gzip_body(body: bytes) -> bytes:
 
 def _fault(status: int, tracking_id: str) -> Response:
     if status == 503:
-        return _error(
+        return error_response(
             503, "Service Unavailable (injected fault).", tracking_id, {"Retry-After": "1"}
         )
     if status == 429:
-        return _error(429, "Too Many Requests (injected fault).", tracking_id, {"Retry-After": "1"})
+        return error_response(
+            429, "Too Many Requests (injected fault).", tracking_id, {"Retry-After": "1"}
+        )
     if status == 502:
         return Response(
             b"<html><body><h1>502 Bad Gateway</h1></body></html>",
@@ -355,7 +378,7 @@ def _fault(status: int, tracking_id: str) -> Response:
         )
     if status == 200:
         return Response(b'{"data":{"taskDetails":{"tasks":[{"id":"', media_type=JSON)
-    return _error(status, "Internal Server Error (injected fault).", tracking_id)
+    return error_response(status, "Internal Server Error (injected fault).", tracking_id)
 
 
 async def _grant_params(request: Request) -> dict[str, Any]:
@@ -395,6 +418,7 @@ def create_app(
     client_secrets: Sequence[str] = (CLIENT_SECRET,),
     cache_mb: int = DEFAULT_CACHE_MB,
     gc_freeze: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> Starlette:
     """The sandbox's ASGI app for ``tenant`` (a ``sandbox.model.Tenant``).
 
@@ -414,6 +438,8 @@ def create_app(
             copies); a benchmark replaying a whole run sets it to hold every page.
         gc_freeze: freeze the garbage collector's objects after each read of the model (see
             ``SearchEngine``); ``wxcc-sandbox serve`` sets it, its process only serves.
+        options: settings of the reporting, legacy and WFO families by dotted name (each
+            family's module lists its own; the sandbox README too).
     """
     state = SandboxApp(
         tenant,
@@ -428,17 +454,21 @@ def create_app(
         client_secrets=client_secrets,
         cache_mb=cache_mb,
         gc_freeze=gc_freeze,
+        options=options,
     )
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return _error(status, _REASONS.get(status, "Error"), _tracking_id(request))
+        return error_response(status, _REASONS.get(status, "Error"), tracking_id_of(request))
 
     app = Starlette(
         routes=[
             Route("/v1/access_token", state.access_token, methods=["POST"]),
             Route("/search", state.search, methods=["POST"]),
             Route("/healthz", state.healthz, methods=["GET"]),
+            *reporting_routes(state),
+            *legacy_routes(state),
+            *wfo_routes(state),
         ],
         exception_handlers={404: not_found, 405: not_found},
     )

@@ -48,7 +48,9 @@ def parse_instant(text: str) -> int:
     return int(parsed.timestamp() * 1000)
 
 
-def _load_config(path: str | None) -> dict[str, Any]:
+def _load_file(path: str | None) -> dict[str, Any]:
+    """The whole YAML file: the pipeline's WXCC_CONFIG may be given, for what truth needs of it
+    (the WFO reports); the sandbox's own options sit under ``sandbox:`` or at the top level."""
     if not path:
         return {}
     import yaml
@@ -57,6 +59,11 @@ def _load_config(path: str | None) -> dict[str, Any]:
         loaded = yaml.safe_load(fh) or {}
     if not isinstance(loaded, dict):
         raise SystemExit(f"wxcc-sandbox: {path}: expected a mapping")
+    return loaded
+
+
+def _load_config(path: str | None) -> dict[str, Any]:
+    loaded = _load_file(path)
     section = loaded.get("sandbox", loaded)
     if not isinstance(section, dict):
         raise SystemExit(f"wxcc-sandbox: {path}: 'sandbox' must be a mapping")
@@ -192,6 +199,7 @@ def _truth(args: argparse.Namespace) -> int:
         now_ms=now_ms,
         from_ms=args.from_,
         to_ms=args.to,
+        config=_load_file(args.config),
     )
     if isinstance(written, dict):
         paths = list(written.values())

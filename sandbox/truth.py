@@ -29,7 +29,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sandbox.legacy.truth import write_truth as _legacy_truth
 from sandbox.model import Tenant
+from sandbox.reporting.truth import write_truth as _reporting_truth
+from sandbox.wfo.truth import write_truth as _wfo_truth
 from warehouse.schemas import (
     AGENT_ACTIVITY,
     AGENT_SESSION,
@@ -42,6 +45,8 @@ from warehouse.schemas import (
     Table,
 )
 
+FAMILIES = ("search", "reporting", "legacy", "wfo")
+_FAMILY_WRITERS = {"reporting": _reporting_truth, "legacy": _legacy_truth, "wfo": _wfo_truth}
 _BATCH_ROWS = 5_000  # rows per Parquet row group; keeps memory flat over long windows
 # Where the model keeps a list the API serves under another path.
 _MODEL_LIST_KEYS = {"activities.nodes": "_activities"}
@@ -208,8 +213,13 @@ def write_truth(
     now_ms: int,
     from_ms: int,
     to_ms: int,
+    config: Mapping[str, Any] | None = None,
+    families: tuple[str, ...] = FAMILIES,
 ) -> list[Path]:
-    """Write ``<schema>.<table>.parquet`` per Search table for ``[from_ms, to_ms)`` at ``now_ms``.
+    """Write ``<schema>.<table>.parquet`` per warehouse table for ``[from_ms, to_ms)`` at ``now_ms``.
+
+    ``families`` chooses the API families written (default all); ``config`` is the pipeline's
+    ``WXCC_CONFIG`` content, for what it configures (the WFO reports exported).
 
     Tables keyed by created time (tasks, task legs) hold the records created in the window before
     ``now_ms``; agent sessions (with their channels and activities) those started in it. Each
@@ -219,6 +229,19 @@ def write_truth(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tenant = Tenant(seed, tasks_per_day)
+    writers = {"search": _search_truth, **_FAMILY_WRITERS}
+    paths: list[Path] = []
+    for family in FAMILIES:
+        if family in families:
+            paths += writers[family](
+                out, tenant, now_ms=now_ms, from_ms=from_ms, to_ms=to_ms, config=dict(config or {})
+            )
+    return paths
+
+
+def _search_truth(
+    out: Path, tenant: Tenant, *, now_ms: int, from_ms: int, to_ms: int, config: dict[str, Any]
+) -> list[Path]:
     org = tenant.org_id
     paths = _write(
         out,

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from warehouse.schemas import TABLES, UTC_MS, Table
+from warehouse.catalog import TABLES
+from warehouse.schemas import UTC_MS, Table
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ DUCKDB_TYPES: dict[pa.DataType, str] = {
     pa.float64(): "DOUBLE",
     pa.bool_(): "BOOLEAN",
     UTC_MS: "TIMESTAMPTZ",
+    pa.date32(): "DATE",
 }
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 

@@ -80,12 +80,14 @@ def land_windows(
     org_id: str,
     start_ms: int,
     end_ms: int,
-    pages: Iterable[Sequence[dict[str, Any]]],
+    pages: Iterable[Sequence[dict[str, Any]] | pa.RecordBatch],
 ) -> dict[Table, LandResult]:
     """Land one window of several tables fed by the same query pages, in one pass over the pages.
 
     ``tables`` are a parent and (some of) its child tables, all normalized from the parent query's
-    records. A failure while streaming changes no file; the DuckDB load is one transaction.
+    records. A page may instead be a record batch already typed as the (only) table's schema
+    (a CSV source parsed straight to Arrow). A failure while streaming changes no file; the
+    DuckDB load is one transaction.
     """
     if len({t.qualified_name for t in tables}) != len(tables):
         raise ValueError("a table is listed twice")
@@ -96,6 +98,11 @@ def land_windows(
                 parquet.WindowWriter(paths.parquet_root, table, org_id, start_ms, end_ms)
             )
         for page in pages:
+            if isinstance(page, pa.RecordBatch):
+                if len(writers) != 1:
+                    raise ValueError("typed record batches feed exactly one table")
+                writers[0].write(page)
+                continue
             for writer in writers:
                 writer.write(records_to_batch(writer.table, page, org_id))
     except BaseException:

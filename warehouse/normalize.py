@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -49,6 +50,7 @@ _ALLOWED: dict[pa.DataType, frozenset[type]] = {
     pa.float64(): frozenset({float, int, _NoneType}),
     pa.bool_(): frozenset({bool, _NoneType}),
     UTC_MS: frozenset({int, _NoneType}),
+    pa.date32(): frozenset({date, _NoneType}),
 }
 _EXPECTED = {
     pa.string(): "a string",
@@ -57,6 +59,7 @@ _EXPECTED = {
     pa.float64(): "a number",
     pa.bool_(): "a boolean",
     UTC_MS: "an integer (epoch ms)",
+    pa.date32(): "a date",
 }
 _INT_RANGE = {
     pa.int32(): (-(2**31), 2**31 - 1),

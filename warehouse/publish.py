@@ -20,8 +20,8 @@ import shutil
 import uuid
 
 from warehouse import duck
+from warehouse.catalog import TABLES
 from warehouse.land import WarehousePaths
-from warehouse.schemas import TABLES
 
 
 def publish(paths: WarehousePaths) -> bool:

@@ -27,6 +27,7 @@ _ARROW_BY_GRAPHQL = {
     "Boolean": pa.bool_(),
     "JSON": pa.string(),  # JSON text; DuckDB column type JSON
     "AgentState": pa.string(),  # enum of agent states (agentSession.state), as its literal
+    "Date": pa.date32(),  # a calendar date (REST/CSV sources: snapshot dates, report days)
 }
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
