@@ -18,7 +18,6 @@ import gzip
 import logging
 import random
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,6 +34,7 @@ from starlette.routing import Route
 
 from sandbox.auth import ACCESS_TOKEN_LIFETIME_S, CLIENT_SECRET, Principal, TokenService
 from sandbox.budget import RateBudget, SystemClock, WallClock
+from sandbox.errors import JSON, error_response, tracking_id_of
 from sandbox.legacy.api import routes as legacy_routes
 from sandbox.reporting.api import routes as reporting_routes
 from sandbox.search.engine import (
@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 GZIP_THRESHOLD = 1024 * 1024  # /search compresses only bodies over 1 MB (OAS, DOC-SEARCH)
 DEFAULT_CACHE_MB = DEFAULT_CACHE_BYTES // (1024 * 1024)
 MAX_REQUEST_BYTES = 1024 * 1024
-JSON = "application/json"
 
 FAULT_PROFILES: dict[str, dict[int, float]] = {
     # status -> probability per API request (after auth and the rate budget)
@@ -88,35 +87,6 @@ class Faults:
                 return status
             x -= p
         return None
-
-
-def error_body(status: int, description: str, tracking_id: str) -> bytes:
-    """The WxCC REST error body (OpenAPI "Response body for an API error")."""
-    return orjson.dumps(
-        {
-            "trackingId": tracking_id,
-            "error": {"key": str(status), "message": [{"description": description}]},
-        }
-    )
-
-
-def error_response(
-    status: int, description: str, tracking_id: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    """An error in the WxCC REST error body, with its ``TrackingId`` header."""
-    all_headers = {"TrackingId": tracking_id, **(headers or {})}
-    return Response(
-        error_body(status, description, tracking_id),
-        status_code=status,
-        media_type=JSON,
-        headers=all_headers,
-    )
-
-
-def tracking_id_of(request: Request) -> str:
-    """The caller's ``TrackingId`` header, else a new one."""
-    given = request.headers.get("trackingid")
-    return given if given else str(uuid.uuid4())
 
 
 class SandboxApp:
