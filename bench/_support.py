@@ -41,8 +41,17 @@ CREDENTIALS = {
 
 
 @contextmanager
-def sandbox(seed: int, tasks_per_day: int, now_iso: str, cache_mb: int) -> Iterator[str]:
-    """``wxcc-sandbox serve`` in its own process (budget unlimited, clock frozen); its URL."""
+def sandbox(
+    seed: int,
+    tasks_per_day: int,
+    now_iso: str,
+    cache_mb: int,
+    *,
+    budget: int = 0,
+    latency_ms: int = 0,
+) -> Iterator[str]:
+    """``wxcc-sandbox serve`` in its own process (clock frozen; budget unlimited unless given);
+    its URL."""
     cmd = [
         sys.executable,
         "-m",
@@ -51,7 +60,9 @@ def sandbox(seed: int, tasks_per_day: int, now_iso: str, cache_mb: int) -> Itera
         "--port",
         "0",
         "--budget",
-        "0",
+        str(budget),
+        "--latency-ms",
+        str(latency_ms),
         "--seed",
         str(seed),
         "--tasks-per-day",

@@ -22,7 +22,7 @@ from pathlib import Path
 from pipelines.settings import SANDBOX_CREDENTIALS, load_settings
 from pipelines.sources.errors import WxccError
 
-SOURCES = ("search",)  # reporting, legacy and wfo arrive with their issues
+SOURCES = ("search", "legacy", "wfo")  # reporting joins when its assets land
 _DAGSTER_YAML = """\
 # Local instance: runs and event logs in SQLite under $DAGSTER_HOME (see the repo's dagster.yaml).
 telemetry:
@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--last-days", type=int, help="the last N complete UTC days instead")
     load.add_argument("--source", choices=(*SOURCES, "all"), default="all")
     load.add_argument("--no-progress", action="store_true", help="no progress bar")
+    load.add_argument(
+        "--reload",
+        action="store_true",
+        help="load every window again, even those already complete (default: resume, skipping "
+        "windows whose latest load succeeded)",
+    )
+    load.add_argument("--org", action="append", help="only this org (repeatable; default all)")
     load.set_defaults(func=_load)
     ui = sub.add_parser(
         "ui", help="the Dagster UI against the sandbox (or WXCC_API_URL), data loaded"
@@ -145,25 +152,51 @@ def _load(args: argparse.Namespace) -> int:
     keys = day_keys(start, end)
     if not keys:
         raise ValueError(f"--from {start} --to {end} is an empty range")
+    days = [date.fromisoformat(k) for k in keys]
     started = time.monotonic()
     settings = load_settings()
+    from pipelines.orgs import orgs_of
+
+    orgs = [o.name for o in orgs_of(settings)]
+    unknown = sorted(set(args.org or ()) - set(orgs))
+    if unknown:
+        raise ValueError(f"no org named {', '.join(unknown)} is configured (known: {orgs})")
+    orgs = [o for o in orgs if not args.org or o in args.org]
     with _api_environment(settings) as where:
         os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
         home = Path(os.environ["DAGSTER_HOME"])
         home.mkdir(parents=True, exist_ok=True)
         if not (home / "dagster.yaml").exists():
             (home / "dagster.yaml").write_text(_DAGSTER_YAML)
-        from pipelines.runner import run_windows  # dagster is imported only when needed
+        from pipelines.runner import Outcome, plan, run_chunks
 
-        outcome = run_windows(keys, progress=not args.no_progress and sys.stderr.isatty())
+        outcome = Outcome()
+        sources = SOURCES if args.source == "all" else (args.source,)
+        for source in sources:
+            job = f"{source}_job"
+            chunks, skipped = plan(settings.paths, job, orgs, days, reload=args.reload)
+            if skipped:
+                print(
+                    f"{source}: skipping {skipped} window(s) already complete "
+                    "(--reload loads them again)."
+                )
+            done = run_chunks(
+                chunks, progress_bar=not args.no_progress and sys.stderr.isatty(), job_name=job
+            )
+            outcome.runs += done.runs
+            for table, rows in done.rows.items():
+                outcome.rows[table] = outcome.rows.get(table, 0) + rows
+            if done.failure:
+                outcome.failure = (f"{source} {done.failure[0]}", done.failure[1])
+                break
     elapsed = time.monotonic() - started
     if outcome.failure:
         print(
-            f"wxcc-warehouse: window {outcome.failure[0]} failed: {outcome.failure[1]}",
+            f"wxcc-warehouse: {outcome.failure[0]} failed: {outcome.failure[1]}",
             file=sys.stderr,
         )
         return 1
-    _summary(settings, where, outcome.rows, elapsed, keys)
+    _summary(settings, where, outcome.rows, elapsed, keys, outcome.runs)
     return 0
 
 
@@ -208,8 +241,18 @@ def _api_environment(settings) -> Iterator[str]:  # noqa: ANN001
                     os.environ[name] = value
 
 
-def _summary(settings, where: str, rows: dict[str, int], elapsed: float, keys: list[str]) -> None:  # noqa: ANN001
-    print(f"Loaded {len(keys)} day(s) {keys[0]} .. {keys[-1]} from {where} in {elapsed:.1f}s")
+def _summary(  # noqa: PLR0913
+    settings,  # noqa: ANN001
+    where: str,
+    rows: dict[str, int],
+    elapsed: float,
+    keys: list[str],
+    runs: int,
+) -> None:
+    print(
+        f"Loaded {len(keys)} day(s) {keys[0]} .. {keys[-1]} from {where} in {elapsed:.1f}s "
+        f"({runs} run(s))"
+    )
     for table, count in sorted(rows.items()):
         print(f"  {table:<28} {count:>9,} rows this load")
     print(f"Warehouse: {settings.paths.published_path.absolute()}")

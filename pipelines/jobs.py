@@ -7,16 +7,36 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.partitions import DAILY
+from pipelines.partitions import DAY, ORG, PARTITIONS, partition_key
 
-search_job = dg.define_asset_job(
-    "search_job",
-    selection=dg.AssetSelection.groups("search"),
-    partitions_def=DAILY,
-    description="Load the Search API tables for one UTC day.",
-    # One process writes the DuckDB file at a time (DuckDB allows a single writer process).
-    executor_def=dg.in_process_executor,
-)
+# Runs that write the warehouse carry this tag; dagster.yaml's run coordinator lets one such run
+# at a time proceed (DuckDB allows a single writer process), queueing the others.
+WRITER_TAG = {"wxcc/warehouse": "writer"}
+
+SOURCES = ("search", "legacy", "wfo")  # reporting joins when its assets land
+_TITLES = {
+    "search": "the Search API tables",
+    "reporting": "the reporting REST tables",
+    "legacy": "the legacy v1 record tables",
+    "wfo": "the WFO report and snapshot tables",
+}
+
+
+def source_job(source: str) -> dg.UnresolvedAssetJobDefinition:
+    """The partitioned job of one source's asset group."""
+    return dg.define_asset_job(
+        f"{source}_job",
+        selection=dg.AssetSelection.groups(source),
+        partitions_def=PARTITIONS,
+        description=f"Load {_TITLES[source]} for one org and UTC day (or a range of days).",
+        # One process writes the DuckDB file at a time (DuckDB allows a single writer process).
+        executor_def=dg.in_process_executor,
+        tags=WRITER_TAG,
+    )
+
+
+JOBS_BY_SOURCE = {source: source_job(source) for source in SOURCES}
+search_job = JOBS_BY_SOURCE["search"]
 
 # Late updates: windows before the last closed one are loaded again (tasks that were still open,
 # records the API back-fills). WXCC_LOOKBACK_DAYS overrides it when the code location loads.
@@ -25,14 +45,17 @@ DEFAULT_LOOKBACK_DAYS = 1
 
 def lookback_schedule(
     job: dg.UnresolvedAssetJobDefinition,
-    partitions_def: dg.TimeWindowPartitionsDefinition,
+    partitions: dg.MultiPartitionsDefinition,
     *,
     lookback: int,
     minute_of_hour: int = 30,
     hour_of_day: int = 0,
 ) -> dg.ScheduleDefinition:
-    """A schedule whose cadence is the job's partition grain, requesting the last closed window
-    and the ``lookback`` windows before it, one run each (oldest first)."""
+    """A schedule whose cadence is the job's time grain, requesting for every org the last
+    closed window and the ``lookback`` windows before it, one run each (oldest first)."""
+    partitions_def = partitions.get_partitions_def_for_dimension(DAY)
+    assert isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
+    orgs = partitions.get_partitions_def_for_dimension(ORG).get_partition_keys()
     cron = partitions_def.get_cron_schedule(minute_of_hour=minute_of_hour, hour_of_day=hour_of_day)
 
     @dg.schedule(
@@ -56,16 +79,21 @@ def lookback_schedule(
             keys.insert(0, partitions_def.get_partition_key_for_timestamp(before.start.timestamp()))
             start = before.start
         tick = now.strftime("%Y-%m-%dT%H:%M")
-        return [dg.RunRequest(run_key=f"{tick}:{key}", partition_key=key) for key in keys]
+        return [
+            dg.RunRequest(run_key=f"{tick}:{org}:{key}", partition_key=partition_key(org, key))
+            for org in orgs
+            for key in keys
+        ]
 
     return _schedule
 
 
-search_schedule = lookback_schedule(
-    search_job,
-    DAILY,
-    lookback=int(os.environ.get("WXCC_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS)),
-)
-
-JOBS = [search_job]
-SCHEDULES = [search_schedule]
+JOBS = list(JOBS_BY_SOURCE.values())
+SCHEDULES = [
+    lookback_schedule(
+        job,
+        PARTITIONS,
+        lookback=int(os.environ.get("WXCC_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS)),
+    )
+    for job in JOBS
+]

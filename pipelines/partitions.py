@@ -4,7 +4,8 @@ Grain: one UTC day. A day is the unit analysts reason in, it names the Parquet p
 the volumes tenants run (2,000 to 50,000 tasks a day) it stays well under the Search API's
 100,000-record raw cap, so one count query and a few hundred pages cover it. Hourly windows would
 multiply runs and count queries 24 times for nothing; larger windows would approach the cap.
-An org dimension joins this one when several orgs are configured.
+Every asset is partitioned by org and day (``MultiPartitionsDefinition``; its keys read
+``<day>|<org>``): a run covers one org, and a single-run backfill a range of its days.
 """
 
 from __future__ import annotations
@@ -14,11 +15,57 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-# The earliest window a backfill may ask for. The Search API refuses a `from` older than 36
-# months, so older windows would fail at the API anyway.
-START_DATE = "2024-01-01"
+from pipelines.orgs import orgs_of
+from pipelines.settings import Settings, load_settings
+from pipelines.sources.errors import ConfigError
 
-DAILY = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
+# The earliest window a backfill may ask for, unless ``start_date`` in WXCC_CONFIG (or
+# WXCC_START_DATE) says otherwise: the first window of an empty warehouse. The Search API refuses a
+# `from` older than 36 months, so older windows would fail at the API anyway.
+START_DATE = "2024-01-01"
+ORG, DAY = "org", "day"
+# The Dagster concurrency pool of every step that calls a tenant's API (see dagster.yaml): steps
+# of concurrent runs queue for it instead of splitting one budget between them.
+API_POOL = "wxcc_api"
+
+
+def start_date(settings: Settings) -> str:
+    value = settings.start_date or settings.config.get("start_date") or START_DATE
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ConfigError(f"start date {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def build_partitions(settings: Settings) -> dg.MultiPartitionsDefinition:
+    """Org by UTC day, from the configured orgs and start date."""
+    return dg.MultiPartitionsDefinition(
+        {
+            ORG: dg.StaticPartitionsDefinition([o.name for o in orgs_of(settings)]),
+            DAY: dg.DailyPartitionsDefinition(start_date=start_date(settings), timezone="UTC"),
+        }
+    )
+
+
+# Read once when the code location loads: a new org or start date needs a reload, as any change
+# to the definitions does.
+PARTITIONS = build_partitions(load_settings())
+DAILY = PARTITIONS.get_partitions_def_for_dimension(DAY)
+
+
+def partition_key(org: str, day: str) -> str:
+    """The multi-partition key of one org's day (``2026-11-20|acme``)."""
+    return str(dg.MultiPartitionKey({ORG: org, DAY: day}))
+
+
+def org_of(context: dg.AssetExecutionContext) -> str:
+    """The one org of a run's partitions (a run never spans orgs)."""
+    # Keys join dimension values in the order of the dimensions' sorted names: ``<day>|<org>``.
+    first, last = context.partition_key_range.start, context.partition_key_range.end
+    orgs = {first.rsplit("|", 1)[-1], last.rsplit("|", 1)[-1]}
+    if len(orgs) != 1:
+        raise ValueError(f"a run covers one org's days, not {sorted(orgs)}: backfill per org")
+    return orgs.pop()
 
 
 @dataclass(frozen=True)

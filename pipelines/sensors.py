@@ -9,6 +9,7 @@ import duckdb
 
 import queries
 from pipelines.jobs import search_job
+from pipelines.partitions import partition_key
 from pipelines.resources import Warehouse
 from warehouse import duck
 
@@ -17,23 +18,24 @@ from warehouse import duck
 OPEN_TASK_HORIZON = timedelta(days=7)
 
 
-def open_task_days(warehouse: Warehouse, now: datetime) -> list[str]:
-    """Closed UTC days (before today) holding tasks that were open when loaded."""
+def open_task_days(warehouse: Warehouse, now: datetime) -> list[tuple[str, str]]:
+    """``(day, org)`` of closed UTC days (before today) holding tasks open when loaded."""
     path = warehouse.paths.published_path
     if not path.exists():
         return []
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
     with duck.connect(path, read_only=True) as con:
-        if not con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'search' "
-            "AND table_name = 'task_details'"
-        ).fetchall()[0][0]:
+        present = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE (schema_name, table_name) IN "
+            "(('search', 'task_details'), ('ops', 'extraction_log'))"
+        ).fetchall()[0][0]
+        if present < 2:
             return []
         rows = con.execute(
             queries.sql("ops/select_open_task_days"),
             {"since": today - OPEN_TASK_HORIZON, "before": today},
         ).fetchall()
-    return [day for (day,) in rows]
+    return [(day, org) for day, org in rows]
 
 
 def _now() -> datetime:
@@ -57,7 +59,10 @@ def open_tasks_sensor(
     hour = now.strftime("%Y-%m-%dT%H")
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=f"open-tasks-{day}-{hour}", partition_key=day) for day in days
+            dg.RunRequest(
+                run_key=f"open-tasks-{org}-{day}-{hour}", partition_key=partition_key(org, day)
+            )
+            for day, org in days
         ]
     )
 

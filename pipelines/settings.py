@@ -24,6 +24,12 @@ SANDBOX_CREDENTIALS = {
     "WXCC_CLIENT_ID": "sandbox-client",
     "WXCC_CLIENT_SECRET": "sandbox-secret",
     "WXCC_REFRESH_TOKEN": "sandbox-refresh",
+    "WXCC_LEGACY_API_KEY": "sandbox-api-key",
+    "WXCC_LEGACY_USER_ID": "sandbox@example.com",
+    "WXCC_LEGACY_TENANT_ID": "sandbox-tenant",
+    "WFO_USER": "sandbox",
+    "WFO_PASSWORD": "sandbox-password",
+    "WFO_TENANT_ID": "sandbox-tenant",
 }
 
 
@@ -38,6 +44,7 @@ class Settings:
     client_secret: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
     org_id: str | None = None
+    start_date: str | None = None
     config_file: Path | None = None
     config: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -96,6 +103,7 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         client_secret=env.get("WXCC_CLIENT_SECRET") or None,
         refresh_token=env.get("WXCC_REFRESH_TOKEN") or None,
         org_id=env.get("WXCC_ORG_ID") or None,
+        start_date=env.get("WXCC_START_DATE") or None,
         config_file=config_file,
         config=config,
     )

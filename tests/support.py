@@ -30,13 +30,19 @@ class Pipeline:
     dagster_home: Path
     instance: dg.DagsterInstance
 
-    def load(self, *partition_keys: str) -> list[dg.ExecuteInProcessResult]:
+    def load(self, *days: str, org: str = "default") -> list[dg.ExecuteInProcessResult]:
+        """One run per UTC day (``2026-11-20``) of ``org``."""
         from pipelines.definitions import defs
+        from pipelines.partitions import partition_key
 
         job = defs.resolve_job_def("search_job")
         return [
-            job.execute_in_process(partition_key=key, instance=self.instance, raise_on_error=False)
-            for key in partition_keys
+            job.execute_in_process(
+                partition_key=partition_key(org, day),
+                instance=self.instance,
+                raise_on_error=False,
+            )
+            for day in days
         ]
 
 
@@ -55,9 +61,10 @@ def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
             monkeypatch.delenv(name)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("WXCC_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("WXCC_CLIENT_ID", "sandbox-client")
-    monkeypatch.setenv("WXCC_CLIENT_SECRET", "sandbox-secret")
-    monkeypatch.setenv("WXCC_REFRESH_TOKEN", "sandbox-refresh")
+    from pipelines.settings import SANDBOX_CREDENTIALS
+
+    for name, value in SANDBOX_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
     home = tmp_path / "dagster_home"
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))

@@ -68,6 +68,10 @@ def insert_query(table: Table) -> str:
     return f"load/insert_{table.name}"
 
 
+def window_keys_query(table: Table) -> str:
+    return f"checks/window_keys_{table.name}"
+
+
 def _ident(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"not a plain SQL identifier: {name!r}")
@@ -138,6 +142,22 @@ def render_insert(table: Table) -> str:
     )
 
 
+def render_window_keys(table: Table) -> str:
+    key = ", ".join(_ident(k) for k in ("org_id", *table.key))
+    time = _ident(table.time_column)
+    return (
+        f"-- The key check of one landed window of {table.qualified_name}: rows and distinct keys\n"
+        "-- in its Parquet files ($files), and its rows in DuckDB; the stores must agree and no key\n"
+        "-- may repeat.\n"
+        "SELECT\n"
+        "    (SELECT count(*) FROM read_parquet($files)) AS parquet_rows,\n"
+        f"    (SELECT count(*) FROM (SELECT DISTINCT {key} FROM read_parquet($files))) AS parquet_keys,\n"
+        f"    (SELECT count(*) FROM {_qualified(table)}\n"
+        f"        WHERE org_id = $org_id AND {time} >= $window_start AND {time} < $window_end\n"
+        "    ) AS duckdb_rows;\n"
+    )
+
+
 def render_all(tables: list[Table]) -> dict[str, str]:
     """Query name -> SQL text of every generated file."""
     files = {create_schema_query(s): render_create_schema(s) for s in {t.schema for t in tables}}
@@ -145,6 +165,7 @@ def render_all(tables: list[Table]) -> dict[str, str]:
         files[create_table_query(table)] = render_create_table(table)
         files[delete_window_query(table)] = render_delete_window(table)
         files[insert_query(table)] = render_insert(table)
+        files[window_keys_query(table)] = render_window_keys(table)
     return dict(sorted(files.items()))
 
 
@@ -175,7 +196,9 @@ def _qualified(table: Table) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate queries/sql/{ddl,load} per table.")
+    parser = argparse.ArgumentParser(
+        description="Generate queries/sql/{ddl,load,checks} per table."
+    )
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

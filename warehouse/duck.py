@@ -19,7 +19,7 @@ has just deleted ("over-eager constraint checking"), which every reload does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +34,9 @@ from warehouse.ddl import (
     create_table_query,
     delete_window_query,
     insert_query,
+    render_create_table,
+    render_delete_window,
+    render_insert,
     staged_name,
 )
 from warehouse.parquet import check_rows, same_columns
@@ -96,7 +99,7 @@ def create_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> No
         for schema in dict.fromkeys(t.schema for t in tables):
             con.execute(queries.sql(create_schema_query(schema)))
         for table in tables:
-            con.execute(queries.sql(create_table_query(table)))
+            con.execute(_sql(table, create_table_query(table), render_create_table))
         con.commit()
     except BaseException:
         con.rollback()
@@ -157,8 +160,12 @@ def load_windows(
         con.begin()
         try:
             for table in staged:
-                deleted = _count(con.execute(queries.sql(delete_window_query(table)), params))
-                inserted = _count(con.execute(queries.sql(insert_query(table))))
+                deleted = _count(
+                    con.execute(
+                        _sql(table, delete_window_query(table), render_delete_window), params
+                    )
+                )
+                inserted = _count(con.execute(_sql(table, insert_query(table), render_insert)))
                 results[table] = LoadResult(rows_deleted=deleted, rows_inserted=inserted)
             con.commit()
         except BaseException:
@@ -183,6 +190,23 @@ def load_windows(
             result.rows_inserted,
         )
     return results
+
+
+def _sql(table: Table, name: str, render: Callable[[Table], str]) -> str:
+    """A table's committed statement file; for a table defined by configuration at run time (a
+    WFO report of WXCC_CONFIG), which has none, the same generator's text for it."""
+    try:
+        return queries.sql(name)
+    except KeyError:
+        if table.qualified_name in _catalog_names():
+            raise  # a catalog table's file is missing: `python -m warehouse.ddl` was not run
+        return render(table)
+
+
+def _catalog_names() -> frozenset[str]:
+    from warehouse.catalog import TABLES  # the catalog imports every family's schemas
+
+    return frozenset(TABLES)
 
 
 def _as_table(table: Table, data: pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]) -> pa.Table:

@@ -15,6 +15,7 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,13 +82,16 @@ def land_windows(
     start_ms: int,
     end_ms: int,
     pages: Iterable[Sequence[dict[str, Any]] | pa.RecordBatch],
+    *,
+    duck_lock: AbstractContextManager[Any] | None = None,
 ) -> dict[Table, LandResult]:
     """Land one window of several tables fed by the same query pages, in one pass over the pages.
 
     ``tables`` are a parent and (some of) its child tables, all normalized from the parent query's
     records. A page may instead be a record batch already typed as the (only) table's schema
     (a CSV source parsed straight to Arrow). A failure while streaming changes no file; the
-    DuckDB load is one transaction.
+    DuckDB load is one transaction. Windows landed concurrently (threads) stream their Parquet
+    files side by side and pass one ``duck_lock``: their DuckDB loads take turns.
     """
     if len({t.qualified_name for t in tables}) != len(tables):
         raise ValueError("a table is listed twice")
@@ -117,7 +121,8 @@ def land_windows(
             for later in writers[n + 1 :]:
                 later.abort()
             raise
-    return _load(paths, org_id, start_ms, end_ms, files)
+    with duck_lock or nullcontext():
+        return _load(paths, org_id, start_ms, end_ms, files)
 
 
 def _load(

@@ -6,10 +6,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 import queries
 from warehouse import duck
 
-_DDL = ("ops/create_schema_ops", "ops/create_extraction_log")
+_DDL = ("ops/create_schema_ops", "ops/create_extraction_log", "ops/add_extraction_log_org")
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class Attempt:
     run_id: str
     started: datetime
     finished: datetime
-    status: str  # "success" or "failure"
+    status: str  # "running", "success" or "failure"
     pages: int | None = None
     requests: int | None = None
     retries: int | None = None
@@ -31,6 +33,7 @@ class Attempt:
     rows: int | None = None
     api_count: int | None = None
     error: str | None = None
+    org: str | None = None  # the org's partition name
 
 
 @dataclass(frozen=True)
@@ -42,13 +45,41 @@ class WindowStatus:
 
 
 def record(path: Path, attempt: Attempt) -> None:
-    """Append one attempt (its own transaction: a failed window is logged all the same)."""
-    if attempt.status not in ("success", "failure"):
+    """Write one attempt (its own transaction: a failed window is logged all the same). An
+    attempt is recorded as ``running`` when it starts and replaced by its outcome when it ends,
+    so a killed process leaves its unfinished windows visible."""
+    if attempt.status not in ("running", "success", "failure"):
         raise ValueError(f"unknown attempt status {attempt.status!r}")
     with duck.connect(path) as con:
         for name in _DDL:
             con.execute(queries.sql(name))
         con.execute(queries.sql("ops/insert_extraction_log"), asdict(attempt))
+
+
+def complete_windows(
+    path: Path, assets: list[str], org: str, since: datetime, until: datetime
+) -> set[datetime]:
+    """Starts of the windows in ``[since, until)`` whose latest attempt succeeded for every one
+    of ``assets`` (qualified table names) of the org named ``org``."""
+    if not path.exists():
+        return set()
+    with duck.connect(path, read_only=True) as con:
+        if not _has_log(con):
+            return set()
+        rows = con.execute(
+            queries.sql("ops/select_complete_windows"),
+            {"org": org, "assets": assets, "since": since, "until": until},
+        ).fetchall()
+    return {start.astimezone(UTC) for (start,) in rows}
+
+
+def _has_log(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'ops' "
+            "AND table_name = 'extraction_log' AND column_name = 'org'"
+        ).fetchall()[0][0]
+    )
 
 
 def window_status(path: Path) -> list[WindowStatus]:

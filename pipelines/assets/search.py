@@ -6,19 +6,19 @@ agent sessions and their channels come from the same agentSession records, so on
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.partitions import DAILY, Window, day_windows
+from pipelines.assets.checks import unique_key_check, unique_key_spec
+from pipelines.assets.windows import DUCK_LOCK, Landed, land_each, raise_failures
+from pipelines.partitions import API_POOL, PARTITIONS, Window, day_windows, org_of
 from pipelines.resources import Warehouse, WxccApi
 from pipelines.settings import load_settings
 from pipelines.sources import search as queries
 from pipelines.sources.errors import IncompleteWindow
-from pipelines.sources.search import RawQuery, SearchClient
-from warehouse import ops, schemas
+from pipelines.sources.search import RawQuery
+from warehouse import schemas
 from warehouse.land import land_windows
-from warehouse.publish import publish
 from warehouse.schemas import Table
 from warehouse.variables import parse_config, with_variables
 
@@ -97,145 +97,97 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
         )
         for n, table in enumerate(feed.tables)
     ]
-    checks = (
-        [
-            dg.AssetCheckSpec(
-                RECONCILED,
-                asset=_key(feed.tables[0]),
-                description="Rows loaded equal the API's own count for the window",
-                blocking=True,
-            )
-        ]
-        if feed.reconciled
-        else []
-    )
+    checks = [
+        *(
+            [
+                dg.AssetCheckSpec(
+                    RECONCILED,
+                    asset=_key(feed.tables[0]),
+                    description="Rows loaded equal the API's own count for the window",
+                    blocking=True,
+                )
+            ]
+            if feed.reconciled
+            else []
+        ),
+        *(unique_key_spec(table) for table in feed.tables),
+    ]
 
     @dg.multi_asset(
         name=f"search_{feed.name}",
         specs=specs,
         check_specs=checks,
-        partitions_def=DAILY,
+        partitions_def=PARTITIONS,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=API_POOL,
     )
     def _asset(context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse):  # noqa: ANN202
         started = time.monotonic()
-        rows = dict.fromkeys(feed.tables, 0)
+        org = org_of(context)
         windows = day_windows(context.partition_time_window)
         cad_variables = parse_config(load_settings().config.get("cad_variables"))
-        try:
-            with wxcc.search_client() as (client, org_id):
-                for window in windows:
-                    log = _AttemptLog(warehouse, feed, org_id, window, context.run_id, client)
+        with wxcc.session(org) as session:
+
+            def land_one(window: Window) -> Landed:
+                with session.search_client() as client:
                     pages = client.window_pages(feed.query, window.start_ms, window.end_ms)
                     if schemas.TASK_VARIABLE in feed.tables:
                         pages = (with_variables(page, cad_variables) for page in pages)
                     try:
-                        landed = land_windows(
+                        tables = land_windows(
                             warehouse.paths,
                             feed.tables,
-                            org_id,
+                            session.org_id,
                             window.start_ms,
                             window.end_ms,
                             pages,
+                            duck_lock=DUCK_LOCK,
                         )
-                    except IncompleteWindow as exc:
-                        log.failed(exc)
-                        # Nothing of the window landed; record the failed reconciliation, then fail.
-                        if feed.reconciled:
-                            yield _reconciliation(feed, exc.received, exc.expected)
-                        raise
                     except Exception as exc:
-                        log.failed(exc)
+                        exc.window_stats = client.stats.as_dict()  # type: ignore[attr-defined]
                         raise
-                    log.succeeded(landed[feed.tables[0]].rows)
-                    for table, result in landed.items():
-                        rows[table] += result.rows
-                    context.log.info(
-                        f"{feed.query.name} {window}: "
-                        + ", ".join(f"{t.qualified_name} {r.rows} rows" for t, r in landed.items())
-                    )
-        except BaseException:
-            _publish_after_failure(context, warehouse)
-            raise
-        publish(warehouse.paths)  # readers see every window landed, whole
-        stats = client.stats.as_dict()
+                    return Landed(tables, client.stats.as_dict())
+
+            outcome = land_each(
+                context,
+                warehouse,
+                asset=feed.tables[0].qualified_name,
+                org=org,
+                org_id=session.org_id,
+                windows=windows,
+                land_one=land_one,
+                tables=feed.tables,
+            )
+        incomplete = [f.error for f in outcome.failures if isinstance(f.error, IncompleteWindow)]
+        if feed.reconciled and incomplete:
+            # Nothing of those windows landed; record the failed reconciliation, then fail.
+            yield _reconciliation(
+                feed,
+                sum(e.received for e in incomplete),
+                sum(e.expected for e in incomplete),
+            )
+        raise_failures(outcome, len(windows))
         seconds = round(time.monotonic() - started, 3)
         for table in feed.tables:
             yield dg.MaterializeResult(
                 asset_key=_key(table),
                 metadata={
-                    "org_id": org_id,
+                    "org": org,
+                    "org_id": session.org_id,
                     "windows": len(windows),
-                    "rows": rows[table],
-                    **stats,
+                    "rows": outcome.rows[table],
+                    **{k: int(v) for k, v in outcome.stats.items()},
                     "seconds": seconds,
                 },
             )
         if feed.reconciled:
-            yield _reconciliation(feed, rows[feed.tables[0]], int(stats["api_count"]))
+            yield _reconciliation(
+                feed, outcome.rows[feed.tables[0]], int(outcome.stats["api_count"])
+            )
+        for table in feed.tables:
+            yield unique_key_check(warehouse, table, session.org_id, windows)
 
     return _asset
-
-
-def _publish_after_failure(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
-    """Publish the windows that landed before a failure, never hiding the failure itself."""
-    try:
-        publish(warehouse.paths)
-    except Exception as exc:  # the original error is what the run must report
-        context.log.warning(f"publishing after the failure failed too: {exc}")
-
-
-class _AttemptLog:
-    """Writes one ops.extraction_log row for an attempt at one window, with the API cost of it."""
-
-    def __init__(
-        self,
-        warehouse: Warehouse,
-        feed: SearchFeed,
-        org_id: str,
-        window: Window,
-        run_id: str,
-        client: SearchClient,
-    ) -> None:
-        self.path = warehouse.paths.duckdb_path
-        self.feed, self.org_id, self.window, self.run_id, self.client = (
-            feed,
-            org_id,
-            window,
-            run_id,
-            client,
-        )
-        self.started = datetime.now(UTC)
-        self.before = client.stats.as_dict()
-
-    def _write(self, status: str, rows: int | None, error: str | None) -> None:
-        now = self.client.stats.as_dict()
-        spent = {k: int(now[k]) - int(self.before[k]) for k in _COUNTED}
-        ops.record(
-            self.path,
-            ops.Attempt(
-                asset=self.feed.tables[0].qualified_name,
-                org_id=self.org_id,
-                window_start=self.window.start,
-                window_end=self.window.end,
-                run_id=self.run_id,
-                started=self.started,
-                finished=datetime.now(UTC),
-                status=status,
-                rows=rows,
-                error=error,
-                **spent,
-            ),
-        )
-
-    def succeeded(self, rows: int) -> None:
-        self._write("success", rows, None)
-
-    def failed(self, exc: BaseException) -> None:
-        self._write("failure", None, f"{type(exc).__name__}: {exc}"[:2000])
-
-
-_COUNTED = ("pages", "requests", "retries", "rate_limited", "api_count")
 
 
 def _reconciliation(feed: SearchFeed, loaded: int, counted: int) -> dg.AssetCheckResult:

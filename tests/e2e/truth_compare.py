@@ -14,11 +14,17 @@ def table_rows(db: Path, table: Table) -> list[tuple]:
         return con.sql(f"SELECT * FROM {table.qualified_name} ORDER BY ALL").fetchall()
 
 
-def differences(db: Path, truth_file: Path, table: Table) -> dict[str, object]:
+def differences(
+    db: Path, truth_file: Path, table: Table, *, org_id: str | None = None
+) -> dict[str, object]:
     """Everything that differs: missing/extra keys, duplicate keys, and per column the keys whose
-    value differs (NULL equals NULL; JSON compared as parsed). Empty dict: identical."""
+    value differs (NULL equals NULL; JSON compared as parsed). Empty dict: identical. With
+    ``org_id``, only that org's rows of the warehouse are compared."""
     with duck.connect(db, read_only=True) as con:
-        loaded = con.sql(f"SELECT * FROM {table.qualified_name}")
+        if org_id is None:
+            loaded = con.sql(f"SELECT * FROM {table.qualified_name}")
+        else:
+            loaded = con.execute(f"SELECT * FROM {table.qualified_name} WHERE org_id = ?", [org_id])
         names = [d[0] for d in loaded.description]
         got = loaded.fetchall()
         truth = con.sql("SELECT * FROM read_parquet(?)", params=[str(truth_file)])

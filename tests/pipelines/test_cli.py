@@ -39,7 +39,9 @@ def test_a_failing_window_exits_non_zero_with_one_line(
         code = main(["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
-    assert len(err) == 1 and err[0].startswith("wxcc-warehouse: window 2026-11-18 failed:")
+    assert len(err) == 1 and err[0].startswith(
+        "wxcc-warehouse: search window 2026-11-18 (org default) failed:"
+    )
     assert "WXCC_CLIENT_SECRET" in err[0] and "not-the-secret" not in err[0]
 
 

@@ -26,7 +26,7 @@ def test_days_with_open_tasks_are_requested_again(
         point_at(monkeypatch, url)
         assert pipeline.load(yesterday)[0].success
     warehouse = Warehouse(data_dir=str(pipeline.data_dir))
-    assert open_task_days(warehouse, today + timedelta(hours=1)) == [yesterday]
+    assert open_task_days(warehouse, today + timedelta(hours=1)) == [(yesterday, "default")]
 
     sensor = defs.resolve_sensor_def("open_tasks_sensor")
     context = dg.build_sensor_context(
@@ -34,7 +34,7 @@ def test_days_with_open_tasks_are_requested_again(
     )
     result = sensor(context)
     assert isinstance(result, dg.SensorResult)
-    assert [r.partition_key for r in result.run_requests] == [yesterday]
+    assert [r.partition_key for r in result.run_requests] == [f"{yesterday}|default"]
 
 
 def test_an_empty_warehouse_skips(pipeline: Pipeline) -> None:

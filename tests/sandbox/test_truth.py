@@ -28,7 +28,9 @@ SEARCH_TABLES = sorted(name for name in TABLES if name.startswith("search."))
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("truth")
-    paths = write_truth(out, seed=42, tasks_per_day=2000, now_ms=NOW, from_ms=FROM, to_ms=TO)
+    paths = write_truth(
+        out, seed=42, tasks_per_day=2000, now_ms=NOW, from_ms=FROM, to_ms=TO, families=("search",)
+    )
     assert paths[0] == out / "search.task_details.parquet"
     assert sorted(p.name for p in paths) == [f"{name}.parquet" for name in SEARCH_TABLES]
     return {p.name.removesuffix(".parquet"): p for p in paths}
@@ -93,7 +95,15 @@ def test_an_open_task_has_a_null_ended_time(truth: Path) -> None:
 
 
 def test_an_empty_window_writes_empty_typed_files(tmp_path: Path) -> None:
-    paths = write_truth(tmp_path, seed=42, tasks_per_day=2000, now_ms=FROM, from_ms=FROM, to_ms=TO)
+    paths = write_truth(
+        tmp_path,
+        seed=42,
+        tasks_per_day=2000,
+        now_ms=FROM,
+        from_ms=FROM,
+        to_ms=TO,
+        families=("search",),
+    )
     assert len(paths) == len(SEARCH_TABLES)
     for path in paths:
         table = pq.read_table(path)

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 import queries
 from tests.warehouse.factories import DAY0, DAY1, DAY_MS, HOUR_MS, ORG, OTHER_ORG, task_batch
 from warehouse import ddl
+from warehouse.catalog import TABLES
 from warehouse.duck import LoadResult, connect, create_tables, load_window, storage_version
-from warehouse.schemas import TABLES, TASK_DETAILS, Table
+from warehouse.schemas import TASK_DETAILS, Table
 
 T = TASK_DETAILS
 ALL = list(TABLES.values())
@@ -72,6 +73,7 @@ def test_ddl_columns_types_and_key_match_the_arrow_schema(
         pa.float64(): "DOUBLE",
         pa.bool_(): "BOOLEAN",
         pa.timestamp("ms", tz="UTC"): "TIMESTAMP WITH TIME ZONE",
+        pa.date32(): "DATE",
     }
     expected = []
     for field in table.arrow:

@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS ops.extraction_log (
     run_id VARCHAR NOT NULL,
     started TIMESTAMPTZ NOT NULL,
     finished TIMESTAMPTZ NOT NULL,
-    status VARCHAR NOT NULL,  -- success | failure
+    status VARCHAR NOT NULL,  -- running (until it ends; stays so if the process was killed) | success | failure
     pages BIGINT,
     requests BIGINT,
     retries BIGINT,
@@ -16,5 +16,6 @@ CREATE TABLE IF NOT EXISTS ops.extraction_log (
     rows BIGINT,
     api_count BIGINT,
     error VARCHAR,
+    org VARCHAR,  -- the org's partition name (pipelines.orgs)
     PRIMARY KEY (asset, org_id, window_start, run_id)
 )

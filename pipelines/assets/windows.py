@@ -1,0 +1,271 @@
+"""Landing the windows of one run: concurrently, logged, published, whatever the source.
+
+A run covers one org and one or more UTC days (a single-run backfill covers many). Against the
+real API the limit is the request budget, and one pager waiting on each page's latency cannot
+spend it (300 ms a page is 200 pages a minute against a budget of 300), so windows run
+concurrently in threads, every client of the org drawing on one shared limiter. Streaming pages
+into each window's Parquet file happens side by side; DuckDB loads and extraction-log writes take
+turns on one lock, since one process writes the DuckDB file.
+
+Every window gets an ``ops.extraction_log`` row when it starts (``running``) and its outcome when
+it ends; a window that fails does not stop the others, and the step fails after all have run,
+naming the failed windows. A killed process leaves ``running`` rows: a resumed backfill redoes them.
+"""
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+import dagster as dg
+
+from pipelines import progress
+from pipelines.partitions import Window
+from pipelines.resources import Warehouse, WxccApi
+from warehouse import ops
+from warehouse.land import LandResult
+from warehouse.publish import publish
+from warehouse.schemas import Table
+
+# Windows in flight at once per run. Four keep a 300-a-minute budget busy at up to ~700 ms of
+# latency a page; more only adds memory (each holds a Parquet row group).
+DEFAULT_WINDOW_WORKERS = 4
+DUCK_LOCK = threading.Lock()  # one process writes the DuckDB file; its threads take turns
+
+COUNTED = ("pages", "requests", "retries", "rate_limited", "api_count")
+
+
+@dataclass
+class Landed:
+    """What one window landed and what it cost."""
+
+    tables: dict[Table, LandResult]
+    stats: Mapping[str, int | float] = field(default_factory=dict)
+
+
+LandOne = Callable[[Window], Landed]
+
+
+@dataclass
+class WindowFailure:
+    window: Window
+    error: BaseException
+
+
+@dataclass
+class RunOutcome:
+    rows: dict[Table, int]
+    stats: dict[str, float]
+    failures: list[WindowFailure]
+    landed: dict[Window, Landed]
+
+
+def window_workers() -> int:
+    value = os.environ.get("WXCC_WINDOW_WORKERS")
+    if value is None:
+        return DEFAULT_WINDOW_WORKERS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"WXCC_WINDOW_WORKERS must be a whole number >= 1, not {value!r}")
+    return int(value)
+
+
+def land_each(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    *,
+    asset: str,
+    org: str,
+    org_id: str,
+    windows: list[Window],
+    land_one: LandOne,
+    tables: tuple[Table, ...],
+    workers: int | None = None,
+) -> RunOutcome:
+    """Land every window with ``land_one`` (threads), log each attempt, publish at the end."""
+    outcome = RunOutcome(dict.fromkeys(tables, 0), dict.fromkeys(COUNTED, 0), [], {})
+    path = warehouse.paths.duckdb_path
+    run_id = context.run_id
+
+    def attempt(window: Window) -> None:
+        started = datetime.now(UTC)
+        base = dict(
+            asset=asset,
+            org_id=org_id,
+            org=org,
+            window_start=window.start,
+            window_end=window.end,
+            run_id=run_id,
+            started=started,
+        )
+        with DUCK_LOCK:
+            ops.record(path, ops.Attempt(**base, finished=started, status="running"))
+        try:
+            landed = land_one(window)
+        except Exception as exc:
+            stats = getattr(exc, "window_stats", {})
+            with DUCK_LOCK:
+                ops.record(
+                    path,
+                    ops.Attempt(
+                        **base,
+                        finished=datetime.now(UTC),
+                        status="failure",
+                        error=f"{type(exc).__name__}: {exc}"[:2000],
+                        **{k: _int(stats.get(k)) for k in COUNTED},
+                    ),
+                )
+            outcome.failures.append(WindowFailure(window, exc))
+            context.log.error(f"{asset} {org} {window}: {type(exc).__name__}: {exc}")
+            return
+        rows = landed.tables[tables[0]].rows
+        with DUCK_LOCK:
+            ops.record(
+                path,
+                ops.Attempt(
+                    **base,
+                    finished=datetime.now(UTC),
+                    status="success",
+                    rows=rows,
+                    **{k: _int(landed.stats.get(k)) for k in COUNTED},
+                ),
+            )
+        outcome.landed[window] = landed
+        for table, result in landed.tables.items():
+            outcome.rows[table] = outcome.rows.get(table, 0) + result.rows
+        for key in COUNTED:
+            outcome.stats[key] += float(landed.stats.get(key) or 0)
+        progress.window_done(asset, org, window, rows)
+        context.log.info(
+            f"{asset} {org} {window}: "
+            + ", ".join(f"{t.qualified_name} {r.rows} rows" for t, r in landed.tables.items())
+        )
+
+    try:
+        count = min(workers or window_workers(), len(windows)) or 1
+        if count == 1:
+            for window in windows:
+                attempt(window)
+        else:
+            with ThreadPoolExecutor(count, thread_name_prefix=f"window-{asset}") as pool:
+                list(pool.map(attempt, windows))
+    except BaseException:
+        _publish(context, warehouse, quiet=True)
+        raise
+    _publish(context, warehouse, quiet=bool(outcome.failures))  # readers see whole windows
+    return outcome
+
+
+def raise_failures(outcome: RunOutcome, total: int) -> None:
+    """Fail the step after all windows ran: the first error, with the other failed windows named."""
+    if not outcome.failures:
+        return
+    first = min(outcome.failures, key=lambda f: f.window.start_ms)
+    others = [str(f.window.start.date()) for f in outcome.failures if f is not first]
+    if others:
+        first.error.add_note(
+            f"{len(outcome.failures)} of {total} windows failed; also: {', '.join(others)}"
+        )
+    raise first.error
+
+
+def _publish(context: dg.AssetExecutionContext, warehouse: Warehouse, *, quiet: bool) -> None:
+    """Publish the windows that landed; ``quiet`` after a failure, whose error must be the one
+    the run reports."""
+    try:
+        with DUCK_LOCK:
+            publish(warehouse.paths)
+    except Exception as exc:
+        if not quiet:
+            raise
+        context.log.warning(f"publishing after the failure failed too: {exc}")
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+class Extraction(Protocol):
+    """One run's access to a source for one org: its org id, and how to land one window."""
+
+    org_id: str
+
+    def land(self, window: Window) -> Landed: ...
+
+
+Opener = Callable[
+    [dg.AssetExecutionContext, WxccApi, Warehouse, str], AbstractContextManager[Extraction]
+]
+
+
+def windowed_asset(
+    *,
+    name: str,
+    group: str,
+    tables: tuple[Table, ...],
+    description: str,
+    opener: Opener,
+    workers: int | None = None,
+) -> dg.AssetsDefinition:
+    """A multi-asset landing ``tables`` per org and UTC day from the source ``opener`` opens
+    (once per run), with the unique-key check on each table."""
+    from pipelines.assets.checks import asset_key, unique_key_check, unique_key_spec
+    from pipelines.partitions import API_POOL, PARTITIONS, day_windows, org_of
+
+    specs = [
+        dg.AssetSpec(
+            asset_key(table),
+            description=description if n == 0 else f"{table.qualified_name}: {description}",
+            group_name=group,
+            kinds={"duckdb", "parquet"},
+            tags={"source": group},
+        )
+        for n, table in enumerate(tables)
+    ]
+
+    @dg.multi_asset(
+        name=name,
+        specs=specs,
+        check_specs=[unique_key_spec(t) for t in tables],
+        partitions_def=PARTITIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=API_POOL,
+    )
+    def _asset(context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse):  # noqa: ANN202
+        started = time.monotonic()
+        org = org_of(context)
+        windows = day_windows(context.partition_time_window)
+        with opener(context, wxcc, warehouse, org) as source:
+            outcome = land_each(
+                context,
+                warehouse,
+                asset=tables[0].qualified_name,
+                org=org,
+                org_id=source.org_id,
+                windows=windows,
+                land_one=source.land,
+                tables=tables,
+                workers=workers,
+            )
+        raise_failures(outcome, len(windows))
+        seconds = round(time.monotonic() - started, 3)
+        for table in tables:
+            yield dg.MaterializeResult(
+                asset_key=asset_key(table),
+                metadata={
+                    "org": org,
+                    "org_id": source.org_id,
+                    "windows": len(windows),
+                    "rows": outcome.rows[table],
+                    **{k: int(v) for k, v in outcome.stats.items()},
+                    "seconds": seconds,
+                },
+            )
+        for table in tables:
+            yield unique_key_check(warehouse, table, source.org_id, windows)
+
+    return _asset

@@ -1,0 +1,26 @@
+-- legacy.asr: columns, types and key from warehouse/schemas.py (python -m warehouse.ddl).
+CREATE TABLE IF NOT EXISTS legacy.asr (
+    org_id             VARCHAR NOT NULL,
+    sid                VARCHAR NOT NULL,
+    stts               TIMESTAMPTZ,
+    etts               TIMESTAMPTZ,
+    agent_id           VARCHAR,
+    agent_name         VARCHAR,
+    agent_login        VARCHAR,
+    team_id            VARCHAR,
+    team_name          VARCHAR,
+    site_id            VARCHAR,
+    site_name          VARCHAR,
+    state              VARCHAR,
+    sign_out_reason    VARCHAR,
+    channels           VARCHAR,
+    duration           BIGINT,
+    available_duration BIGINT,
+    idle_duration      BIGINT,
+    ring_duration      BIGINT,
+    talk_duration      BIGINT,
+    hold_duration      BIGINT,
+    wrapup_duration    BIGINT,
+    contacts_handled   INTEGER,
+    PRIMARY KEY (org_id, sid)
+);

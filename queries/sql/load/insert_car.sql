@@ -1,0 +1,41 @@
+-- Insert a window's staged rows into legacy.car.
+INSERT INTO legacy.car (
+    org_id,
+    id,
+    session,
+    cstts,
+    cetts,
+    event,
+    previous_state,
+    state,
+    channel_type,
+    agent_id,
+    agent_name,
+    agent_session_id,
+    queue_id,
+    queue_name,
+    entry_point_id,
+    activity_name,
+    termination_reason,
+    duration
+)
+SELECT
+    org_id,
+    id,
+    session,
+    cstts,
+    cetts,
+    event,
+    previous_state,
+    state,
+    channel_type,
+    agent_id,
+    agent_name,
+    agent_session_id,
+    queue_id,
+    queue_name,
+    entry_point_id,
+    activity_name,
+    termination_reason,
+    duration
+FROM staged_car;

@@ -1,0 +1,41 @@
+-- Insert a window's staged rows into wfo.persons.
+INSERT INTO wfo.persons (
+    org_id,
+    user_id,
+    email,
+    first_name,
+    last_name,
+    display_time_zone,
+    login,
+    employee_id,
+    team,
+    activated,
+    deactivated,
+    locale,
+    roles,
+    acd_id,
+    acd_server_id,
+    enable_scheduling,
+    snapshot_date,
+    snapshot_time
+)
+SELECT
+    org_id,
+    user_id,
+    email,
+    first_name,
+    last_name,
+    display_time_zone,
+    login,
+    employee_id,
+    team,
+    activated,
+    deactivated,
+    locale,
+    roles,
+    acd_id,
+    acd_server_id,
+    enable_scheduling,
+    snapshot_date,
+    snapshot_time
+FROM staged_persons;

@@ -1,0 +1,170 @@
+"""Operating it: a 14-day backfill through the CLI, resumed after SIGKILL, and many orgs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.cli import main
+from sandbox.model import Tenant
+from sandbox.truth import write_truth
+from tests.e2e.truth_compare import differences, table_rows
+from tests.support import SEED, TASKS_PER_DAY, Pipeline, ms, point_at, sandbox
+from warehouse import duck
+from warehouse.schemas import TABLES, TASK_DETAILS
+
+NOW = "2026-11-20T15:30:00"
+SMALL = 100  # tasks a day for the long backfills: they check windows and resumption, not volume
+
+
+def _truth(
+    tmp_path: Path, start: str, end: str, seed: int = SEED, tasks_per_day: int = TASKS_PER_DAY
+) -> Path:
+    out = tmp_path / f"truth-{seed}-{start}"
+    write_truth(
+        out,
+        seed=seed,
+        tasks_per_day=tasks_per_day,
+        now_ms=ms(NOW),
+        from_ms=ms(f"{start}T00:00:00"),
+        to_ms=ms(f"{end}T00:00:00"),
+        families=("search",),
+    )
+    return out
+
+
+def _log(db: Path) -> list[tuple]:
+    with duck.connect(db, read_only=True) as con:
+        return con.execute(
+            "SELECT asset, strftime(window_start, '%Y-%m-%d'), status, run_id "
+            "FROM ops.extraction_log ORDER BY started"
+        ).fetchall()
+
+
+def test_a_14_day_backfill_equals_truth_in_bounded_runs_and_resumes(
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = pipeline.data_dir / "warehouse.duckdb"
+    with sandbox(NOW, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        load = ["load", "--from", "2026-11-04", "--to", "2026-11-18", "--no-progress"]
+        load += ["--source", "search"]
+        assert main(load) == 0
+        out = capsys.readouterr().out
+        assert "Loaded 14 day(s)" in out and "(2 run(s))" in out  # 7-day single-run backfills
+        first = table_rows(db, TASK_DETAILS)
+        assert main(load) == 0  # every window complete: nothing to do
+        out = capsys.readouterr().out
+        assert "search: skipping 14 window(s) already complete" in out and "(0 run(s))" in out
+        assert main([*load, "--reload"]) == 0
+        assert "(2 run(s))" in capsys.readouterr().out
+    truth = _truth(tmp_path, "2026-11-04", "2026-11-18", tasks_per_day=SMALL)
+    for name, table in TABLES.items():
+        assert differences(db, truth / f"{name}.parquet", table) == {}, name
+    assert table_rows(db, TASK_DETAILS) == first
+    windows = {r[1] for r in _log(db) if r[0] == "search.task_details" and r[2] == "success"}
+    assert len(windows) == 14
+
+
+def test_a_load_killed_mid_backfill_resumes_to_truth_redoing_what_was_cut(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    db = pipeline.data_dir / "warehouse.duckdb"
+    build = pipeline.data_dir / "build" / "warehouse.duckdb"
+    args = ["load", "--from", "2026-11-08", "--to", "2026-11-18", "--no-progress"]
+    args += ["--source", "search"]
+    with sandbox(NOW, latency_ms=20, tasks_per_day=SMALL) as url:  # slow enough to catch mid-way
+        point_at(monkeypatch, url)
+        env = {**os.environ, "WXCC_WINDOW_WORKERS": "2"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list(parquet.rglob("*.parquet"))) >= 3:  # some windows landed, not all
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert main(args) == 0  # resumes: skips what completed, redoes the rest
+    killed = [r for r in _log(build) if r[2] == "running"]
+    assert killed, "the kill left no unfinished attempt: it came too late to test anything"
+    redone = {(a, w) for a, w, s, _ in _log(build) if s == "success"}
+    assert {(a, w) for a, w, _s, _r in killed} <= redone
+    truth = _truth(tmp_path, "2026-11-08", "2026-11-18", tasks_per_day=SMALL)
+    for name, table in TABLES.items():
+        assert differences(db, truth / f"{name}.parquet", table) == {}, name
+
+
+def test_each_configured_org_loads_its_own_tenant_with_its_own_token_state(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    other_seed = 7
+    with sandbox(NOW) as acme_url, sandbox(NOW, seed=other_seed) as globex_url:
+        config = {
+            "orgs": [
+                {
+                    "name": "acme",
+                    "api_url": acme_url,
+                    "identity_url": acme_url,
+                    "client_id_env": "ACME_CLIENT_ID",
+                    "client_secret_env": "ACME_CLIENT_SECRET",
+                    "refresh_token_env": "ACME_REFRESH_TOKEN",
+                },
+                {"name": "globex", "api_url": globex_url, "identity_url": globex_url},
+            ]
+        }
+        path = tmp_path / "wxcc.yaml"
+        path.write_text(yaml.safe_dump(config))
+        monkeypatch.setenv("WXCC_CONFIG", str(path))
+        for name, value in (
+            ("ACME_CLIENT_ID", "sandbox-client"),
+            ("ACME_CLIENT_SECRET", "sandbox-secret"),
+            ("ACME_REFRESH_TOKEN", "sandbox-refresh"),
+        ):
+            monkeypatch.setenv(name, value)
+        point_at(monkeypatch, acme_url)  # the default for orgs that name no URL of their own
+        # Definitions read the org list when the code location loads: load them afresh.
+        for module in [m for m in sys.modules if m.startswith("pipelines.")]:
+            monkeypatch.delitem(sys.modules, module)
+        from pipelines.cli import main as fresh_main
+
+        code = fresh_main(
+            ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]
+            + ["--source", "search"]
+        )
+        assert code == 0
+    db = pipeline.data_dir / "warehouse.duckdb"
+    acme, globex = Tenant(SEED, TASKS_PER_DAY).org_id, Tenant(other_seed, TASKS_PER_DAY).org_id
+    with duck.connect(db, read_only=True) as con:
+        orgs = con.execute(
+            "SELECT org_id, count(*) FROM search.task_details GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        logged = con.execute("SELECT DISTINCT org, org_id FROM ops.extraction_log").fetchall()
+    assert {o for o, _ in orgs} == {acme, globex} and all(n > 100 for _, n in orgs)
+    assert sorted(logged) == [("acme", acme), ("globex", globex)]
+    for seed in (SEED, other_seed):
+        truth = _truth(tmp_path, "2026-11-18", "2026-11-19", seed)
+        org = Tenant(seed, TASKS_PER_DAY).org_id
+        for name, table in TABLES.items():
+            found = differences(db, truth / f"{name}.parquet", table, org_id=org)
+            assert found == {}, (seed, name)
+    states = pipeline.data_dir / "state"
+    assert sorted(p.name for p in states.iterdir()) == ["acme", "globex"]
+    for org in ("acme", "globex"):
+        assert list((states / org).glob("token-*.json")), f"{org} keeps no token state"
