@@ -22,7 +22,7 @@ from pathlib import Path
 from pipelines.settings import SANDBOX_CREDENTIALS, load_settings
 from pipelines.sources.errors import WxccError
 
-SOURCES = ("search", "legacy", "wfo")  # reporting joins when its assets land
+SOURCES = ("search", "reporting", "legacy", "wfo")
 _DAGSTER_YAML = """\
 # Local instance: runs and event logs in SQLite under $DAGSTER_HOME (see the repo's dagster.yaml).
 telemetry:
@@ -125,11 +125,11 @@ def _status(_args: argparse.Namespace) -> int:
     if not rows:
         print(f"No extraction has been logged in {settings.paths.published_path} yet.")
         return 0
-    print(f"{'asset':<28} {'org':<38} {'complete through':<26} gaps")
+    print(f"{'asset':<28} {'org':<12} {'org id':<38} {'complete through':<26} gaps")
     for row in rows:
         freshest = row.freshest_end.isoformat() if row.freshest_end else "-"
         gaps = ", ".join(g.date().isoformat() for g in row.gaps) or "none"
-        print(f"{row.asset:<28} {row.org_id:<38} {freshest:<26} {gaps}")
+        print(f"{row.asset:<28} {row.org or '-':<12} {row.org_id:<38} {freshest:<26} {gaps}")
     return 0
 
 

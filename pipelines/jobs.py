@@ -13,7 +13,7 @@ from pipelines.partitions import DAY, ORG, PARTITIONS, partition_key
 # at a time proceed (DuckDB allows a single writer process), queueing the others.
 WRITER_TAG = {"wxcc/warehouse": "writer"}
 
-SOURCES = ("search", "legacy", "wfo")  # reporting joins when its assets land
+SOURCES = ("search", "reporting", "legacy", "wfo")
 _TITLES = {
     "search": "the Search API tables",
     "reporting": "the reporting REST tables",

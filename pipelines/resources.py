@@ -39,16 +39,19 @@ class OrgSession:
     tokens: TokenProvider
     limiter: Limiter | None
 
-    @contextmanager
-    def search_client(self) -> Iterator[SearchClient]:
-        http = WxccHttp(
+    def http(self) -> WxccHttp:
+        """A transport of its own (its own statistics) on the org's token and budget."""
+        return WxccHttp(
             self.api_url,
             token_provider=self.tokens,
             retry=RetryPolicy(),
             clock=SystemClock(),
             limiter=self.limiter,
         )
-        with SearchClient(http, org_id=self.org.org_id) as client:
+
+    @contextmanager
+    def search_client(self) -> Iterator[SearchClient]:
+        with SearchClient(self.http(), org_id=self.org.org_id) as client:
             yield client
 
 

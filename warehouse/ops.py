@@ -42,6 +42,7 @@ class WindowStatus:
     org_id: str
     freshest_end: datetime | None
     gaps: list[datetime]
+    org: str | None = None  # the org's partition name
 
 
 def record(path: Path, attempt: Attempt) -> None:
@@ -95,5 +96,6 @@ def window_status(path: Path) -> list[WindowStatus]:
             return []
         rows = con.execute(queries.sql("ops/select_window_status")).fetchall()
     return [
-        WindowStatus(a, o, f, [g.astimezone(UTC) for g in (gaps or [])]) for a, o, f, gaps in rows
+        WindowStatus(a, o, f, [g.astimezone(UTC) for g in (gaps or [])], name)
+        for a, o, f, name, gaps in rows
     ]

@@ -10,7 +10,7 @@ from pipelines.cli import main
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences, table_rows
 from tests.support import SEED, TASKS_PER_DAY, Pipeline, ms, point_at, sandbox
-from warehouse import duck, schemas_legacy
+from warehouse import duck, schemas_legacy, schemas_reporting
 from warehouse.schemas_wfo import SNAPSHOTS, reports_from_config
 
 NOW = "2026-11-20T15:30:00"
@@ -66,4 +66,40 @@ def test_wfo_tables_equal_truth(
     tables = [e.table for e in SNAPSHOTS.values()] + [r.table for r in reports_from_config({})]
     for table in tables:
         assert differences(db, truth / f"{table.qualified_name}.parquet", table) == {}, table.name
+        assert table_rows(db, table), table.name
+
+
+def test_reporting_tables_equal_truth_and_the_cross_check_passes(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pipelines.definitions import defs
+    from pipelines.partitions import partition_key
+
+    db = pipeline.data_dir / "warehouse.duckdb"
+    with sandbox(NOW) as url:
+        point_at(monkeypatch, url)
+        assert main([*LOAD, "--source", "search"]) == 0
+        results = [
+            defs.resolve_job_def("reporting_job").execute_in_process(
+                partition_key=partition_key("default", day),
+                instance=pipeline.instance,
+                raise_on_error=False,
+            )
+            for day in ("2026-11-18", "2026-11-19")
+        ]
+    assert all(r.success for r in results)
+    checks = [
+        e.asset_check_evaluation_data
+        for r in results
+        for e in r.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.check_name == "agrees_with_search"
+    ]
+    assert len(checks) == 2 and all(c.passed for c in checks)
+    assert all(c.metadata["windows"].value == 1 for c in checks)
+    truth = _truth(tmp_path, "reporting")
+    volatile = {"attributes_file_path", "url_expires_at"}  # URLs signed when fetched
+    for table in schemas_reporting.TABLES:
+        found = differences(db, truth / f"{table.qualified_name}.parquet", table)
+        assert set(found) <= volatile, (table.name, found)
         assert table_rows(db, table), table.name

@@ -20,6 +20,11 @@ EXPECTED_ASSETS = {
     "search/agent_activity",
     "search/task_leg_details",
     "search/task_variable",
+    "reporting/tasks",
+    "reporting/queue_statistics",
+    "reporting/agent_statistics",
+    "reporting/agent_activities",
+    "reporting/captures",
     "legacy/csr",
     "legacy/car",
     "legacy/asr",
@@ -33,6 +38,7 @@ EXPECTED_ASSETS = {
 }
 EXPECTED_SCHEDULES = {
     "search_job_schedule": "30 0 * * *",
+    "reporting_job_schedule": "30 0 * * *",
     "legacy_job_schedule": "30 0 * * *",
     "wfo_job_schedule": "30 0 * * *",
 }

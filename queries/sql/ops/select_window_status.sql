@@ -20,6 +20,7 @@ days AS (
     WHERE s.first_start IS NOT NULL
 )
 SELECT s.asset, s.org_id, s.freshest_end,
+       (SELECT max(l.org) FROM ops.extraction_log l WHERE l.org_id = s.org_id) AS org,
        list(d.window_start ORDER BY d.window_start) FILTER (WHERE c.status IS DISTINCT FROM 'success') AS gaps
 FROM span s
 LEFT JOIN days d ON d.asset = s.asset AND d.org_id = s.org_id

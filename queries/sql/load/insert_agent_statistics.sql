@@ -1,0 +1,41 @@
+-- Insert a window's staged rows into reporting.agent_statistics.
+INSERT INTO reporting.agent_statistics (
+    org_id,
+    interval_start_time,
+    agent_id,
+    agent_name,
+    team_id,
+    team_name,
+    channel_type,
+    total_assigned_tasks,
+    total_offered_tasks,
+    total_accepted_tasks,
+    total_rejected_tasks,
+    total_transferred_tasks,
+    total_engaged_duration,
+    total_hold_duration,
+    total_wrap_up_duration,
+    total_available_time,
+    total_un_available_time,
+    average_handled_time
+)
+SELECT
+    org_id,
+    interval_start_time,
+    agent_id,
+    agent_name,
+    team_id,
+    team_name,
+    channel_type,
+    total_assigned_tasks,
+    total_offered_tasks,
+    total_accepted_tasks,
+    total_rejected_tasks,
+    total_transferred_tasks,
+    total_engaged_duration,
+    total_hold_duration,
+    total_wrap_up_duration,
+    total_available_time,
+    total_un_available_time,
+    average_handled_time
+FROM staged_agent_statistics;
