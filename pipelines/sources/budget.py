@@ -3,8 +3,16 @@
 :class:`RateLimiter` (``http.py``) paces the threads of one process. Dagster may run several runs
 at once (a schedule tick while a backfill runs, the UI beside the CLI), each in its own process:
 they would each spend the whole budget and meet in 429s. :class:`SharedRateLimiter` keeps the
-same token bucket in a small state file under a file lock, so all of them draw from one bucket.
-Reserving a slot is one locked read-modify-write of a 40-byte file (tens of microseconds); the
+budget's ledger in a small state file under a file lock, so all of them draw on one budget.
+
+The ledger mirrors how the service counts: at most ``per_minute`` requests in any rolling minute
+(WxCC answers the excess with 429 and ``Retry-After``). It holds the send times of the last
+``per_minute`` requests (reserved ones may lie in the future); a request's slot is the first
+instant at which the ``per_minute``-th request before it has left the window. A token bucket
+(burst plus steady refill) would stay under the budget too, but its steady rate is the budget
+less the burst: 290 of 300 a minute, 3% of the tenant's throughput given away for nothing.
+``margin_s`` widens the window a little so requests that arrive with uneven latency are still
+inside the service's minute. Reserving is one locked read-modify-write of a 2.4 kB file; the
 wait for the slot happens outside the lock, so processes queue in order without blocking each
 other's reservations.
 """
@@ -19,16 +27,15 @@ from pathlib import Path
 from pipelines.sources.errors import ConfigError
 from pipelines.sources.http import Clock, SystemClock
 
-_STATE = struct.Struct("<dd")  # (tokens, last refill instant)
+WINDOW_S = 60.0
+DEFAULT_MARGIN_S = 0.5
 
 
 class SharedRateLimiter:
-    """A token bucket of ``per_minute`` requests in a state file (``path``), for all processes.
+    """At most ``per_minute`` requests in any ``60 + margin_s`` seconds, across processes.
 
-    Same shape as :class:`~pipelines.sources.http.RateLimiter`: ``burst`` tokens (2 s of budget)
-    refilled at ``(per_minute - burst) / 60`` a second, so no 60-second span exceeds the budget.
-    Thread-safe and process-safe (``flock``); the clock must be the wall clock in production (the
-    instants in the file are compared across processes).
+    Thread-safe and process-safe (``flock`` on ``path``). The clock must be the wall clock in
+    production: the instants in the file are compared across processes.
     """
 
     def __init__(
@@ -37,7 +44,7 @@ class SharedRateLimiter:
         per_minute: int,
         clock: Clock | None = None,
         *,
-        burst: int | None = None,
+        margin_s: float = DEFAULT_MARGIN_S,
     ) -> None:
         if per_minute < 1:
             raise ConfigError(
@@ -46,9 +53,9 @@ class SharedRateLimiter:
         self.path = Path(path)
         _private_dirs(self.path.parent)
         self.per_minute = per_minute
-        self.burst = min(max(1, burst if burst is not None else per_minute // 30), per_minute)
-        self._rate = max(per_minute - self.burst, 1) / 60.0
+        self.window_s = WINDOW_S + margin_s
         self._clock: Clock = clock or SystemClock()
+        self._format = struct.Struct(f"<{per_minute}d")
 
     def acquire(self) -> float:
         """Reserve the next request slot and wait for it; the seconds waited."""
@@ -56,20 +63,29 @@ class SharedRateLimiter:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             now = self._clock.now()
-            raw = os.pread(fd, _STATE.size, 0)
-            if len(raw) == _STATE.size:
-                tokens, last = _STATE.unpack(raw)
-                tokens = min(float(self.burst), tokens + max(0.0, now - last) * self._rate)
-            else:  # a new (or torn) file: a full bucket
-                tokens = float(self.burst)
-            tokens -= 1.0
-            os.pwrite(fd, _STATE.pack(tokens, now), 0)
+            ledger = self._read(fd)
+            slot = now
+            if ledger:
+                slot = max(slot, ledger[-1])  # slots never go back: the ledger stays sorted
+            if len(ledger) == self.per_minute:
+                slot = max(slot, ledger[0] + self.window_s)
+            ledger = [*ledger, slot][-self.per_minute :]
+            os.pwrite(fd, self._pack(ledger), 0)
         finally:
             os.close(fd)  # releases the lock
-        wait = -tokens / self._rate if tokens < 0 else 0.0
+        wait = slot - now
         if wait > 0:
             self._clock.sleep(wait)
-        return wait
+        return max(wait, 0.0)
+
+    def _read(self, fd: int) -> list[float]:
+        raw = os.pread(fd, self._format.size, 0)
+        if len(raw) != self._format.size:  # new, or written for another budget: start afresh
+            return []
+        return [t for t in self._format.unpack(raw) if t > 0]
+
+    def _pack(self, ledger: list[float]) -> bytes:
+        return self._format.pack(*([0.0] * (self.per_minute - len(ledger)) + ledger))
 
 
 def _private_dirs(directory: Path) -> None:
