@@ -1,11 +1,14 @@
 """The DuckDB warehouse: connect, create the tables, and replace one window's rows at a time.
 
-A load is idempotent per window. The window's Arrow data is registered as a relation
-(``staged_<table>``), then in one transaction the rows it replaces are deleted (the org's rows whose
-``time_column`` lies in the window, and any older version of a staged key, wherever it was loaded;
-for a child table, every older row of a staged row's parent) and the staged rows inserted. Any
-error rolls the transaction back, leaving the previous rows. :func:`load_windows` replaces one
-window of several tables (a parent and its children) in a single transaction.
+A load is idempotent per window. The window's rows are staged as a relation (``staged_<table>``):
+a temporary view over the window's Parquet file (:func:`load_window_files`, what the pipeline
+uses: DuckDB reads the file itself, so no copy of the window is held in Python), or registered
+Arrow data (:func:`load_windows`). Then in one transaction the rows it replaces are deleted (the
+org's rows whose ``time_column`` lies in the window, and any older version of a staged key,
+wherever it was loaded; for a child table, every older row of a staged row's parent) and the
+staged rows inserted. Any error rolls the transaction back, leaving the previous rows. Both
+functions replace one window of several tables (a parent and its children) in a single
+transaction.
 The statements are the committed files ``queries/sql/{ddl,load}/*.sql`` (see ``warehouse.ddl``).
 
 File compatibility: DuckDB 2.x writes storage format v2 by default, which DuckDB 1.x cannot open.
@@ -14,11 +17,37 @@ the v1.1-readable format; the setting is recorded in the file, so later writes k
 that already exists keeps the format it was created with (the setting does not convert it).
 Writing needs DuckDB >= 1.2: 1.1 refuses to re-insert, within one transaction, a primary key it
 has just deleted ("over-eager constraint checking"), which every reload does.
+
+Memory. DuckDB's buffer pool is bounded by ``memory_limit``, by default 80 % of RAM, and it keeps
+every block it has touched until then, so a window load's memory would grow with the window. A
+window load (``warehouse.land``) connects with ``memory_limit=configured_memory_limit()``, which
+sets
+
+- ``memory_limit`` from ``$WXCC_DUCKDB_MEMORY_LIMIT`` (default ``DEFAULT_MEMORY_LIMIT``, any
+  DuckDB size such as ``64MB``, ``512MiB`` or ``2GB``): beyond it DuckDB evicts written blocks
+  and spills intermediates to its ``temp_directory`` (``<database file>.tmp``, next to the
+  file). A window too large for it fails cleanly before the commit and ``warehouse.land`` loads
+  it again with more (see :class:`LoadOutOfMemory`); the commit itself runs unbounded
+  (:func:`_commit`). Measured figures: bench/README.md (issue 4);
+- ``threads`` from ``$WXCC_DUCKDB_THREADS`` (default ``DEFAULT_THREADS``): each thread keeps its
+  own buffers for the insert, which the limit must hold;
+- ``preserve_insertion_order = false``: the insert need not buffer rows to keep their order
+  (tables have no order; every reader that cares says ``ORDER BY``).
+
+Other connections (publishing a copy of the whole warehouse, the extraction log, checks,
+readers) keep DuckDB's defaults. Every writer writes row groups of ``ROW_GROUP_SIZE`` rows
+rather than 122,880: DuckDB compresses a full row group of all its columns at once, and at ~190
+columns that step was the largest part of a large load's memory. Only ``ATTACH`` takes a row
+group size, so a writer attaches the file (as database ``warehouse``) to an in-memory one.
+Readers of the published copy are unaffected: ``warehouse.publish`` writes it afresh with
+DuckDB's defaults.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +56,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 import queries
 from warehouse.ddl import (
@@ -46,7 +76,28 @@ log = logging.getLogger(__name__)
 
 STORAGE_COMPATIBILITY_VERSION = "v1.1.0"  # files stay readable by DuckDB 1.1 clients
 MIN_WRITER_VERSION = (1, 2)
+MEMORY_LIMIT_ENV = "WXCC_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "64MB"
+THREADS_ENV = "WXCC_DUCKDB_THREADS"
+DEFAULT_THREADS = 1
+ROW_GROUP_SIZE = 16 * 1024  # rows; DuckDB's default is 122,880
+WAREHOUSE_DATABASE = "warehouse"  # the writer's name for the attached file
+MEMORY_LIMIT_GROWTH = 16  # a load refused for memory is retried up to 16 x the limit
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B|bytes)?\s*$", re.IGNORECASE)
+_UNITS = {
+    "B": 1,
+    **{u: 1000 ** (n + 1) for n, u in enumerate("KMGT")},
+    **{u + "I": 1024 ** (n + 1) for n, u in enumerate("KMGT")},
+}
+
+# A statement that runs out of memory raises OutOfMemoryException; a commit, a
+# TransactionException naming the block.
+_OUT_OF_MEMORY = re.compile(r"failed to pin block|could not allocate block", re.IGNORECASE)
+
+
+class LoadOutOfMemory(RuntimeError):
+    """A load needed more than the connection's ``memory_limit``; it was rolled back."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +108,15 @@ class LoadResult:
     rows_inserted: int
 
 
-def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path | str, read_only: bool = False, *, memory_limit: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (``":memory:"`` for a scratch one) with the project's settings.
 
     Session time zone UTC (timestamps print and cast as the API means them), no extension
     downloads (the machines may be offline; json and parquet are built in), and, for a writer,
-    the v1.1 storage format for a file it creates.
+    the v1.1 storage format for a file it creates and its row group size. With
+    ``memory_limit`` (bytes), a writer also takes the memory settings of the module docstring.
     """
     config: dict[str, str | bool | int | float | list[str]] = {
         "TimeZone": "UTC",
@@ -75,11 +129,44 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
                 "1.1 cannot delete and re-insert a key in one transaction"
             )
         config["storage_compatibility_version"] = STORAGE_COMPATIBILITY_VERSION
-    if str(path) != ":memory:":
-        path = Path(path)
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only, config=config)
+        if memory_limit is not None:
+            config["memory_limit"] = f"{int(memory_limit)}B"
+            config["threads"] = int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS)
+            config["preserve_insertion_order"] = False
+    if read_only or str(path) == ":memory:":
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The file is attached to an in-memory database, as only ATTACH takes ROW_GROUP_SIZE;
+    # spills go where DuckDB puts them for a file database.
+    config["temp_directory"] = str(path) + ".tmp"
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        # ATTACH takes no bound parameters: the path is quoted as a string literal.
+        con.execute(
+            f"ATTACH {_literal(str(path))} AS {_ident(WAREHOUSE_DATABASE)} "
+            f"(STORAGE_VERSION {_literal(STORAGE_COMPATIBILITY_VERSION)}, "
+            f"ROW_GROUP_SIZE {int(ROW_GROUP_SIZE)})"
+        )
+        con.execute(f"USE {_ident(WAREHOUSE_DATABASE)}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def configured_memory_limit() -> int:
+    """A writer's ``memory_limit`` in bytes: ``$WXCC_DUCKDB_MEMORY_LIMIT`` or the default.
+
+    Raises:
+        ValueError: the variable is not a size such as ``96MB``, ``512MiB`` or ``2GB``.
+    """
+    text = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"{MEMORY_LIMIT_ENV}={text!r} is not a size such as 96MB or 2GB")
+    number, unit = float(match[1]), (match[2] or "B").upper()
+    return int(number * _UNITS[unit.removesuffix("YTES").removesuffix("B") or "B"])
 
 
 def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -139,46 +226,113 @@ def load_windows(
         ValueError: as :func:`load_window`, for any of the tables; nothing is changed then.
         duckdb.Error: the database refused the statements; the transaction was rolled back.
     """
-    if not start_ms < end_ms:
-        raise ValueError(f"empty or inverted window [{start_ms}, {end_ms})")
+    _check_window(start_ms, end_ms)
     staged: dict[Table, pa.Table] = {}
     for table, rows in data.items():
         staged[table] = _as_table(table, rows)
+        # Checked in Arrow, before anything runs on the connection (a caller may still hold a
+        # half-read result, which DuckDB 2 lets finish until the next statement).
         check_rows(table, staged[table], org_id, start_ms, end_ms)
         _check_keys(table, staged[table])
+    registered: list[str] = []
+    try:
+        for table, rows in staged.items():
+            con.register(staged_name(table), rows)
+            registered.append(staged_name(table))
+        counts = {t: rows.num_rows for t, rows in staged.items()}
+        return _replace(con, org_id, start_ms, end_ms, counts, checked=True)
+    finally:
+        for name in registered:
+            con.unregister(name)
+
+
+def load_window_files(
+    con: duckdb.DuckDBPyConnection,
+    org_id: str,
+    start_ms: int,
+    end_ms: int,
+    files: Mapping[Table, Path],
+) -> dict[Table, LoadResult]:
+    """Replace one org's window of several tables with their window files, in one transaction.
+
+    Each file is staged as a temporary view over ``read_parquet`` and checked in DuckDB, which
+    reads it in row groups: the memory of the load is bounded by the connection's
+    ``memory_limit``, not by the window's size.
+
+    Raises:
+        ValueError: as :func:`load_window` (a file of another schema too); nothing is changed then.
+        duckdb.Error: the database refused the statements; the transaction was rolled back.
+    """
+    _check_window(start_ms, end_ms)
+    rows: dict[Table, int] = {}
+    for table, path in files.items():
+        if not same_columns(table.arrow, pq.read_schema(path)):
+            raise ValueError(f"{table.qualified_name}: {path} has another schema than the table's")
+        rows[table] = pq.read_metadata(path).num_rows
+    staged: list[str] = []
+    try:
+        for table, path in files.items():
+            # CREATE VIEW takes no bound parameters: the path is quoted as a string literal.
+            con.execute(
+                f"CREATE TEMP VIEW {_ident(staged_name(table))} AS "
+                f"SELECT * FROM read_parquet({_literal(str(path))})"
+            )
+            staged.append(staged_name(table))
+        return _replace(con, org_id, start_ms, end_ms, rows)
+    finally:
+        for name in staged:
+            con.execute(f"DROP VIEW IF EXISTS temp.main.{_ident(name)}")
+
+
+def _replace(
+    con: duckdb.DuckDBPyConnection,
+    org_id: str,
+    start_ms: int,
+    end_ms: int,
+    rows: Mapping[Table, int],
+    *,
+    checked: bool = False,
+) -> dict[Table, LoadResult]:
+    """Check the staged relations (``rows`` each) unless ``checked``, then delete and insert in
+    one transaction."""
+    for table, count in rows.items():
+        if not checked:
+            _check_staged(con, table, org_id, start_ms, end_ms, count)
     params = {
         "org_id": org_id,
         "window_start": _instant(start_ms),
         "window_end": _instant(end_ms),
     }
     results: dict[Table, LoadResult] = {}
-    registered: list[str] = []
+    con.begin()
     try:
-        for table, rows in staged.items():
-            con.register(staged_name(table), rows)
-            registered.append(staged_name(table))
-        con.begin()
-        try:
-            for table in staged:
-                deleted = _count(
-                    con.execute(
-                        _sql(table, delete_window_query(table), render_delete_window), params
-                    )
-                )
-                inserted = _count(con.execute(_sql(table, insert_query(table), render_insert)))
-                results[table] = LoadResult(rows_deleted=deleted, rows_inserted=inserted)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        for name in registered:
-            con.unregister(name)
+        for table in rows:
+            deleted = _count(
+                con.execute(_sql(table, delete_window_query(table), render_delete_window), params)
+            )
+            inserted = _count(con.execute(_sql(table, insert_query(table), render_insert)))
+            results[table] = LoadResult(rows_deleted=deleted, rows_inserted=inserted)
+        _commit(con)
+    except duckdb.ConstraintException:
+        _rollback(con)
+        # The delete removed every stored row of a staged key, so a key conflict is a key twice
+        # in the staged rows: checked only now, as the check holds every key in memory.
+        if not checked:
+            for table in rows:
+                _check_unique_keys(con, table)
+        raise
+    except duckdb.Error as exc:
+        _rollback(con)
+        if isinstance(exc, duckdb.OutOfMemoryException) or _OUT_OF_MEMORY.search(str(exc)):
+            raise LoadOutOfMemory(f"the load needs more memory: {exc}") from exc
+        raise
+    except BaseException:
+        _rollback(con)
+        raise
     for table, result in results.items():
-        if result.rows_inserted != staged[table].num_rows:
+        if result.rows_inserted != rows[table]:
             raise RuntimeError(
-                f"{table.qualified_name}: inserted {result.rows_inserted} of "
-                f"{staged[table].num_rows}"
+                f"{table.qualified_name}: inserted {result.rows_inserted} of {rows[table]}"
             )
         log.debug(
             "%s org %s window [%d, %d): deleted %d, inserted %d",
@@ -190,6 +344,128 @@ def load_windows(
             result.rows_inserted,
         )
     return results
+
+
+def _check_staged(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    org_id: str,
+    start_ms: int,
+    end_ms: int,
+    rows: int,
+) -> None:
+    """Every staged row is the org's, in the window, with its key set.
+
+    One aggregate over the staged relation, streamed by DuckDB in constant memory. Keys twice in
+    the staged rows are found by the primary key during the insert (:func:`_check_unique_keys`).
+    """
+    if rows == 0:
+        return
+    staged = _ident(staged_name(table))
+    time = _ident(table.time_column)
+    key = ["org_id", *table.key]
+    # Identifiers come from the table's schema (quoted); values are bound.
+    found = con.execute(
+        f"SELECT count(*) FILTER (WHERE org_id IS DISTINCT FROM $org_id), "
+        f"count(*) FILTER (WHERE {time} IS NULL), "
+        f"epoch_ms(min({time})), epoch_ms(max({time})), "
+        + ", ".join(f"count(*) FILTER (WHERE {_ident(k)} IS NULL)" for k in key)
+        + f" FROM {staged}",
+        {"org_id": org_id},
+    ).fetchall()[0]
+    other_org, null_time, lo, hi, *null_keys = found
+    if other_org:
+        raise ValueError(f"{table.qualified_name}: rows of another org than {org_id!r}")
+    if null_time:
+        raise ValueError(f"{table.qualified_name}: {table.time_column} is null in some rows")
+    if lo < start_ms or hi >= end_ms:
+        raise ValueError(
+            f"{table.qualified_name}: {table.time_column} spans [{lo}, {hi}] ms, outside the "
+            f"window [{start_ms}, {end_ms})"
+        )
+    for name, nulls in zip(key, null_keys, strict=True):
+        if nulls:
+            raise ValueError(f"{table.qualified_name}: key column {name} is null in some rows")
+
+
+def _check_unique_keys(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """No key occurs twice in the staged rows (ValueError naming up to five keys)."""
+    staged = _ident(staged_name(table))
+    key = ["org_id", *table.key]
+    columns = ", ".join(_ident(k) for k in key)
+    dupes = con.execute(
+        f"SELECT {columns}, n, count(*) OVER () FROM ("
+        f"SELECT {columns}, count(*) AS n FROM {staged} GROUP BY {columns} HAVING count(*) > 1"
+        f") ORDER BY {columns} LIMIT 5"
+    ).fetchall()
+    if not dupes:
+        return
+    shown = [
+        ", ".join(f"{k}={v!r}" for k, v in zip(key, row, strict=False)) + f" ({row[-2]} rows)"
+        for row in dupes
+    ]
+    raise ValueError(
+        f"{table.qualified_name}: {dupes[0][-1]} key(s) occur more than once in the data: "
+        + "; ".join(shown)
+    )
+
+
+def _check_keys(table: Table, data: pa.Table) -> None:
+    key = ["org_id", *table.key]
+    for name in key:
+        if data.column(name).null_count:
+            raise ValueError(f"{table.qualified_name}: key column {name} is null in some rows")
+    if data.num_rows == 0:
+        return
+    counts = data.select(key).group_by(key).aggregate([([], "count_all")])
+    if counts.num_rows == data.num_rows:
+        return
+    dupes = counts.filter(pc.greater(counts.column("count_all"), 1))
+    shown = [
+        ", ".join(f"{k}={row[k]!r}" for k in key) + f" ({row['count_all']} rows)"
+        for row in dupes.slice(0, 5).to_pylist()
+    ]
+    raise ValueError(
+        f"{table.qualified_name}: {dupes.num_rows} key(s) occur more than once in the data: "
+        + "; ".join(shown)
+    )
+
+
+def _commit(con: duckdb.DuckDBPyConnection) -> None:
+    """Commit without the connection's memory limit.
+
+    A commit that ran out of memory was seen (DuckDB 2.0) to leave the rolled-back keys in the
+    primary key's index, so every later load of those keys failed; the statements before it fail
+    cleanly. The commit's own memory is small (bench/README.md, issue 4).
+    """
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute("RESET memory_limit")
+    try:
+        con.commit()
+    finally:
+        con.execute("SET memory_limit = $limit", {"limit": limit})
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.rollback()
+    except duckdb.TransactionException as exc:
+        if "no transaction is active" not in str(exc):
+            raise
+        # A failed commit has already rolled the transaction back.
+
+
+def _check_window(start_ms: int, end_ms: int) -> None:
+    if not start_ms < end_ms:
+        raise ValueError(f"empty or inverted window [{start_ms}, {end_ms})")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _sql(table: Table, name: str, render: Callable[[Table], str]) -> str:
@@ -225,27 +501,6 @@ def _as_table(table: Table, data: pa.Table | pa.RecordBatch | Iterable[pa.Record
     if not same_columns(table.arrow, data.schema):
         raise ValueError(f"{table.qualified_name}: data schema differs from the table's")
     return data
-
-
-def _check_keys(table: Table, data: pa.Table) -> None:
-    key = ["org_id", *table.key]
-    for name in key:
-        if data.column(name).null_count:
-            raise ValueError(f"{table.qualified_name}: key column {name} is null in some rows")
-    if data.num_rows == 0:
-        return
-    counts = data.select(key).group_by(key).aggregate([([], "count_all")])
-    if counts.num_rows == data.num_rows:
-        return
-    dupes = counts.filter(pc.greater(counts.column("count_all"), 1))
-    shown = [
-        ", ".join(f"{k}={row[k]!r}" for k in key) + f" ({row['count_all']} rows)"
-        for row in dupes.slice(0, 5).to_pylist()
-    ]
-    raise ValueError(
-        f"{table.qualified_name}: {dupes.num_rows} key(s) occur more than once in the data: "
-        + "; ".join(shown)
-    )
 
 
 def _instant(ms: int) -> datetime:

@@ -1,7 +1,11 @@
 """Landing a window: its Parquet file first, then the DuckDB rows, both replaced whole.
 
 The Parquet file is written from the streamed batches (memory stays at one row group however large
-the window), renamed into place, and then loaded into DuckDB in one transaction. A failure while
+the window), renamed into place, and then loaded into DuckDB in one transaction, DuckDB reading
+the file itself (``duck.load_window_files``): the window is never held whole in Python, and
+DuckDB's share is bounded by its ``memory_limit`` (``$WXCC_DUCKDB_MEMORY_LIMIT``, see
+``warehouse.duck``). A window too large for that limit is rolled back and loaded again with
+twice the limit, up to ``duck.MEMORY_LIMIT_GROWTH`` times it, with a warning. A failure while
 streaming leaves neither changed; a failure in DuckDB leaves the new file beside the old rows, and
 re-running the window rewrites both.
 
@@ -14,6 +18,7 @@ transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -21,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from warehouse import duck, parquet
 from warehouse.normalize import records_to_batch
 from warehouse.schemas import Table
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,9 @@ def land_windows(
             for later in writers[n + 1 :]:
                 later.abort()
             raise
+    # The pages and row groups are freed; hand their memory back to the system, as DuckDB
+    # allocates its own and would otherwise add to it (bench/README.md, issue 4).
+    pa.default_memory_pool().release_unused()
     with duck_lock or nullcontext():
         return _load(paths, org_id, start_ms, end_ms, files)
 
@@ -128,14 +137,30 @@ def land_windows(
 def _load(
     paths: WarehousePaths, org_id: str, start_ms: int, end_ms: int, files: dict[Table, Path]
 ) -> dict[Table, LandResult]:
-    data = {table: pq.read_table(path, schema=table.arrow) for table, path in files.items()}
-    con = duck.connect(paths.duckdb_path)
-    try:
-        duck.create_tables(con, list(files))
-        results = duck.load_windows(con, org_id, start_ms, end_ms, data)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    limit = duck.configured_memory_limit()
+    while True:
+        con = duck.connect(paths.duckdb_path, memory_limit=limit)
+        try:
+            duck.create_tables(con, list(files))
+            results = duck.load_window_files(con, org_id, start_ms, end_ms, files)
+            con.execute("CHECKPOINT")
+            break
+        except duck.LoadOutOfMemory:
+            # Rolled back, nothing changed: a window too large for the limit gets more memory
+            # rather than failing (the limit keeps every usual window's memory flat).
+            if limit * 2 > duck.configured_memory_limit() * duck.MEMORY_LIMIT_GROWTH:
+                raise
+            limit *= 2
+            log.warning(
+                "org %s window [%d, %d): DuckDB load out of memory; retrying with "
+                "memory_limit %d MiB",
+                org_id,
+                start_ms,
+                end_ms,
+                limit >> 20,
+            )
+        finally:
+            con.close()
     return {
         table: LandResult(
             rows=result.rows_inserted, rows_replaced=result.rows_deleted, parquet_path=files[table]

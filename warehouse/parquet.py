@@ -41,7 +41,11 @@ import pyarrow.parquet as pq
 from warehouse.schemas import Table
 
 DAY_MS = 86_400_000
-ROW_GROUP_ROWS = 64 * 1024  # small API pages are buffered into row groups of this size
+# Small API pages are buffered into row groups of at most this many rows or bytes of Arrow data,
+# whichever comes first: ~190-column taskDetails rows reach the byte bound at ~10,000 rows, so the
+# writer's memory stays the same whatever the window's size (bench/README.md, issue 4).
+ROW_GROUP_ROWS = 64 * 1024
+ROW_GROUP_BYTES = 16 * 1024 * 1024
 COMPRESSION = "zstd"
 _WINDOW_FILE = re.compile(r"^window=(\d+)-(\d+)\.parquet$")
 _SAFE_ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -156,11 +160,12 @@ class WindowWriter:
         self._sink = open(self._tmp, "wb")  # noqa: SIM115 - closed by commit() or abort()
         self._writer = pq.ParquetWriter(self._sink, table.arrow, compression=COMPRESSION)
         self._buffer: list[pa.RecordBatch] = []
-        self._rows = 0
+        self._rows = self._bytes = 0
         self.rows_written = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
-        """Buffer one batch; a row group is written every ``ROW_GROUP_ROWS`` rows."""
+        """Buffer one batch; a row group is written every ``ROW_GROUP_ROWS`` rows or
+        ``ROW_GROUP_BYTES`` bytes."""
         if not same_columns(self.table.arrow, batch.schema):
             raise ValueError(
                 f"{self.table.qualified_name}: batch schema differs from the table's schema: "
@@ -168,7 +173,8 @@ class WindowWriter:
             )
         self._buffer.append(batch)
         self._rows += batch.num_rows
-        if self._rows >= ROW_GROUP_ROWS:
+        self._bytes += batch.nbytes
+        if self._rows >= ROW_GROUP_ROWS or self._bytes >= ROW_GROUP_BYTES:
             self._flush()
 
     def commit(self) -> Path:
@@ -201,7 +207,7 @@ class WindowWriter:
         if not self._buffer:
             return
         chunk = _as_table(self.table, self._buffer)
-        self._buffer, self._rows = [], 0
+        self._buffer, self._rows, self._bytes = [], 0, 0
         check_rows(self.table, chunk, self.org_id, self.start_ms, self.end_ms)
         self._writer.write_table(chunk, row_group_size=ROW_GROUP_ROWS)
         self.rows_written += chunk.num_rows
