@@ -10,7 +10,13 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pipelines.assets.checks import unique_key_check, unique_key_spec
-from pipelines.assets.windows import DUCK_LOCK, Landed, land_each, raise_failures
+from pipelines.assets.windows import (
+    DUCK_LOCK,
+    Landed,
+    land_each,
+    materializations,
+    raise_failures,
+)
 from pipelines.partitions import API_POOL, PARTITIONS, Window, day_windows, org_of
 from pipelines.resources import Warehouse, WxccApi
 from pipelines.settings import load_settings
@@ -167,19 +173,7 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                 sum(e.expected for e in incomplete),
             )
         raise_failures(outcome, len(windows))
-        seconds = round(time.monotonic() - started, 3)
-        for table in feed.tables:
-            yield dg.MaterializeResult(
-                asset_key=_key(table),
-                metadata={
-                    "org": org,
-                    "org_id": session.org_id,
-                    "windows": len(windows),
-                    "rows": outcome.rows[table],
-                    **{k: int(v) for k, v in outcome.stats.items()},
-                    "seconds": seconds,
-                },
-            )
+        yield from materializations(feed.tables, outcome, org, session.org_id, windows, started)
         if feed.reconciled:
             yield _reconciliation(
                 feed, outcome.rows[feed.tables[0]], int(outcome.stats["api_count"])

@@ -160,6 +160,34 @@ def land_each(
     return outcome
 
 
+def materializations(
+    tables: tuple[Table, ...],
+    outcome: RunOutcome,
+    org: str,
+    org_id: str,
+    windows: list[Window],
+    started: float,
+) -> list[dg.MaterializeResult]:
+    """One result per table of a run's step, with what it landed and what it cost."""
+    from pipelines.assets.checks import asset_key
+
+    seconds = round(time.monotonic() - started, 3)
+    return [
+        dg.MaterializeResult(
+            asset_key=asset_key(table),
+            metadata={
+                "org": org,
+                "org_id": org_id,
+                "windows": len(windows),
+                "rows": outcome.rows[table],
+                **{k: int(v) for k, v in outcome.stats.items()},
+                "seconds": seconds,
+            },
+        )
+        for table in tables
+    ]
+
+
 def raise_failures(outcome: RunOutcome, total: int) -> None:
     """Fail the step after all windows ran: the first error, with the other failed windows named."""
     if not outcome.failures:
@@ -252,19 +280,7 @@ def windowed_asset(
                 workers=workers,
             )
         raise_failures(outcome, len(windows))
-        seconds = round(time.monotonic() - started, 3)
-        for table in tables:
-            yield dg.MaterializeResult(
-                asset_key=asset_key(table),
-                metadata={
-                    "org": org,
-                    "org_id": source.org_id,
-                    "windows": len(windows),
-                    "rows": outcome.rows[table],
-                    **{k: int(v) for k, v in outcome.stats.items()},
-                    "seconds": seconds,
-                },
-            )
+        yield from materializations(tables, outcome, org, source.org_id, windows, started)
         for table in tables:
             yield unique_key_check(warehouse, table, source.org_id, windows)
 
