@@ -26,8 +26,8 @@ def open_task_days(warehouse: Warehouse, now: datetime) -> list[tuple[str, str]]
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
     with duck.connect(path, read_only=True) as con:
         present = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE (schema_name, table_name) IN "
-            "(('search', 'task_details'), ('ops', 'extraction_log'))"
+            queries.sql("ops/count_tables"),
+            {"names": ["search.task_details", "ops.extraction_log"]},
         ).fetchall()[0][0]
         if present < 2:
             return []

@@ -68,6 +68,14 @@ def insert_query(table: Table) -> str:
     return f"load/insert_{table.name}"
 
 
+def check_staged_query(table: Table) -> str:
+    return f"load/check_staged_{table.name}"
+
+
+def duplicate_keys_query(table: Table) -> str:
+    return f"load/duplicate_keys_{table.name}"
+
+
 def window_keys_query(table: Table) -> str:
     return f"checks/window_keys_{table.name}"
 
@@ -142,6 +150,42 @@ def render_insert(table: Table) -> str:
     )
 
 
+def render_check_staged(table: Table) -> str:
+    staged = staged_name(table)
+    time = _ident(table.time_column)
+    nulls = "".join(
+        f",\n    count(*) FILTER (WHERE {_ident(k)} IS NULL)" for k in ("org_id", *table.key)
+    )
+    return (
+        f"-- The rows staged for a window of {table.qualified_name}, checked before they replace\n"
+        "-- anything: rows of another org than $org_id, rows without a window time, the span of\n"
+        "-- the window times (epoch ms), and per key column (org_id first) the rows without it.\n"
+        "SELECT\n"
+        "    count(*) FILTER (WHERE org_id IS DISTINCT FROM $org_id),\n"
+        f"    count(*) FILTER (WHERE {time} IS NULL),\n"
+        f"    epoch_ms(min({time})),\n"
+        f"    epoch_ms(max({time})){nulls}\n"
+        f"FROM {staged};\n"
+    )
+
+
+def render_duplicate_keys(table: Table) -> str:
+    columns = ", ".join(_ident(k) for k in ("org_id", *table.key))
+    return (
+        f"-- Keys of {table.qualified_name} staged more than once (at most five): the key, its\n"
+        "-- rows, and how many keys repeat.\n"
+        f"SELECT {columns}, n, count(*) OVER ()\n"
+        "FROM (\n"
+        f"    SELECT {columns}, count(*) AS n\n"
+        f"    FROM {staged_name(table)}\n"
+        f"    GROUP BY {columns}\n"
+        "    HAVING count(*) > 1\n"
+        ")\n"
+        f"ORDER BY {columns}\n"
+        "LIMIT 5;\n"
+    )
+
+
 def render_window_keys(table: Table) -> str:
     key = ", ".join(_ident(k) for k in ("org_id", *table.key))
     time = _ident(table.time_column)
@@ -166,6 +210,8 @@ def render_all(tables: list[Table]) -> dict[str, str]:
         files[delete_window_query(table)] = render_delete_window(table)
         files[insert_query(table)] = render_insert(table)
         files[window_keys_query(table)] = render_window_keys(table)
+        files[check_staged_query(table)] = render_check_staged(table)
+        files[duplicate_keys_query(table)] = render_duplicate_keys(table)
     return dict(sorted(files.items()))
 
 

@@ -60,12 +60,16 @@ import pyarrow.parquet as pq
 
 import queries
 from warehouse.ddl import (
+    check_staged_query,
     create_schema_query,
     create_table_query,
     delete_window_query,
+    duplicate_keys_query,
     insert_query,
+    render_check_staged,
     render_create_table,
     render_delete_window,
+    render_duplicate_keys,
     render_insert,
     staged_name,
 )
@@ -144,11 +148,11 @@ def connect(
     try:
         # ATTACH takes no bound parameters: the path is quoted as a string literal.
         con.execute(
-            f"ATTACH {_literal(str(path))} AS {_ident(WAREHOUSE_DATABASE)} "
-            f"(STORAGE_VERSION {_literal(STORAGE_COMPATIBILITY_VERSION)}, "
+            f"ATTACH {sql_string(str(path))} AS {WAREHOUSE_DATABASE} "
+            f"(STORAGE_VERSION {sql_string(STORAGE_COMPATIBILITY_VERSION)}, "
             f"ROW_GROUP_SIZE {int(ROW_GROUP_SIZE)})"
         )
-        con.execute(f"USE {_ident(WAREHOUSE_DATABASE)}")
+        con.execute(queries.sql("session/use_warehouse"))
     except BaseException:
         con.close()
         raise
@@ -272,16 +276,14 @@ def load_window_files(
     staged: list[str] = []
     try:
         for table, path in files.items():
-            # CREATE VIEW takes no bound parameters: the path is quoted as a string literal.
-            con.execute(
-                f"CREATE TEMP VIEW {_ident(staged_name(table))} AS "
-                f"SELECT * FROM read_parquet({_literal(str(path))})"
-            )
+            # A relation over the file, registered like the Arrow data of load_windows: DuckDB
+            # streams it when the statements read it.
+            con.register(staged_name(table), con.read_parquet(str(path)))
             staged.append(staged_name(table))
         return _replace(con, org_id, start_ms, end_ms, rows)
     finally:
         for name in staged:
-            con.execute(f"DROP VIEW IF EXISTS temp.main.{_ident(name)}")
+            con.unregister(name)
 
 
 def _replace(
@@ -361,17 +363,9 @@ def _check_staged(
     """
     if rows == 0:
         return
-    staged = _ident(staged_name(table))
-    time = _ident(table.time_column)
     key = ["org_id", *table.key]
-    # Identifiers come from the table's schema (quoted); values are bound.
     found = con.execute(
-        f"SELECT count(*) FILTER (WHERE org_id IS DISTINCT FROM $org_id), "
-        f"count(*) FILTER (WHERE {time} IS NULL), "
-        f"epoch_ms(min({time})), epoch_ms(max({time})), "
-        + ", ".join(f"count(*) FILTER (WHERE {_ident(k)} IS NULL)" for k in key)
-        + f" FROM {staged}",
-        {"org_id": org_id},
+        _sql(table, check_staged_query(table), render_check_staged), {"org_id": org_id}
     ).fetchall()[0]
     other_org, null_time, lo, hi, *null_keys = found
     if other_org:
@@ -390,14 +384,8 @@ def _check_staged(
 
 def _check_unique_keys(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """No key occurs twice in the staged rows (ValueError naming up to five keys)."""
-    staged = _ident(staged_name(table))
     key = ["org_id", *table.key]
-    columns = ", ".join(_ident(k) for k in key)
-    dupes = con.execute(
-        f"SELECT {columns}, n, count(*) OVER () FROM ("
-        f"SELECT {columns}, count(*) AS n FROM {staged} GROUP BY {columns} HAVING count(*) > 1"
-        f") ORDER BY {columns} LIMIT 5"
-    ).fetchall()
+    dupes = con.execute(_sql(table, duplicate_keys_query(table), render_duplicate_keys)).fetchall()
     if not dupes:
         return
     shown = [
@@ -460,11 +448,8 @@ def _check_window(start_ms: int, end_ms: int) -> None:
         raise ValueError(f"empty or inverted window [{start_ms}, {end_ms})")
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
+def sql_string(text: str) -> str:
+    """A string literal, for the statements that take no bound parameters (ATTACH)."""
     return "'" + text.replace("'", "''") + "'"
 
 

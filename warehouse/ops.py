@@ -75,12 +75,7 @@ def complete_windows(
 
 
 def _has_log(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'ops' "
-            "AND table_name = 'extraction_log' AND column_name = 'org'"
-        ).fetchall()[0][0]
-    )
+    return bool(con.execute(queries.sql("ops/has_extraction_log_org")).fetchall()[0][0])
 
 
 def window_status(path: Path) -> list[WindowStatus]:
@@ -88,11 +83,7 @@ def window_status(path: Path) -> list[WindowStatus]:
     if not path.exists():
         return []
     with duck.connect(path, read_only=True) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() "
-            "WHERE schema_name = 'ops' AND table_name = 'extraction_log'"
-        ).fetchall()[0][0]
-        if not exists:
+        if not _has_log(con):
             return []
         rows = con.execute(queries.sql("ops/select_window_status")).fetchall()
     return [

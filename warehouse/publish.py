@@ -43,23 +43,21 @@ def publish(paths: WarehousePaths) -> bool:
     source = paths.duckdb_path
     if not source.exists():
         return False
-    with duck.connect(source) as con:
-        # Every table exists in what readers open, empty until its first load.
-        duck.create_tables(con, TABLES.values())
-        create_views(con)
-        con.execute("CHECKPOINT")  # everything committed is in the main file, the WAL empty
     target = paths.published_path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         with duck.connect(source) as con:
-            name = con.execute("SELECT current_database()").fetchall()[0][0]
+            # Every table exists in what readers open, empty until its first load.
+            duck.create_tables(con, TABLES.values())
+            create_views(con)
+            con.execute("CHECKPOINT")  # everything committed is in the main file
             con.execute(
-                f"ATTACH {_literal(tmp)} AS publish_copy "
-                f"(STORAGE_VERSION '{duck.STORAGE_COMPATIBILITY_VERSION}')"
+                f"ATTACH {duck.sql_string(str(tmp))} AS publish_copy "
+                f"(STORAGE_VERSION {duck.sql_string(duck.STORAGE_COMPATIBILITY_VERSION)})"
             )
             try:
-                con.execute(f"COPY FROM DATABASE {_ident(name)} TO publish_copy")
+                con.execute(queries.sql("publish/copy_warehouse"))
             finally:
                 con.execute("DETACH publish_copy")
         with open(tmp, "rb+") as written:
@@ -76,12 +74,3 @@ def publish(paths: WarehousePaths) -> bool:
     finally:
         os.close(directory)
     return True
-
-
-def _literal(path: os.PathLike[str] | str) -> str:
-    """A path as a SQL string literal (ATTACH takes no bound parameters)."""
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,12 @@
+-- The rows staged for a window of wfo.schedule_adherence, checked before they replace
+-- anything: rows of another org than $org_id, rows without a window time, the span of
+-- the window times (epoch ms), and per key column (org_id first) the rows without it.
+SELECT
+    count(*) FILTER (WHERE org_id IS DISTINCT FROM $org_id),
+    count(*) FILTER (WHERE scheduled_start IS NULL),
+    epoch_ms(min(scheduled_start)),
+    epoch_ms(max(scheduled_start)),
+    count(*) FILTER (WHERE org_id IS NULL),
+    count(*) FILTER (WHERE agent_id IS NULL),
+    count(*) FILTER (WHERE scheduled_start IS NULL)
+FROM staged_schedule_adherence;

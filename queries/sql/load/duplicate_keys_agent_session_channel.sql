@@ -1,0 +1,11 @@
+-- Keys of search.agent_session_channel staged more than once (at most five): the key, its
+-- rows, and how many keys repeat.
+SELECT org_id, agent_session_id, channel_id, n, count(*) OVER ()
+FROM (
+    SELECT org_id, agent_session_id, channel_id, count(*) AS n
+    FROM staged_agent_session_channel
+    GROUP BY org_id, agent_session_id, channel_id
+    HAVING count(*) > 1
+)
+ORDER BY org_id, agent_session_id, channel_id
+LIMIT 5;

@@ -1,0 +1,11 @@
+-- Keys of reporting.captures staged more than once (at most five): the key, its
+-- rows, and how many keys repeat.
+SELECT org_id, task_id, id, n, count(*) OVER ()
+FROM (
+    SELECT org_id, task_id, id, count(*) AS n
+    FROM staged_captures
+    GROUP BY org_id, task_id, id
+    HAVING count(*) > 1
+)
+ORDER BY org_id, task_id, id
+LIMIT 5;

@@ -1,0 +1,2 @@
+-- The writer's connection works in the attached warehouse file (warehouse.duck.connect).
+USE warehouse
