@@ -67,19 +67,29 @@ class _Reporting:
     context: dg.AssetExecutionContext
 
     def land(self, window: Window) -> Landed:
+        recordings = (
+            os.environ.get("WXCC_RECORDINGS_DIR") if self.table.name == "captures" else None
+        )
         with ReportingClient(self.session.http(), org_id=self.session.org.org_id) as client:
             try:
+                if recordings:  # the tasks are fetched once, for the metadata and the files
+                    tasks = list(client.capture_tasks(window.start_ms, window.end_ms))
+                    pages = client.capture_pages(tasks)
+                else:
+                    pages = self.pages(client, window)
                 tables = land_windows(
                     self.warehouse.paths,
                     (self.table,),
                     self.org_id,
                     window.start_ms,
                     window.end_ms,
-                    self.pages(client, window),
+                    pages,
                     duck_lock=DUCK_LOCK,
                 )
-                if self.table.name == "captures":
-                    _download(client, window, self.context)
+                if recordings:
+                    with RecordingDownloader(client, Path(recordings)) as downloader:
+                        stats = downloader.download(tasks)
+                    self.context.log.info(f"recordings {window}: {stats}")
             except Exception as exc:
                 exc.window_stats = _stats(client)  # type: ignore[attr-defined]
                 raise
@@ -94,22 +104,6 @@ def _stats(client: ReportingClient) -> dict[str, int]:
         "retries": int(stats.get("http_retries", 0)),
         "rate_limited": int(stats.get("http_rate_limited", 0)),
     }
-
-
-def _download(client: ReportingClient, window: Window, context: dg.AssetExecutionContext) -> None:
-    target = os.environ.get("WXCC_RECORDINGS_DIR")
-    if not target:
-        return  # off by default: recordings are large, and their URLs expire anyway
-
-    def requested() -> Iterator[tuple[str, int]]:
-        for page in client.tasks_pages(window.start_ms, window.end_ms):
-            for record in page:
-                if record["attributes"].get("captureRequested"):
-                    yield record["id"], record["attributes"]["createdTime"]
-
-    with RecordingDownloader(client, Path(target)) as downloader:
-        stats = downloader.download(requested())
-    context.log.info(f"recordings {window}: {stats}")
 
 
 def _opener(name: str):  # noqa: ANN202

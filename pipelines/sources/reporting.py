@@ -347,17 +347,17 @@ class ReportingClient:
         if batch:
             yield self._captures(batch)
 
+    def capture_tasks(self, start_ms: int, end_ms: int) -> Iterator[tuple[str, int]]:
+        """``(task id, createdTime ms)`` of the window's tasks that requested capture."""
+        for page in self.tasks_pages(start_ms, end_ms):
+            for r in page:
+                attributes = r["attributes"]
+                if attributes.get("captureRequested"):
+                    yield r["id"], attributes["createdTime"]
+
     def window_capture_pages(self, start_ms: int, end_ms: int) -> Iterator[Page]:
         """Recordings of the window's tasks that requested capture."""
-
-        def requested() -> Iterator[tuple[str, int]]:
-            for page in self.tasks_pages(start_ms, end_ms):
-                for r in page:
-                    attributes = r["attributes"]
-                    if attributes.get("captureRequested"):
-                        yield r["id"], attributes["createdTime"]
-
-        return self.capture_pages(requested())
+        return self.capture_pages(self.capture_tasks(start_ms, end_ms))
 
     def _captures(self, tasks: dict[str, int]) -> Page:
         where = f"captures of {len(tasks)} tasks"

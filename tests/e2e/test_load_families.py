@@ -103,3 +103,28 @@ def test_reporting_tables_equal_truth_and_the_cross_check_passes(
         found = differences(db, truth / f"{table.qualified_name}.parquet", table)
         assert set(found) <= volatile, (table.name, found)
         assert table_rows(db, table), table.name
+
+
+def test_recordings_download_beside_the_captures_when_asked(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.partitions import partition_key
+
+    recordings = tmp_path / "recordings"
+    monkeypatch.setenv("WXCC_RECORDINGS_DIR", str(recordings))
+    with sandbox(NOW) as url:
+        point_at(monkeypatch, url)
+        result = defs.resolve_job_def("reporting_job").execute_in_process(
+            partition_key=partition_key("default", "2026-11-18"),
+            instance=pipeline.instance,
+            asset_selection=[dg.AssetKey(["reporting", "captures"])],
+        )
+    assert result.success
+    with duck.connect(pipeline.data_dir / "warehouse.duckdb", read_only=True) as con:
+        captures = con.execute("SELECT count(*) FROM reporting.captures").fetchall()[0][0]
+    files = [p for p in recordings.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+    assert captures > 0 and len(files) == captures
+    assert all(p.stat().st_size > 0 for p in files)
