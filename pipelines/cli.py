@@ -121,7 +121,7 @@ def _status(_args: argparse.Namespace) -> int:
     from warehouse.ops import window_status
 
     settings = load_settings()
-    rows = window_status(settings.paths.published_path)
+    rows = window_status(settings.paths)
     if not rows:
         print(f"No extraction has been logged in {settings.paths.published_path} yet.")
         return 0

@@ -71,9 +71,7 @@ def plan(
         if not reload and days:
             since = datetime.combine(days[0], datetime.min.time(), UTC)
             until = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), UTC)
-            done = {
-                d.date() for d in ops.complete_windows(paths.duckdb_path, assets, org, since, until)
-            }
+            done = {d.date() for d in ops.complete_windows(paths, assets, org, since, until)}
         pending = [d for d in days if d not in done]
         skipped += len(days) - len(pending)
         run: list[date] = []

@@ -4,7 +4,7 @@
 15-minute interval of ``reporting.queue_statistics`` with the same counts derived from
 ``search.task_details`` (a task counts for its last queue, in the interval it was created in;
 abandoned means abandoned in queue). :func:`record_differences` keeps what a run found in
-``ops.cross_check_differences``, replacing that check's previous run over the same window.
+``ops.cross_check_differences`` (kept in ``warehouse.store``), replacing that check's previous run over the same window.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 import queries
+from warehouse import duck, store
+from warehouse.paths import WarehousePaths
+from warehouse.publish import publish
 
 QUEUE_STATISTICS_CHECK = "queue_statistics_vs_task_details"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -64,7 +67,7 @@ def queue_statistics_differences(
 
 
 def record_differences(
-    con: duckdb.DuckDBPyConnection,
+    paths: WarehousePaths,
     check_name: str,
     org_id: str,
     start_ms: int,
@@ -72,49 +75,45 @@ def record_differences(
     differences: list[Difference],
     checked_at: datetime,
 ) -> None:
-    """Replace the recorded differences of ``check_name`` over the window, in one transaction."""
-    con.execute(queries.sql("checks/create_schema_ops_checks"))
-    con.execute(queries.sql("checks/create_cross_check_differences"))
-    window = {
-        "check_name": check_name,
-        "org_id": org_id,
-        "window_start": _instant(start_ms),
-        "window_end": _instant(end_ms),
-    }
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(queries.sql("checks/delete_cross_check_differences"), window)
-        insert = queries.sql("checks/insert_cross_check_difference")
-        for d in differences:
-            con.execute(
-                insert,
-                {
-                    **window,
-                    "queue_id": d.queue_id,
-                    "interval_start_time": d.interval_start_time,
-                    "figure": d.figure,
-                    "reporting_value": d.reporting_value,
-                    "search_value": d.search_value,
-                    "checked_at": checked_at,
-                },
-            )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    """Replace the recorded differences of ``check_name`` over the window, in one transaction
+    of the store; the published ``ops.cross_check_differences`` shows them from the next
+    publish."""
+    store.replace_differences(
+        paths.store_path,
+        {
+            "check_name": check_name,
+            "org_id": org_id,
+            "window_start": start_ms,
+            "window_end": end_ms,
+        },
+        [
+            {
+                "queue_id": d.queue_id,
+                "interval_start_time": (d.interval_start_time - _EPOCH)
+                // timedelta(milliseconds=1),
+                "figure": d.figure,
+                "reporting_value": d.reporting_value,
+                "search_value": d.search_value,
+                "checked_at": (checked_at - _EPOCH) // timedelta(microseconds=1),
+            }
+            for d in differences
+        ],
+    )
 
 
 def check_queue_statistics(
-    con: duckdb.DuckDBPyConnection,
+    paths: WarehousePaths,
     org_id: str,
     start_ms: int,
     end_ms: int,
     checked_at: datetime | None = None,
 ) -> list[Difference]:
-    """Run the queue statistics check over the window, record and return its differences."""
-    found = queue_statistics_differences(con, org_id, start_ms, end_ms)
+    """Run the queue statistics check over the window of the published warehouse, record its
+    differences, publish them, and return them."""
+    with duck.connect(paths.published_path, read_only=True) as con:
+        found = queue_statistics_differences(con, org_id, start_ms, end_ms)
     record_differences(
-        con,
+        paths,
         QUEUE_STATISTICS_CHECK,
         org_id,
         start_ms,
@@ -122,4 +121,5 @@ def check_queue_statistics(
         found,
         checked_at or datetime.now(UTC),
     )
+    publish(paths)
     return found

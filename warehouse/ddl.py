@@ -1,31 +1,38 @@
-"""Generate the committed per-table SQL files from the table schemas.
+"""SQL that follows from a table's definition, rendered at run time from the table catalog.
 
-DuckDB cannot bind identifiers, so each table has its own statements, one per file, named
-``verb_object``: ``ddl/create_schema_<schema>``, ``ddl/create_<table>``,
-``load/delete_<table>_window`` and ``load/insert_<table>``. They are generated once from
-``warehouse/schemas.py`` and committed, so they can be read, diffed and prepared by tests; values
-are always bound parameters. Regenerate after changing a schema::
+One template per kind of statement, filled from the :class:`~warehouse.schemas.Table` with
+identifiers quoted by :func:`ident` (DuckDB cannot bind identifiers); values stay bound
+parameters, except the window file paths of a view, which a view cannot take as parameters and
+which are quoted as string literals by :func:`literal`. The rendered text of every catalog table
+is snapshotted by ``tests/warehouse/test_ddl.py`` (``python -m warehouse.ddl`` rewrites the
+snapshot after a schema change). Statements a person writes live in ``queries/sql``.
 
-    .venv/bin/python -m warehouse.ddl          # write queries/sql/{ddl,load}/*.sql
-    .venv/bin/python -m warehouse.ddl --check  # exit 1 if a committed file is stale
+Kinds:
+
+- ``create_view``: the warehouse's relation of a table: its current window files, each column
+  cast to the warehouse's type (JSON stays JSON), in the catalog's column order;
+- ``empty_view``: the same relation for a table with no window yet;
+- ``check_window``: one aggregate over a window file before it becomes current: rows, distinct
+  keys, rows of another org, rows without a window time, the window time's span, and per key
+  column the rows without it;
+- ``duplicate_keys``: up to five keys that repeat in a window file, for the error message.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 
-from warehouse.catalog import TABLES
 from warehouse.schemas import UTC_MS, Table
 
 log = logging.getLogger(__name__)
 
-SQL_ROOT = Path(__file__).resolve().parents[1] / "queries" / "sql"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "tests" / "warehouse" / "rendered_sql.snapshot"
 
 # Arrow type -> DuckDB column type; a JSON-kind string column is JSON.
 DUCKDB_TYPES: dict[pa.DataType, str] = {
@@ -37,7 +44,53 @@ DUCKDB_TYPES: dict[pa.DataType, str] = {
     UTC_MS: "TIMESTAMPTZ",
     pa.date32(): "DATE",
 }
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+_CREATE_VIEW = """\
+CREATE OR REPLACE VIEW {table} AS
+SELECT
+    {columns}
+FROM read_parquet([{files}], hive_partitioning = false);
+"""
+
+_EMPTY_VIEW = """\
+CREATE OR REPLACE VIEW {table} AS
+SELECT
+    {nulls}
+WHERE false;
+"""
+
+_CHECK_WINDOW = """\
+SELECT
+    count(*),
+    (SELECT count(*) FROM (SELECT DISTINCT {key} FROM read_parquet($file))),
+    count(*) FILTER (WHERE org_id IS DISTINCT FROM $org_id),
+    count(*) FILTER (WHERE {time} IS NULL),
+    epoch_ms(min({time})),
+    epoch_ms(max({time})){key_nulls}
+FROM read_parquet($file);
+"""
+
+_DUPLICATE_KEYS = """\
+SELECT {key}, n, count(*) OVER ()
+FROM (
+    SELECT {key}, count(*) AS n
+    FROM read_parquet($file)
+    GROUP BY {key}
+    HAVING count(*) > 1
+)
+ORDER BY {key}
+LIMIT 5;
+"""
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A quoted SQL string literal, for what a statement cannot bind (a view's file list)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def duckdb_type(field: pa.Field) -> str:
@@ -47,214 +100,78 @@ def duckdb_type(field: pa.Field) -> str:
     return DUCKDB_TYPES[field.type]
 
 
-def staged_name(table: Table) -> str:
-    """Name under which the loader registers a window's Arrow data for the load statements."""
-    return f"staged_{table.name}"
-
-
-def create_schema_query(schema: str) -> str:
-    return f"ddl/create_schema_{schema}"
-
-
-def create_table_query(table: Table) -> str:
-    return f"ddl/create_{table.name}"
-
-
-def delete_window_query(table: Table) -> str:
-    return f"load/delete_{table.name}_window"
-
-
-def insert_query(table: Table) -> str:
-    return f"load/insert_{table.name}"
-
-
-def check_staged_query(table: Table) -> str:
-    return f"load/check_staged_{table.name}"
-
-
-def duplicate_keys_query(table: Table) -> str:
-    return f"load/duplicate_keys_{table.name}"
-
-
-def window_keys_query(table: Table) -> str:
-    return f"checks/window_keys_{table.name}"
-
-
-def _ident(name: str) -> str:
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not a plain SQL identifier: {name!r}")
-    return name
+def key_columns(table: Table) -> list[str]:
+    return ["org_id", *table.key]
 
 
 def render_create_schema(schema: str) -> str:
-    return f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)};\n"
+    return f"CREATE SCHEMA IF NOT EXISTS {ident(schema)};\n"
 
 
-def render_create_table(table: Table) -> str:
-    key = ["org_id", *table.key]
-    width = max(len(n) for n in table.arrow.names)
-    lines = []
-    for field in table.arrow:
-        not_null = " NOT NULL" if field.name in key or not field.nullable else ""
-        lines.append(f"    {_ident(field.name):<{width}} {duckdb_type(field)}{not_null},")
-    lines.append(f"    PRIMARY KEY ({', '.join(_ident(k) for k in key)})")
-    body = "\n".join(lines)
-    return (
-        f"-- {table.qualified_name}: columns, types and key from warehouse/schemas.py "
-        "(python -m warehouse.ddl).\n"
-        f"CREATE TABLE IF NOT EXISTS {_qualified(table)} (\n{body}\n);\n"
+def render_create_view(schema: str, name: str, arrow: pa.Schema, files: Sequence[str]) -> str:
+    """The view ``schema.name`` of columns ``arrow`` over ``files`` (an empty view without)."""
+    table = f"{ident(schema)}.{ident(name)}"
+    if not files:
+        nulls = ",\n    ".join(f"CAST(NULL AS {duckdb_type(f)}) AS {ident(f.name)}" for f in arrow)
+        return _EMPTY_VIEW.format(table=table, nulls=nulls)
+    columns = ",\n    ".join(
+        f"CAST({ident(f.name)} AS {duckdb_type(f)}) AS {ident(f.name)}" for f in arrow
+    )
+    return _CREATE_VIEW.format(
+        table=table, columns=columns, files=", ".join(literal(f) for f in files)
     )
 
 
-def replaced_by(table: Table) -> list[str]:
-    """Columns on which a staged row replaces earlier rows wherever they were loaded.
-
-    A top-level table: its key (an older version of the same record). A child table: the parent's
-    key among its key columns, so a re-fetched parent's staged children replace all its earlier
-    children, including those it no longer has.
-    """
-    key = ["org_id", *table.key]
-    if table.parent is None:
-        return key
-    return ["org_id", *(k for k in table.key if table.column(k).from_parent)]
+def render_copy_table(schema: str, name: str, relation: str) -> str:
+    """A table ``schema.name`` holding the rows of a registered relation (the ops tables)."""
+    return f"CREATE TABLE {ident(schema)}.{ident(name)} AS SELECT * FROM {ident(relation)};\n"
 
 
-def render_delete_window(table: Table) -> str:
-    match = " AND ".join(f"staged.{k} = target.{k}" for k in map(_ident, replaced_by(table)))
-    time = _ident(table.time_column)
-    older = "version of a staged row" if table.parent is None else "row of a staged row's parent"
-    return (
-        f"-- Rows a reload of one window of {table.qualified_name} replaces: those of org $org_id\n"
-        f"-- whose {time} lies in [$window_start, $window_end) (TIMESTAMPTZ), and any older\n"
-        f"-- {older}, wherever it was loaded before.\n"
-        f"DELETE FROM {_qualified(table)} AS target\n"
-        "WHERE (\n"
-        "        target.org_id = $org_id\n"
-        f"        AND target.{time} >= $window_start\n"
-        f"        AND target.{time} < $window_end\n"
-        "    )\n"
-        "    OR EXISTS (\n"
-        f"        SELECT 1 FROM {staged_name(table)} AS staged\n"
-        f"        WHERE {match}\n"
-        "    );\n"
+def render_check_window(table: Table) -> str:
+    key_nulls = "".join(
+        f",\n    count(*) FILTER (WHERE {ident(k)} IS NULL)" for k in key_columns(table)
     )
-
-
-def render_insert(table: Table) -> str:
-    names = [_ident(n) for n in table.arrow.names]
-    columns = ",\n    ".join(names)
-    return (
-        f"-- Insert a window's staged rows into {table.qualified_name}.\n"
-        f"INSERT INTO {_qualified(table)} (\n    {columns}\n)\n"
-        f"SELECT\n    {columns}\nFROM {staged_name(table)};\n"
-    )
-
-
-def render_check_staged(table: Table) -> str:
-    staged = staged_name(table)
-    time = _ident(table.time_column)
-    nulls = "".join(
-        f",\n    count(*) FILTER (WHERE {_ident(k)} IS NULL)" for k in ("org_id", *table.key)
-    )
-    return (
-        f"-- The rows staged for a window of {table.qualified_name}, checked before they replace\n"
-        "-- anything: rows of another org than $org_id, rows without a window time, the span of\n"
-        "-- the window times (epoch ms), and per key column (org_id first) the rows without it.\n"
-        "SELECT\n"
-        "    count(*) FILTER (WHERE org_id IS DISTINCT FROM $org_id),\n"
-        f"    count(*) FILTER (WHERE {time} IS NULL),\n"
-        f"    epoch_ms(min({time})),\n"
-        f"    epoch_ms(max({time})){nulls}\n"
-        f"FROM {staged};\n"
+    return _CHECK_WINDOW.format(
+        key=", ".join(map(ident, key_columns(table))),
+        time=ident(table.time_column),
+        key_nulls=key_nulls,
     )
 
 
 def render_duplicate_keys(table: Table) -> str:
-    columns = ", ".join(_ident(k) for k in ("org_id", *table.key))
-    return (
-        f"-- Keys of {table.qualified_name} staged more than once (at most five): the key, its\n"
-        "-- rows, and how many keys repeat.\n"
-        f"SELECT {columns}, n, count(*) OVER ()\n"
-        "FROM (\n"
-        f"    SELECT {columns}, count(*) AS n\n"
-        f"    FROM {staged_name(table)}\n"
-        f"    GROUP BY {columns}\n"
-        "    HAVING count(*) > 1\n"
-        ")\n"
-        f"ORDER BY {columns}\n"
-        "LIMIT 5;\n"
-    )
+    return _DUPLICATE_KEYS.format(key=", ".join(map(ident, key_columns(table))))
 
 
-def render_window_keys(table: Table) -> str:
-    key = ", ".join(_ident(k) for k in ("org_id", *table.key))
-    time = _ident(table.time_column)
-    return (
-        f"-- The key check of one landed window of {table.qualified_name}: rows and distinct keys\n"
-        "-- in its Parquet files ($files), and its rows in DuckDB; the stores must agree and no key\n"
-        "-- may repeat.\n"
-        "SELECT\n"
-        "    (SELECT count(*) FROM read_parquet($files)) AS parquet_rows,\n"
-        f"    (SELECT count(*) FROM (SELECT DISTINCT {key} FROM read_parquet($files))) AS parquet_keys,\n"
-        f"    (SELECT count(*) FROM {_qualified(table)}\n"
-        f"        WHERE org_id = $org_id AND {time} >= $window_start AND {time} < $window_end\n"
-        "    ) AS duckdb_rows;\n"
-    )
-
-
-def render_all(tables: list[Table]) -> dict[str, str]:
-    """Query name -> SQL text of every generated file."""
-    files = {create_schema_query(s): render_create_schema(s) for s in {t.schema for t in tables}}
-    for table in tables:
-        files[create_table_query(table)] = render_create_table(table)
-        files[delete_window_query(table)] = render_delete_window(table)
-        files[insert_query(table)] = render_insert(table)
-        files[window_keys_query(table)] = render_window_keys(table)
-        files[check_staged_query(table)] = render_check_staged(table)
-        files[duplicate_keys_query(table)] = render_duplicate_keys(table)
-    return dict(sorted(files.items()))
-
-
-def stale_files(root: Path = SQL_ROOT, tables: list[Table] | None = None) -> list[str]:
-    """Names of generated files that are missing or differ from what the schemas give."""
-    files = render_all(list(TABLES.values()) if tables is None else tables)
-    stale = []
-    for name, text in files.items():
-        path = root / f"{name}.sql"
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            stale.append(name)
-    return stale
-
-
-def write_all(root: Path = SQL_ROOT, tables: list[Table] | None = None) -> list[str]:
-    """Write every generated file that changed; return their names."""
-    files = render_all(list(TABLES.values()) if tables is None else tables)
-    changed = stale_files(root, tables)
-    for name in changed:
-        path = root / f"{name}.sql"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(files[name], encoding="utf-8")
-    return changed
-
-
-def _qualified(table: Table) -> str:
-    return f"{_ident(table.schema)}.{_ident(table.name)}"
+def render_all(tables: Iterable[Table]) -> str:
+    """Every kind for every table, as the snapshot holds it (views over two example files)."""
+    parts = []
+    for table in sorted(tables, key=lambda t: t.qualified_name):
+        example = [f"/data/{table.name}/a.parquet", f"/data/{table.name}/it's.parquet"]
+        for kind, text in (
+            ("create_view", render_create_view(table.schema, table.name, table.arrow, example)),
+            ("empty_view", render_create_view(table.schema, table.name, table.arrow, [])),
+            ("check_window", render_check_window(table)),
+            ("duplicate_keys", render_duplicate_keys(table)),
+        ):
+            parts.append(f"-- {table.qualified_name}: {kind}\n{text}")
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Generate queries/sql/{ddl,load,checks} per table."
-    )
-    parser.add_argument("--check", action="store_true", help="only report stale files")
+    from warehouse.catalog import TABLES  # the catalog imports every family's schemas
+
+    parser = argparse.ArgumentParser(description="Rewrite the snapshot of the rendered SQL.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the snapshot is stale")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    text = render_all(TABLES.values())
     if args.check:
-        stale = stale_files()
-        for name in stale:
-            log.error("stale: queries/sql/%s.sql", name)
+        stale = not SNAPSHOT.is_file() or SNAPSHOT.read_text(encoding="utf-8") != text
+        if stale:
+            log.error("stale: %s", SNAPSHOT)
         return 1 if stale else 0
-    for name in write_all():
-        log.info("wrote queries/sql/%s.sql", name)
+    SNAPSHOT.write_text(text, encoding="utf-8")
+    log.info("wrote %s", SNAPSHOT)
     return 0
 
 

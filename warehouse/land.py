@@ -1,61 +1,44 @@
-"""Landing a window: its Parquet file first, then the DuckDB rows, both replaced whole.
+"""Landing a window: its files written and checked, made current all at once, then published.
 
-The Parquet file is written from the streamed batches (memory stays at one row group however large
-the window), renamed into place, and then loaded into DuckDB in one transaction, DuckDB reading
-the file itself (``duck.load_window_files``): the window is never held whole in Python, and
-DuckDB's share is bounded by its ``memory_limit`` (``$WXCC_DUCKDB_MEMORY_LIMIT``, see
-``warehouse.duck``). A window too large for that limit is rolled back and loaded again with
-twice the limit, up to ``duck.MEMORY_LIMIT_GROWTH`` times it, with a warning. A failure while
-streaming leaves neither changed; a failure in DuckDB leaves the new file beside the old rows, and
-re-running the window rewrites both.
+Every table (the API families' and the analyst marts) lands through :func:`land_window` or
+:func:`land_windows`:
 
-:func:`land_windows` lands several tables fed by one query's pages (a parent and its child tables,
-e.g. ``search.agent_session``, ``search.agent_session_channel`` and ``search.agent_activity`` from
-``agentSession`` pages) in one pass over the pages: each page is normalized once per table, each
-table streams into its own window file, and DuckDB replaces all the tables' windows in one
-transaction.
+1. the batches stream into one new version file per table (``warehouse.parquet``: memory stays
+   at one row group however large the window; no lock, any number of processes at once);
+2. each file is checked on its own, by an in-memory DuckDB reading it: every row the org's and
+   in the window, no key column null, no key twice (the checks of ``warehouse.ddl``);
+3. the window's files become current in one transaction of the window store
+   (``warehouse.store``), so a publish sees a parent's window together with its children's;
+4. the Hive tree's plain file names point at the new versions, and ``warehouse.publish``
+   rewrites the small published file of views (O(files), not O(rows)).
+
+A failure in 1 or 2 changes nothing current (the new files are removed); a failure after 3 leaves
+the window landed and the next publish shows it. Re-running a window lands it again whole.
+
+A record's window is fixed by its ``time_column`` (a task's creation, a session's start...), an
+instant the API never changes for a record, so a record lands in one window only and a reload
+replaces it there; no landing reads any other window.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
-from warehouse import duck, parquet
+from warehouse import ddl, duck, parquet, store
 from warehouse.normalize import records_to_batch
+from warehouse.paths import WarehousePaths
 from warehouse.schemas import Table
 
+__all__ = ["LandResult", "WarehousePaths", "check_window_file", "land_window", "land_windows"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class WarehousePaths:
-    """Where one warehouse's files live under ``$WXCC_DATA_DIR``.
-
-    Loads write ``duckdb_path``, the writer's private file; readers open ``published_path``, a
-    copy of it put in place atomically by ``warehouse.publish`` (DuckDB lets one process hold a
-    file for writing and locks every other process out meanwhile).
-    """
-
-    data_dir: Path
-
-    @property
-    def parquet_root(self) -> Path:
-        return self.data_dir / "parquet"
-
-    @property
-    def duckdb_path(self) -> Path:
-        return self.data_dir / "build" / "warehouse.duckdb"
-
-    @property
-    def published_path(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
 
 
 @dataclass(frozen=True)
@@ -71,14 +54,19 @@ def land_window(
     org_id: str,
     start_ms: int,
     end_ms: int,
-    batches: Iterable[pa.RecordBatch],
+    batches: pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch],
+    *,
+    publish: bool = True,
 ) -> LandResult:
-    """Write one window of ``table`` for ``org_id`` to Parquet and DuckDB, replacing what was there.
+    """Land one window of ``table`` for ``org_id``, replacing what was there.
 
     Works for child tables too: their window is their inherited parent window column.
     """
-    path = parquet.write_window(paths.parquet_root, table, org_id, start_ms, end_ms, batches)
-    return _load(paths, org_id, start_ms, end_ms, {table: path})[table]
+    if isinstance(batches, pa.Table):
+        batches = batches.to_batches()
+    elif isinstance(batches, pa.RecordBatch):
+        batches = [batches]
+    return land_windows(paths, [table], org_id, start_ms, end_ms, batches, publish=publish)[table]
 
 
 def land_windows(
@@ -89,18 +77,22 @@ def land_windows(
     end_ms: int,
     pages: Iterable[Sequence[dict[str, Any]] | pa.RecordBatch],
     *,
-    duck_lock: AbstractContextManager[Any] | None = None,
+    publish: bool = True,
 ) -> dict[Table, LandResult]:
     """Land one window of several tables fed by the same query pages, in one pass over the pages.
 
     ``tables`` are a parent and (some of) its child tables, all normalized from the parent query's
     records. A page may instead be a record batch already typed as the (only) table's schema
-    (a CSV source parsed straight to Arrow). A failure while streaming changes no file; the
-    DuckDB load is one transaction. Windows landed concurrently (threads) stream their Parquet
-    files side by side and pass one ``duck_lock``: their DuckDB loads take turns.
+    (a CSV source parsed straight to Arrow). With ``publish`` (the default) the published
+    warehouse shows the window when this returns.
+
+    Raises:
+        ValueError: a row of another org or outside the window, a null or repeated key, or a
+            window partly overlapping a landed one; nothing current changed then.
     """
     if len({t.qualified_name for t in tables}) != len(tables):
         raise ValueError("a table is listed twice")
+    parquet.check_window_bounds(start_ms, end_ms)
     writers: list[parquet.WindowWriter] = []
     try:
         for table in tables:
@@ -119,51 +111,92 @@ def land_windows(
         for writer in writers:
             writer.abort()
         raise
-    files: dict[Table, Path] = {}
-    for n, writer in enumerate(writers):
-        try:
-            files[writer.table] = writer.commit()
-        except BaseException:
-            for later in writers[n + 1 :]:
-                later.abort()
-            raise
-    # The pages and row groups are freed; hand their memory back to the system, as DuckDB
-    # allocates its own and would otherwise add to it (bench/README.md, issue 4).
-    pa.default_memory_pool().release_unused()
-    with duck_lock or nullcontext():
-        return _load(paths, org_id, start_ms, end_ms, files)
-
-
-def _load(
-    paths: WarehousePaths, org_id: str, start_ms: int, end_ms: int, files: dict[Table, Path]
-) -> dict[Table, LandResult]:
-    limit = duck.configured_memory_limit()
-    while True:
-        con = duck.connect(paths.duckdb_path, memory_limit=limit)
-        try:
-            duck.create_tables(con, list(files))
-            results = duck.load_window_files(con, org_id, start_ms, end_ms, files)
-            con.execute("CHECKPOINT")
-            break
-        except duck.LoadOutOfMemory:
-            # Rolled back, nothing changed: a window too large for the limit gets more memory
-            # rather than failing (the limit keeps every usual window's memory flat).
-            if limit * 2 > duck.configured_memory_limit() * duck.MEMORY_LIMIT_GROWTH:
+    versions: list[Path] = []
+    try:
+        for n, writer in enumerate(writers):
+            try:
+                versions.append(writer.commit())
+            except BaseException:
+                for later in writers[n + 1 :]:
+                    later.abort()
                 raise
-            limit *= 2
-            log.warning(
-                "org %s window [%d, %d): DuckDB load out of memory; retrying with "
-                "memory_limit %d MiB",
-                org_id,
-                start_ms,
-                end_ms,
-                limit >> 20,
-            )
-        finally:
-            con.close()
-    return {
-        table: LandResult(
-            rows=result.rows_inserted, rows_replaced=result.rows_deleted, parquet_path=files[table]
+        # The pages and row groups are freed; hand their memory back to the system before
+        # DuckDB allocates its own for the checks (bench/README.md, issue 4).
+        pa.default_memory_pool().release_unused()
+        for writer, version in zip(writers, versions, strict=True):
+            check_window_file(writer.table, version, org_id, start_ms, end_ms)
+        retired = store.commit_window(
+            paths.store_path,
+            org_id,
+            start_ms,
+            end_ms,
+            [
+                store.WindowFile(w.table.qualified_name, str(v), w.rows_written)
+                for w, v in zip(writers, versions, strict=True)
+            ],
         )
-        for table, result in results.items()
+    except BaseException:
+        for version in versions:
+            version.unlink(missing_ok=True)
+        raise
+    results = {
+        writer.table: LandResult(
+            rows=writer.rows_written,
+            rows_replaced=sum(
+                rows for name, _, rows in retired if name == writer.table.qualified_name
+            ),
+            parquet_path=writer.link(),
+        )
+        for writer in writers
     }
+    if publish:
+        from warehouse.publish import publish as publish_now  # publish reads the catalog
+
+        publish_now(paths)
+    return results
+
+
+def check_window_file(table: Table, path: Path, org_id: str, start_ms: int, end_ms: int) -> int:
+    """Check one window file on its own; return its rows.
+
+    Raises:
+        ValueError: a row of another org or outside ``[start_ms, end_ms)``, a null key column or
+            window time, or a key twice (up to five repeated keys named).
+    """
+    con = duck.connect(":memory:", memory_limit=duck.configured_memory_limit())
+    try:
+        found = con.execute(
+            ddl.render_check_window(table), {"file": str(path), "org_id": org_id}
+        ).fetchall()[0]
+        rows, keys, other_org, null_time, lo, hi, *null_keys = found
+        name = table.qualified_name
+        if other_org:
+            raise ValueError(f"{name}: rows of another org than {org_id!r}")
+        if null_time:
+            raise ValueError(f"{name}: {table.time_column} is null in some rows")
+        if rows and (lo < start_ms or hi >= end_ms):
+            raise ValueError(
+                f"{name}: {table.time_column} spans [{lo}, {hi}] ms, outside the "
+                f"window [{start_ms}, {end_ms})"
+            )
+        for column, nulls in zip(ddl.key_columns(table), null_keys, strict=True):
+            if nulls:
+                raise ValueError(f"{name}: key column {column} is null in some rows")
+        if keys != rows:
+            _raise_duplicates(con, table, path)
+        return int(rows)
+    finally:
+        con.close()
+
+
+def _raise_duplicates(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> None:
+    key = ddl.key_columns(table)
+    dupes = con.execute(ddl.render_duplicate_keys(table), {"file": str(path)}).fetchall()
+    shown = [
+        ", ".join(f"{k}={v!r}" for k, v in zip(key, row, strict=False)) + f" ({row[-2]} rows)"
+        for row in dupes
+    ]
+    raise ValueError(
+        f"{table.qualified_name}: {dupes[0][-1] if dupes else '?'} key(s) occur more than once "
+        "in the data: " + "; ".join(shown)
+    )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
 import queries
-from warehouse import duck
+from warehouse import ddl, duck, store
+from warehouse.paths import WarehousePaths
 
-_DDL = ("ops/create_schema_ops", "ops/create_extraction_log", "ops/add_extraction_log_org")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -45,28 +47,39 @@ class WindowStatus:
     org: str | None = None  # the org's partition name
 
 
-def record(path: Path, attempt: Attempt) -> None:
+def record(paths: WarehousePaths, attempt: Attempt) -> None:
     """Write one attempt (its own transaction: a failed window is logged all the same). An
     attempt is recorded as ``running`` when it starts and replaced by its outcome when it ends,
-    so a killed process leaves its unfinished windows visible."""
+    so a killed process leaves its unfinished windows visible. Any number of processes write at
+    once (``warehouse.store``); the published warehouse shows the log from its next publish."""
     if attempt.status not in ("running", "success", "failure"):
         raise ValueError(f"unknown attempt status {attempt.status!r}")
-    with duck.connect(path) as con:
-        for name in _DDL:
-            con.execute(queries.sql(name))
-        con.execute(queries.sql("ops/insert_extraction_log"), asdict(attempt))
+    row: dict[str, object] = asdict(attempt)
+    for name in ("window_start", "window_end"):
+        row[name] = _ms(attempt.__dict__[name])
+    for name in ("started", "finished"):
+        row[name] = _us(attempt.__dict__[name])
+    store.record_attempt(paths.store_path, row)
+
+
+@contextmanager
+def log_connection(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB holding ``ops.extraction_log`` as the store has it now."""
+    with duck.connect(":memory:") as con:
+        con.execute(queries.sql("ops/create_schema_ops"))
+        log = store.ops_tables(paths.store_path)["extraction_log"]
+        con.register("log_rows", log)
+        con.execute(ddl.render_copy_table("ops", "extraction_log", "log_rows"))
+        con.unregister("log_rows")
+        yield con
 
 
 def complete_windows(
-    path: Path, assets: list[str], org: str, since: datetime, until: datetime
+    paths: WarehousePaths, assets: list[str], org: str, since: datetime, until: datetime
 ) -> set[datetime]:
     """Starts of the windows in ``[since, until)`` whose latest attempt succeeded for every one
     of ``assets`` (qualified table names) of the org named ``org``."""
-    if not path.exists():
-        return set()
-    with duck.connect(path, read_only=True) as con:
-        if not _has_log(con):
-            return set()
+    with log_connection(paths) as con:
         rows = con.execute(
             queries.sql("ops/select_complete_windows"),
             {"org": org, "assets": assets, "since": since, "until": until},
@@ -74,19 +87,19 @@ def complete_windows(
     return {start.astimezone(UTC) for (start,) in rows}
 
 
-def _has_log(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(queries.sql("ops/has_extraction_log_org")).fetchall()[0][0])
-
-
-def window_status(path: Path) -> list[WindowStatus]:
+def window_status(paths: WarehousePaths) -> list[WindowStatus]:
     """Per asset and org: the freshest complete window's end and the failed or missing windows."""
-    if not path.exists():
-        return []
-    with duck.connect(path, read_only=True) as con:
-        if not _has_log(con):
-            return []
+    with log_connection(paths) as con:
         rows = con.execute(queries.sql("ops/select_window_status")).fetchall()
     return [
         WindowStatus(a, o, f, [g.astimezone(UTC) for g in (gaps or [])], name)
         for a, o, f, name, gaps in rows
     ]
+
+
+def _ms(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _us(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(microseconds=1)

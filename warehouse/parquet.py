@@ -12,22 +12,26 @@ loads never clobber each other. Readers glob ``**/*.parquet`` with Hive partitio
 hive_partitioning = true)``); the files also hold ``org_id`` itself, so one file read alone is
 complete.
 
-Writing a window is atomic: batches stream through ``pq.ParquetWriter`` into a temp file in the
-same folder, ``.tmp-<uuid>-window=<start>-<end>.parquet.partial`` (DuckDB's ``*.parquet`` glob
-matches dot files, so the suffix is what keeps it out; pyarrow's dataset discovery skips the
-leading dot). The file is fsynced, ``os.replace``-d over the window's file, and the folder fsynced.
-A crash leaves the old file (or none) plus at most a stray temp file, which the next write of that
-window removes. Re-writing a window replaces its file; files of smaller windows that the new one
-covers (hourly files under a new daily window) are removed after the new file is in place, so a
-crash between the two can briefly leave both (the next write fixes it). A window that partly
-overlaps an existing file is refused, since replacing either would lose or duplicate rows.
-One writer per window at a time.
+Writing a window never changes a file a reader may be reading. Batches stream through
+``pq.ParquetWriter`` into a temp file in the day folder's ``_versions`` folder, which is fsynced
+and renamed to a name of its own, ``_versions/window=<start>-<end>~<version>.parquet.v``: that
+immutable file is what the published warehouse's views read (``warehouse.publish``), and it is
+deleted only after a grace period once a newer version replaced it. Then :meth:`WindowWriter.link`
+hard-links it under the window's plain name, ``window=<start>-<end>.parquet``, atomically
+(``os.replace``), so the Hive tree always holds the current version of each window once. Neither
+pyarrow (which skips ``_`` folders) nor DuckDB's ``**/*.parquet`` glob (the ``.v`` suffix) reads
+a version file. A crash leaves at most a stray temp or unreferenced version file, which the next
+write of that window (temp files) or the garbage collection (versions) removes. Files of smaller
+windows that the new one covers (hourly files under a new daily window) lose their plain names
+when it is linked. A window that partly overlaps an existing file is refused, since replacing
+either would lose or duplicate rows. One writer per window at a time.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -48,6 +52,7 @@ ROW_GROUP_ROWS = 64 * 1024
 ROW_GROUP_BYTES = 16 * 1024 * 1024
 COMPRESSION = "zstd"
 _WINDOW_FILE = re.compile(r"^window=(\d+)-(\d+)\.parquet$")
+VERSIONS = "_versions"  # pyarrow's dataset discovery skips folders starting with "_"
 _SAFE_ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 Data: TypeAlias = pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]
@@ -135,7 +140,8 @@ def write_window(
     except BaseException:
         writer.abort()
         raise
-    return writer.commit()
+    writer.commit()
+    return writer.link()
 
 
 class WindowWriter:
@@ -152,11 +158,14 @@ class WindowWriter:
         self.start_ms, self.end_ms = window_start_ms, window_end_ms
         self.path = window_path(root, table, org_id, window_start_ms, window_end_ms)
         self.folder = self.path.parent
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.versions = self.folder / VERSIONS
+        self.versions.mkdir(parents=True, exist_ok=True)
         self._covered = _covered_files(self.folder, window_start_ms, window_end_ms)
-        for stray in self.folder.glob(f".tmp-*-{self.path.name}.partial"):
+        for stray in self.versions.glob(f".tmp-*-{self.path.name}.partial"):
             stray.unlink(missing_ok=True)  # left by a killed run of this window
-        self._tmp = self.folder / f".tmp-{uuid.uuid4().hex}-{self.path.name}.partial"
+        version = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        self.version_path = self.versions / f"{self.path.stem}~{version}.parquet.v"
+        self._tmp = self.versions / f".tmp-{uuid.uuid4().hex}-{self.path.name}.partial"
         self._sink = open(self._tmp, "wb")  # noqa: SIM115 - closed by commit() or abort()
         self._writer = pq.ParquetWriter(self._sink, table.arrow, compression=COMPRESSION)
         self._buffer: list[pa.RecordBatch] = []
@@ -178,17 +187,25 @@ class WindowWriter:
             self._flush()
 
     def commit(self) -> Path:
-        """Write what is buffered, then rename the file into place; return its path."""
+        """Write what is buffered and rename the file to its version name; return that path."""
         try:
             self._flush()
             self._writer.close()
             self._sink.flush()
             os.fsync(self._sink.fileno())
             self._sink.close()
-            os.replace(self._tmp, self.path)
+            os.replace(self._tmp, self.version_path)
         except BaseException:
             self.abort()
             raise
+        _fsync_dir(self.versions)
+        return self.version_path
+
+    def link(self) -> Path:
+        """Give the committed version the window's plain name (atomically); return that path."""
+        tmp = self.versions / f".tmp-{uuid.uuid4().hex}-{self.path.name}.partial"
+        os.link(self.version_path, tmp)
+        os.replace(tmp, self.path)
         for old in self._covered:
             old.unlink(missing_ok=True)
         _fsync_dir(self.folder)

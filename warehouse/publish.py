@@ -1,65 +1,121 @@
-"""Publishing the warehouse: readers never wait for a load, and never see half a window.
+"""Publishing the warehouse: a small DuckDB file of views over the current window files.
 
-DuckDB allows one process to hold a database file for writing and refuses every other process
-meanwhile, readers included. So loads write a private file (``WarehousePaths.duckdb_path``) and,
-after each step, this module writes a fresh copy of it (``COPY FROM DATABASE`` into a new file
-of storage version v1.1.0) and renames that over the published file
-(``WarehousePaths.published_path``) atomically. A reader that opened the old file keeps reading it
-(POSIX keeps the old inode); the next reader gets the new one. Each copy holds whole windows
-only, since every window is one committed transaction in the private file.
+Readers (analysts, BI tools, the checks) open ``WarehousePaths.published_path`` read-only at any
+time. A publish writes a new file holding, for every table, a view over the table's current
+window files (``warehouse.store``: each a version no writer ever changes), the ``ops`` tables
+copied from the store, and the analyst views (``queries/sql/analytics``), then renames it over
+the published file atomically. A reader that opened the old file keeps reading it and the
+versions it names (old versions are deleted only after ``GRACE_SECONDS``); the next reader gets
+the new one. Each publish shows whole windows only, parents with their children, since a window's
+files become current in one store transaction.
 
-Why a fresh copy and not a byte copy of the private file: a file that DuckDB 2.0 has updated
-over many transactions, even in the v1.1.0 storage format, can hold metadata that DuckDB 1.1.3
-refuses ("Failed to load metadata pointer"; seen here after one day of every Search table), while
-a file written in one go opens in both. It also drops the space of replaced windows. It costs a
-rewrite per publish: 0.3 s for a 10 MB warehouse here (see bench/README.md for larger ones);
-views over the Parquet files were the alternative considered, but they give up DuckDB's native
-storage for every query and can show a parent table's window before its children's (one file per
-table, renamed one at a time).
+The cost is O(files), not O(rows): the file holds no table rows, so it stays a few hundred KB
+however much history there is (measured: docs/ARCHITECTURE.md, bench/README.md). Publishing is
+the only writer of the published file and is serialized by an OS lock on
+``WarehousePaths.publish_lock_path``, held while the new file is written (a fraction of a
+second); a publish that finds nothing committed since the last one does nothing, so many windows
+landing at once publish only as often as a publish takes.
+
+The file is written in storage format v1.1.0, so DuckDB 1.1 clients open it as well as 2.x; its
+views use only SQL that 1.1 reads (``read_parquet`` of a file list, casts).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-import duckdb
+import pyarrow.parquet as pq
 
 import queries
-from warehouse import duck
+from warehouse import ddl, duck, store
 from warehouse.catalog import TABLES
-from warehouse.land import WarehousePaths
+from warehouse.paths import WarehousePaths
+
+# Old window versions are kept this long after they stopped being current: a reader that opened
+# an older published file can still read every file it names.
+GRACE_SECONDS = 3600.0
 
 
-def create_views(con: duckdb.DuckDBPyConnection) -> None:
+def create_views(con: object) -> None:
     """The analyst-facing views (``queries/sql/analytics``), over tables that all exist."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS analytics")
+    con.execute("CREATE SCHEMA IF NOT EXISTS analytics")  # type: ignore[attr-defined]
     for name in queries.sql_names("analytics"):
-        con.execute(queries.sql(name))
+        con.execute(queries.sql(name))  # type: ignore[attr-defined]
 
 
-def publish(paths: WarehousePaths) -> bool:
-    """Copy the private file over the published one; False when nothing was loaded yet."""
-    source = paths.duckdb_path
-    if not source.exists():
-        return False
-    target = paths.published_path
+@contextmanager
+def publish_lock(paths: WarehousePaths) -> Iterator[None]:
+    """The one publisher at a time, across processes (released if the process dies)."""
+    paths.publish_lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(paths.publish_lock_path, "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def publish(
+    paths: WarehousePaths, *, now: float | None = None, grace_seconds: float = GRACE_SECONDS
+) -> bool:
+    """Write the published file anew if anything was committed since; True if it did.
+
+    Also deletes the retired window files whose grace period is over.
+    """
+    with publish_lock(paths):
+        now = time.time() if now is None else now
+        target = paths.published_path
+        with store.connect(paths.store_path) as con:
+            con.execute("BEGIN")  # one snapshot of the store: the commit and its files
+            pending = store.pending_commit(con)
+            files = store.current_files_in(con)
+            con.execute("COMMIT")
+        written = False
+        if pending is not None or not target.exists():
+            _write(paths, files, target)
+            written = True
+        with store.connect(paths.store_path) as con:
+            if pending is not None:
+                store.mark_published(con, pending, now)
+            for old in store.expired(con, now - grace_seconds):
+                Path(old).unlink(missing_ok=True)
+                store.forget_retired(con, old)
+    return written
+
+
+def _write(paths: WarehousePaths, files: dict[str, list[str]], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with duck.connect(source) as con:
-            # Every table exists in what readers open, empty until its first load.
-            duck.create_tables(con, TABLES.values())
+        con = duck.connect(tmp)
+        try:
+            schemas = {name: table.arrow for name, table in TABLES.items()}
+            for name, listed in files.items():
+                if name not in schemas:  # a table defined by configuration (a WFO report)
+                    schemas[name] = pq.read_schema(listed[0])
+            for name in sorted(schemas):
+                schema_name, table_name = name.split(".", 1)
+                con.execute(ddl.render_create_schema(schema_name))
+                con.execute(
+                    ddl.render_create_view(
+                        schema_name, table_name, schemas[name], files.get(name, [])
+                    )
+                )
+            con.execute(ddl.render_create_schema("ops"))
+            for name, rows in store.ops_tables(paths.store_path).items():
+                con.register("ops_rows", rows)
+                con.execute(ddl.render_copy_table("ops", name, "ops_rows"))
+                con.unregister("ops_rows")
             create_views(con)
-            con.execute("CHECKPOINT")  # everything committed is in the main file
-            con.execute(
-                f"ATTACH {duck.sql_string(str(tmp))} AS publish_copy "
-                f"(STORAGE_VERSION {duck.sql_string(duck.STORAGE_COMPATIBILITY_VERSION)})"
-            )
-            try:
-                con.execute(queries.sql("publish/copy_warehouse"))
-            finally:
-                con.execute("DETACH publish_copy")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
         with open(tmp, "rb+") as written:
             os.fsync(written.fileno())
         os.chmod(tmp, 0o644)
@@ -73,4 +129,3 @@ def publish(paths: WarehousePaths) -> bool:
         os.fsync(directory)
     finally:
         os.close(directory)
-    return True

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.assets.windows import DUCK_LOCK, Landed, windowed_asset
+from pipelines.assets.windows import Landed, windowed_asset
 from pipelines.orgs import Org, read_vars
 from pipelines.partitions import Window
 from pipelines.resources import Warehouse, WxccApi, resolve_org_id
@@ -59,7 +59,6 @@ class _Legacy:
                     window.start_ms,
                     window.end_ms,
                     pages,
-                    duck_lock=DUCK_LOCK,
                 )
             except Exception as exc:
                 exc.window_stats = _stats(client)  # type: ignore[attr-defined]

@@ -18,12 +18,12 @@ import dagster as dg
 
 import queries
 from pipelines.assets.checks import asset_key
-from pipelines.assets.windows import DUCK_LOCK, Landed, windowed_asset
+from pipelines.assets.windows import Landed, windowed_asset
 from pipelines.partitions import Window
 from pipelines.resources import OrgSession, Warehouse, WxccApi
 from pipelines.sources.recordings import RecordingDownloader
 from pipelines.sources.reporting import ReportingClient
-from warehouse import duck, schemas_reporting
+from warehouse import ops, schemas_reporting
 from warehouse.cross_checks import check_queue_statistics
 from warehouse.land import land_windows
 from warehouse.schemas import Table
@@ -84,7 +84,6 @@ class _Reporting:
                     window.start_ms,
                     window.end_ms,
                     pages,
-                    duck_lock=DUCK_LOCK,
                 )
                 if recordings:
                     with RecordingDownloader(client, Path(recordings)) as downloader:
@@ -126,7 +125,7 @@ def _cross_check(
     search.task_details, for the windows of the run (both must have been loaded)."""
     differences: list[str] = []
     windows = 0
-    with DUCK_LOCK, duck.connect(warehouse.paths.duckdb_path) as con:
+    with ops.log_connection(warehouse.paths) as con:
         rows = con.execute(
             queries.sql("ops/select_cross_check_windows"),
             {
@@ -135,11 +134,11 @@ def _cross_check(
                 "other": "search.task_details",
             },
         ).fetchall()
-        for org_id, start_ms, end_ms in rows:
-            windows += 1
-            differences += [
-                d.describe() for d in check_queue_statistics(con, org_id, start_ms, end_ms)
-            ]
+    for org_id, start_ms, end_ms in rows:
+        windows += 1
+        differences += [
+            d.describe() for d in check_queue_statistics(warehouse.paths, org_id, start_ms, end_ms)
+        ]
     if not windows:
         description = "no window of this run has search.task_details loaded: nothing compared"
     else:

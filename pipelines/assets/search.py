@@ -11,7 +11,6 @@ import dagster as dg
 
 from pipelines.assets.checks import unique_key_check, unique_key_spec
 from pipelines.assets.windows import (
-    DUCK_LOCK,
     Landed,
     land_each,
     materializations,
@@ -147,7 +146,6 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                             window.start_ms,
                             window.end_ms,
                             pages,
-                            duck_lock=DUCK_LOCK,
                         )
                     except Exception as exc:
                         exc.window_stats = client.stats.as_dict()  # type: ignore[attr-defined]

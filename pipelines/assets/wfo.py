@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.assets.windows import DUCK_LOCK, Landed, windowed_asset
+from pipelines.assets.windows import Landed, windowed_asset
 from pipelines.orgs import read_vars
 from pipelines.partitions import Window
 from pipelines.resources import Warehouse, WxccApi, resolve_org_id
@@ -64,7 +64,6 @@ class _Wfo:
                 window.start_ms,
                 window.end_ms,
                 pages,
-                duck_lock=DUCK_LOCK,
             )
         now = self.client.stats.as_dict()
         return Landed(

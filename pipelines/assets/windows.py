@@ -3,9 +3,10 @@
 A run covers one org and one or more UTC days (a single-run backfill covers many). Against the
 real API the limit is the request budget, and one pager waiting on each page's latency cannot
 spend it (300 ms a page is 200 pages a minute against a budget of 300), so windows run
-concurrently in threads, every client of the org drawing on one shared limiter. Streaming pages
-into each window's Parquet file happens side by side; DuckDB loads and extraction-log writes take
-turns on one lock, since one process writes the DuckDB file.
+concurrently in threads, every client of the org drawing on one shared limiter. Nothing here
+takes a lock: each window writes its own files and commits them to the window store
+(``warehouse.land``), the extraction log accepts concurrent writers (``warehouse.store``), and
+publishing serializes itself across processes (``warehouse.publish``).
 
 Every window gets an ``ops.extraction_log`` row when it starts (``running``) and its outcome when
 it ends; a window that fails does not stop the others, and the step fails after all have run,
@@ -13,7 +14,6 @@ naming the failed windows. A killed process leaves ``running`` rows: a resumed b
 """
 
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +25,8 @@ from typing import Protocol
 import dagster as dg
 
 from pipelines import progress
-from pipelines.partitions import Window
+from pipelines.assets.checks import asset_key, unique_key_check, unique_key_spec
+from pipelines.partitions import API_POOL, PARTITIONS, Window, day_windows, org_of
 from pipelines.resources import Warehouse, WxccApi
 from warehouse import ops
 from warehouse.land import LandResult
@@ -35,7 +36,6 @@ from warehouse.schemas import Table
 # Windows in flight at once per run. Four keep a 300-a-minute budget busy at up to ~700 ms of
 # latency a page; more only adds memory (each holds a Parquet row group).
 DEFAULT_WINDOW_WORKERS = 4
-DUCK_LOCK = threading.Lock()  # one process writes the DuckDB file; its threads take turns
 
 COUNTED = ("pages", "requests", "retries", "rate_limited", "api_count")
 
@@ -88,7 +88,7 @@ def land_each(
 ) -> RunOutcome:
     """Land every window with ``land_one`` (threads), log each attempt, publish at the end."""
     outcome = RunOutcome(dict.fromkeys(tables, 0), dict.fromkeys(COUNTED, 0), [], {})
-    path = warehouse.paths.duckdb_path
+    paths = warehouse.paths
     run_id = context.run_id
 
     def attempt(window: Window) -> None:
@@ -102,38 +102,35 @@ def land_each(
             run_id=run_id,
             started=started,
         )
-        with DUCK_LOCK:
-            ops.record(path, ops.Attempt(**base, finished=started, status="running"))
+        ops.record(paths, ops.Attempt(**base, finished=started, status="running"))
         try:
             landed = land_one(window)
         except Exception as exc:
             stats = getattr(exc, "window_stats", {})
-            with DUCK_LOCK:
-                ops.record(
-                    path,
-                    ops.Attempt(
-                        **base,
-                        finished=datetime.now(UTC),
-                        status="failure",
-                        error=f"{type(exc).__name__}: {exc}"[:2000],
-                        **{k: _int(stats.get(k)) for k in COUNTED},
-                    ),
-                )
+            ops.record(
+                paths,
+                ops.Attempt(
+                    **base,
+                    finished=datetime.now(UTC),
+                    status="failure",
+                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                    **{k: _int(stats.get(k)) for k in COUNTED},
+                ),
+            )
             outcome.failures.append(WindowFailure(window, exc))
             context.log.error(f"{asset} {org} {window}: {type(exc).__name__}: {exc}")
             return
         rows = landed.tables[tables[0]].rows
-        with DUCK_LOCK:
-            ops.record(
-                path,
-                ops.Attempt(
-                    **base,
-                    finished=datetime.now(UTC),
-                    status="success",
-                    rows=rows,
-                    **{k: _int(landed.stats.get(k)) for k in COUNTED},
-                ),
-            )
+        ops.record(
+            paths,
+            ops.Attempt(
+                **base,
+                finished=datetime.now(UTC),
+                status="success",
+                rows=rows,
+                **{k: _int(landed.stats.get(k)) for k in COUNTED},
+            ),
+        )
         outcome.landed[window] = landed
         for table, result in landed.tables.items():
             outcome.rows[table] = outcome.rows.get(table, 0) + result.rows
@@ -169,8 +166,6 @@ def materializations(
     started: float,
 ) -> list[dg.MaterializeResult]:
     """One result per table of a run's step, with what it landed and what it cost."""
-    from pipelines.assets.checks import asset_key
-
     seconds = round(time.monotonic() - started, 3)
     return [
         dg.MaterializeResult(
@@ -205,8 +200,7 @@ def _publish(context: dg.AssetExecutionContext, warehouse: Warehouse, *, quiet: 
     """Publish the windows that landed; ``quiet`` after a failure, whose error must be the one
     the run reports."""
     try:
-        with DUCK_LOCK:
-            publish(warehouse.paths)
+        publish(warehouse.paths)
     except Exception as exc:
         if not quiet:
             raise
@@ -241,9 +235,6 @@ def windowed_asset(
 ) -> dg.AssetsDefinition:
     """A multi-asset landing ``tables`` per org and UTC day from the source ``opener`` opens
     (once per run), with the unique-key check on each table."""
-    from pipelines.assets.checks import asset_key, unique_key_check, unique_key_spec
-    from pipelines.partitions import API_POOL, PARTITIONS, day_windows, org_of
-
     specs = [
         dg.AssetSpec(
             asset_key(table),

@@ -1,9 +1,0 @@
--- One difference found by check $check_name over org $org_id's window.
-INSERT INTO ops.cross_check_differences (
-    check_name, org_id, window_start, window_end, queue_id, interval_start_time, figure,
-    reporting_value, search_value, checked_at
-)
-VALUES (
-    $check_name, $org_id, $window_start, $window_end, $queue_id, $interval_start_time, $figure,
-    $reporting_value, $search_value, $checked_at
-);

@@ -1,9 +1,0 @@
--- The key check of one landed window of legacy.car: rows and distinct keys
--- in its Parquet files ($files), and its rows in DuckDB; the stores must agree and no key
--- may repeat.
-SELECT
-    (SELECT count(*) FROM read_parquet($files)) AS parquet_rows,
-    (SELECT count(*) FROM (SELECT DISTINCT org_id, id FROM read_parquet($files))) AS parquet_keys,
-    (SELECT count(*) FROM legacy.car
-        WHERE org_id = $org_id AND cstts >= $window_start AND cstts < $window_end
-    ) AS duckdb_rows;

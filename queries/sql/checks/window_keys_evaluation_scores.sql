@@ -1,9 +1,0 @@
--- The key check of one landed window of wfo.evaluation_scores: rows and distinct keys
--- in its Parquet files ($files), and its rows in DuckDB; the stores must agree and no key
--- may repeat.
-SELECT
-    (SELECT count(*) FROM read_parquet($files)) AS parquet_rows,
-    (SELECT count(*) FROM (SELECT DISTINCT org_id, evaluation_id FROM read_parquet($files))) AS parquet_keys,
-    (SELECT count(*) FROM wfo.evaluation_scores
-        WHERE org_id = $org_id AND evaluated_time >= $window_start AND evaluated_time < $window_end
-    ) AS duckdb_rows;

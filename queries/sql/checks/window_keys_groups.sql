@@ -1,9 +1,0 @@
--- The key check of one landed window of wfo.groups: rows and distinct keys
--- in its Parquet files ($files), and its rows in DuckDB; the stores must agree and no key
--- may repeat.
-SELECT
-    (SELECT count(*) FROM read_parquet($files)) AS parquet_rows,
-    (SELECT count(*) FROM (SELECT DISTINCT org_id, group_id, snapshot_date FROM read_parquet($files))) AS parquet_keys,
-    (SELECT count(*) FROM wfo.groups
-        WHERE org_id = $org_id AND snapshot_time >= $window_start AND snapshot_time < $window_end
-    ) AS duckdb_rows;

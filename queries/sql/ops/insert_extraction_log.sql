@@ -1,6 +1,0 @@
-INSERT OR REPLACE INTO ops.extraction_log
-    (asset, org_id, window_start, window_end, run_id, started, finished, status,
-     pages, requests, retries, rate_limited, rows, api_count, error, org)
-VALUES
-    ($asset, $org_id, $window_start, $window_end, $run_id, $started, $finished, $status,
-     $pages, $requests, $retries, $rate_limited, $rows, $api_count, $error, $org)

@@ -1,0 +1,2 @@
+-- SQLite.
+INSERT INTO commits (committed_at) VALUES (:now)

@@ -1,0 +1,7 @@
+-- SQLite.
+INSERT INTO cross_check_differences
+    (check_name, org_id, window_start, window_end, queue_id, interval_start_time, figure,
+     reporting_value, search_value, checked_at)
+VALUES
+    (:check_name, :org_id, :window_start, :window_end, :queue_id, :interval_start_time, :figure,
+     :reporting_value, :search_value, :checked_at)
