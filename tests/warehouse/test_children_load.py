@@ -1,4 +1,4 @@
-"""Child tables in DuckDB and Parquet: idempotent window loads, parents and children landed together."""
+"""Child tables: idempotent window loads, parents and children landed and published together."""
 
 from __future__ import annotations
 
@@ -10,31 +10,25 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-import queries
 from tests.warehouse.factories import DAY0, DAY1, DAY_MS, ORG, session_record, task_record
-from warehouse import ddl, parquet
-from warehouse.duck import connect, create_tables, load_window, load_windows
+from warehouse import parquet, store
+from warehouse.duck import connect
 from warehouse.land import WarehousePaths, land_window, land_windows
 from warehouse.normalize import NormalizeError, records_to_batch
+from warehouse.publish import publish
 from warehouse.schemas import (
     AGENT_ACTIVITY,
     AGENT_SESSION,
     AGENT_SESSION_CHANNEL,
-    TABLES,
     TASK_ACTIVITY,
-    TASK_DETAILS,
     Table,
 )
 
 SESSION_TABLES = [AGENT_SESSION, AGENT_SESSION_CHANNEL, AGENT_ACTIVITY]
 
 
-@pytest.fixture
-def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = connect(tmp_path / "warehouse.duckdb")
-    create_tables(connection, TABLES.values())
-    yield connection
-    connection.close()
+def _con(paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
+    return connect(paths.published_path, read_only=True)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: Table) -> list[tuple[Any, ...]]:
@@ -55,112 +49,71 @@ def _activities(records: list[dict[str, Any]]) -> pa.RecordBatch:
     return records_to_batch(TASK_ACTIVITY, records, ORG)
 
 
-def test_child_delete_uses_the_inherited_window_and_the_parent_key() -> None:
-    text = ddl.render_delete_window(TASK_ACTIVITY)
-    assert "target.task_created_time >= $window_start" in text
-    assert "WHERE staged.org_id = target.org_id AND staged.task_id = target.task_id\n" in text
-    assert "staged.id" not in text
-    assert ddl.replaced_by(AGENT_ACTIVITY) == ["org_id", "agent_session_id"]
-    assert ddl.replaced_by(TASK_DETAILS) == ["org_id", "id"]
-
-
-def test_loading_a_child_window_twice_changes_nothing(con: duckdb.DuckDBPyConnection) -> None:
-    tasks = [task_record(i, activities=3, created_ms=DAY0 + i * 60_000) for i in range(5)]
-    first = load_window(con, TASK_ACTIVITY, ORG, DAY0, DAY1, _activities(tasks))
-    before = _rows(con, TASK_ACTIVITY)
-    second = load_window(con, TASK_ACTIVITY, ORG, DAY0, DAY1, _activities(tasks))
-    assert (first.rows_inserted, first.rows_deleted) == (15, 0)
-    assert (second.rows_inserted, second.rows_deleted) == (15, 15)
-    assert _rows(con, TASK_ACTIVITY) == before
-    assert _counts(con, TASK_ACTIVITY) == (15, 15)
-
-
 def test_a_reload_drops_children_a_task_no_longer_has_and_keeps_other_windows(
-    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
 ) -> None:
+    paths = WarehousePaths(tmp_path / "data")
     day0 = [task_record(i, activities=3, created_ms=DAY0 + i) for i in range(3)]
     day1 = [task_record(10 + i, activities=2, created_ms=DAY1 + i) for i in range(2)]
-    load_window(con, TASK_ACTIVITY, ORG, DAY0, DAY1, _activities(day0))
-    load_window(con, TASK_ACTIVITY, ORG, DAY1, DAY1 + DAY_MS, _activities(day1))
-    day0[1]["activities"]["nodes"].pop()  # task-1 now has 2 activities
-    day0[2]["activities"] = None  # task-2 has none
-    result = load_window(con, TASK_ACTIVITY, ORG, DAY0, DAY1, _activities(day0))
-    assert (result.rows_deleted, result.rows_inserted) == (9, 5)
-    per_task = con.execute(
-        "SELECT task_id, count(*) FROM search.task_activity GROUP BY task_id ORDER BY task_id"
-    ).fetchall()
-    assert per_task == [("task-0", 3), ("task-1", 2), ("task-10", 2), ("task-11", 2)]
+    land_window(paths, TASK_ACTIVITY, ORG, DAY0, DAY1, _activities(day0))
+    land_window(paths, TASK_ACTIVITY, ORG, DAY1, DAY1 + DAY_MS, _activities(day1))
+    fewer = [task_record(i, activities=2, created_ms=DAY0 + i) for i in range(2)]
+    result = land_window(paths, TASK_ACTIVITY, ORG, DAY0, DAY1, _activities(fewer))
+    assert (result.rows, result.rows_replaced) == (4, 9)
+    with _con(paths) as con:
+        per_task = con.execute(
+            "SELECT task_id, count(*) FROM search.task_activity GROUP BY task_id ORDER BY task_id"
+        ).fetchall()
+    assert per_task == [("task-0", 2), ("task-1", 2), ("task-10", 2), ("task-11", 2)]
 
 
-def test_a_task_reloaded_under_another_window_replaces_all_its_older_children(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    old = task_record(1, activities=3, created_ms=DAY1 - 1)
-    load_window(con, TASK_ACTIVITY, ORG, DAY0, DAY1, _activities([old]))
-    # The same task, found again in the next window with one (differently named) activity.
-    moved = task_record(1, activities=1, created_ms=DAY1)
-    result = load_window(con, TASK_ACTIVITY, ORG, DAY1, DAY1 + DAY_MS, _activities([moved]))
-    assert (result.rows_deleted, result.rows_inserted) == (3, 1)
-    ids = con.execute("SELECT id FROM search.task_activity").fetchall()
-    assert ids == [(moved["activities"]["nodes"][0]["id"],)]
-
-
-def test_child_rows_outside_the_inherited_window_are_refused(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
+def test_child_rows_outside_the_inherited_window_are_refused(tmp_path: Path) -> None:
     batch = _activities([task_record(1, created_ms=DAY1)])
     with pytest.raises(ValueError, match="task_created_time spans"):
-        load_window(con, TASK_ACTIVITY, ORG, DAY0, DAY1, batch)
+        land_window(WarehousePaths(tmp_path), TASK_ACTIVITY, ORG, DAY0, DAY1, batch)
 
 
-def test_a_parent_and_its_children_load_in_one_transaction(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    records = [session_record(i, channels=2, activities=3, start_ms=DAY0 + i) for i in range(4)]
-    data = {t: records_to_batch(t, records, ORG) for t in SESSION_TABLES}
-    results = load_windows(con, ORG, DAY0, DAY1, data)
-    assert {t.name: r.rows_inserted for t, r in results.items()} == {
-        "agent_session": 4,
-        "agent_session_channel": 8,
-        "agent_activity": 24,
-    }
-    before = {t.name: _rows(con, t) for t in SESSION_TABLES}
-    again = load_windows(con, ORG, DAY0, DAY1, data)
-    assert {t.name: r.rows_deleted for t, r in again.items()} == {
-        "agent_session": 4,
-        "agent_session_channel": 8,
-        "agent_activity": 24,
-    }
-    assert {t.name: _rows(con, t) for t in SESSION_TABLES} == before
-    for table in SESSION_TABLES:
-        count, distinct = _counts(con, table)
-        assert count == distinct
-    # A duplicate key in one child table refuses the whole load: nothing changes.
+def test_a_duplicate_child_key_refuses_the_parent_and_every_child(tmp_path: Path) -> None:
+    paths = WarehousePaths(tmp_path / "data")
+    records = [session_record(i, start_ms=DAY0 + i) for i in range(4)]
+    land_windows(paths, SESSION_TABLES, ORG, DAY0, DAY1, [records])
+    with _con(paths) as con:
+        before = {t.name: _rows(con, t) for t in SESSION_TABLES}
     records[0]["channelInfo"][1]["channelId"] = records[0]["channelInfo"][0]["channelId"]
-    bad = {t: records_to_batch(t, records, ORG) for t in SESSION_TABLES}
     with pytest.raises(ValueError, match="agent_session_channel: 1 key"):
-        load_windows(con, ORG, DAY0, DAY1, bad)
-    assert {t.name: _rows(con, t) for t in SESSION_TABLES} == before
+        land_windows(paths, SESSION_TABLES, ORG, DAY0, DAY1, [records])
+    with _con(paths) as con:
+        assert {t.name: _rows(con, t) for t in SESSION_TABLES} == before
+        for table in SESSION_TABLES:
+            count, distinct = _counts(con, table)
+            assert count == distinct
 
 
-def test_a_failing_child_insert_rolls_back_the_parent_too(
-    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+def test_a_parent_window_is_never_published_without_its_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    records = [session_record(1)]
-    data = {t: records_to_batch(t, records, ORG) for t in SESSION_TABLES}
-    load_windows(con, ORG, DAY0, DAY1, data)
-    before = {t.name: _rows(con, t) for t in SESSION_TABLES}
-    real_sql = queries.sql
+    # A publish racing a landing sees the store before or after the window's one commit.
+    paths = WarehousePaths(tmp_path / "data")
+    records = [session_record(i, start_ms=DAY0 + i) for i in range(3)]
+    land_windows(paths, SESSION_TABLES, ORG, DAY0, DAY1, [records])
+    seen: list[dict[str, int]] = []
+    real = store.commit_window
 
-    def broken(name: str) -> str:
-        if name == ddl.insert_query(AGENT_ACTIVITY):
-            return "INSERT INTO search.agent_activity (org_id) VALUES (NULL)"
-        return real_sql(name)
+    def commit_and_publish_between(*args: Any, **kwargs: Any) -> Any:
+        publish(paths)  # just before the commit
+        with _con(paths) as con:
+            seen.append({t.name: _counts(con, t)[0] for t in SESSION_TABLES})
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr("warehouse.duck.queries.sql", broken)
-    with pytest.raises(duckdb.Error):
-        load_windows(con, ORG, DAY0, DAY1, data)
-    assert {t.name: _rows(con, t) for t in SESSION_TABLES} == before
+    monkeypatch.setattr(store, "commit_window", commit_and_publish_between)
+    more = [session_record(i, start_ms=DAY0 + i) for i in range(5)]
+    land_windows(paths, SESSION_TABLES, ORG, DAY0, DAY1, [more])
+    with _con(paths) as con:
+        seen.append({t.name: _counts(con, t)[0] for t in SESSION_TABLES})
+    assert seen == [
+        {"agent_session": 3, "agent_session_channel": 6, "agent_activity": 12},
+        {"agent_session": 5, "agent_session_channel": 10, "agent_activity": 20},
+    ]
 
 
 def _pages(records: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
