@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.sources.search import SearchClient
@@ -34,10 +35,22 @@ def _load(tmp_path: Path, **serve: object) -> WarehousePaths:
     return paths
 
 
+def _copy(paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
+    """A scratch database holding both sides' rows, for tests that alter them."""
+    con = duck.connect(":memory:")
+    con.execute("ATTACH ? AS published (READ_ONLY)", [str(paths.published_path)])
+    for name in ("search.task_details", "reporting.queue_statistics"):
+        schema = name.split(".")[0]
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS memory.{schema}")
+        con.execute(f"CREATE TABLE memory.{name} AS SELECT * FROM published.{name}")
+    con.execute("USE memory")
+    return con
+
+
 def test_the_check_passes_on_sandbox_data(tmp_path: Path) -> None:
     paths = _load(tmp_path)
-    with duck.connect(paths.duckdb_path) as con:
-        assert check_queue_statistics(con, ORG, *DAY1) == []
+    assert check_queue_statistics(paths, ORG, *DAY1) == []
+    with duck.connect(paths.published_path, read_only=True) as con:
         offered = con.execute(
             "SELECT sum(total_offered_tasks), sum(total_abandoned_tasks) "
             "FROM reporting.queue_statistics"
@@ -58,16 +71,15 @@ def test_the_check_names_the_intervals_where_statistics_disagree(tmp_path: Path)
     (q1, t1), (q2, t2) = _busy_cells(2)
     skew = {(q1, t1): {"offered": 2}, (q2, t2): {"abandoned": 1}}
     paths = _load(tmp_path, options={"reporting.queue_statistics_skew": skew})
-    with duck.connect(paths.duckdb_path) as con:
-        found = check_queue_statistics(
-            con, ORG, *DAY1, checked_at=datetime(2026, 11, 21, tzinfo=UTC)
-        )
+    found = check_queue_statistics(paths, ORG, *DAY1, checked_at=datetime(2026, 11, 21, tzinfo=UTC))
+    with duck.connect(paths.published_path, read_only=True) as con:
         recorded = con.execute(
             "SELECT check_name, queue_id, figure, reporting_value - search_value "
             "FROM ops.cross_check_differences ORDER BY interval_start_time"
         ).fetchall()
-        # a second run over the same window replaces the first run's rows
-        check_queue_statistics(con, ORG, *DAY1)
+    # a second run over the same window replaces the first run's rows
+    check_queue_statistics(paths, ORG, *DAY1)
+    with duck.connect(paths.published_path, read_only=True) as con:
         again = con.execute("SELECT count(*) FROM ops.cross_check_differences").fetchall()
     named = sorted(
         (d.queue_id, int(d.interval_start_time.timestamp() * 1000), d.figure) for d in found
@@ -85,7 +97,7 @@ def test_the_check_names_the_intervals_where_statistics_disagree(tmp_path: Path)
 
 def test_a_queue_missing_from_one_side_is_a_difference(tmp_path: Path) -> None:
     paths = _load(tmp_path)
-    with duck.connect(paths.duckdb_path) as con:
+    with _copy(paths) as con:
         queue = con.execute(
             "SELECT queue_id FROM reporting.queue_statistics "
             "ORDER BY total_offered_tasks DESC, queue_id LIMIT 1"
@@ -101,7 +113,7 @@ def test_a_queue_missing_from_one_side_is_a_difference(tmp_path: Path) -> None:
 @pytest.mark.parametrize("window", [(DAY1[0], DAY1[0] + 3_600_000)])
 def test_the_check_only_reads_its_window(tmp_path: Path, window: tuple[int, int]) -> None:
     paths = _load(tmp_path)
-    with duck.connect(paths.duckdb_path) as con:
+    with _copy(paths) as con:
         con.execute(
             "UPDATE reporting.queue_statistics SET total_offered_tasks = total_offered_tasks + 5 "
             "WHERE interval_start_time >= to_timestamp(?)",

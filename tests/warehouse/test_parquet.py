@@ -22,7 +22,8 @@ T = TASK_DETAILS
 
 
 def _files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
+    """The window files readers of the Hive tree see (versions live in ``_versions``)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != parquet.VERSIONS)
 
 
 def test_layout_compression_and_round_trip(tmp_path: Path) -> None:
@@ -110,7 +111,8 @@ def test_stray_temp_files_are_invisible_to_readers_and_cleaned_by_the_next_write
     tmp_path: Path,
 ) -> None:
     path = write_window(tmp_path, T, ORG, DAY0, DAY1, [task_batch([1, 2])])
-    stray = path.parent / f".tmp-deadbeef-{path.name}.partial"  # what a killed run leaves behind
+    # What a killed run leaves behind, beside the window's versions.
+    stray = path.parent / parquet.VERSIONS / f".tmp-deadbeef-{path.name}.partial"
     stray.write_bytes(b"PAR1 half a file")
     dataset = ds.dataset(
         tmp_path / "search" / "task_details", format="parquet", partitioning="hive"
@@ -123,6 +125,19 @@ def test_stray_temp_files_are_invisible_to_readers_and_cleaned_by_the_next_write
     assert count == [(2,)]
     write_window(tmp_path, T, ORG, DAY0, DAY1, [task_batch([1, 2, 3])])
     assert _files(path.parent) == [path.name]
+    assert not stray.exists()
+    # Two versions are kept (the older one for readers of an older publish); readers of the
+    # Hive tree see the current one only.
+    assert len(list((path.parent / parquet.VERSIONS).glob("*.parquet.v"))) == 2
+    assert (
+        ds.dataset(
+            tmp_path / "search" / "task_details", format="parquet", partitioning="hive"
+        ).count_rows()
+        == 3
+    )
+    assert con.execute(
+        "SELECT count(*) FROM read_parquet(?, hive_partitioning = true)", [table_glob(tmp_path, T)]
+    ).fetchall() == [(3,)]
 
 
 def test_hive_partitions_read_back_with_pyarrow_and_duckdb(tmp_path: Path) -> None:
