@@ -168,10 +168,10 @@ def _load(args: argparse.Namespace) -> int:
         home.mkdir(parents=True, exist_ok=True)
         if not (home / "dagster.yaml").exists():
             (home / "dagster.yaml").write_text(_DAGSTER_YAML)
-        from pipelines.runner import Outcome, plan, run_chunks
+        from pipelines.runner import lanes, plan, run_lanes
 
-        outcome = Outcome()
         sources = SOURCES if args.source == "all" else (args.source,)
+        work = []
         for source in sources:
             job = f"{source}_job"
             chunks, skipped = plan(settings.paths, job, orgs, days, reload=args.reload)
@@ -180,15 +180,9 @@ def _load(args: argparse.Namespace) -> int:
                     f"{source}: skipping {skipped} window(s) already complete "
                     "(--reload loads them again)."
                 )
-            done = run_chunks(
-                chunks, progress_bar=not args.no_progress and sys.stderr.isatty(), job_name=job
-            )
-            outcome.runs += done.runs
-            for table, rows in done.rows.items():
-                outcome.rows[table] = outcome.rows.get(table, 0) + rows
-            if done.failure:
-                outcome.failure = (f"{source} {done.failure[0]}", done.failure[1])
-                break
+            work += lanes(job, chunks)
+        # Every org and source at once, each at its own org's API budget.
+        outcome = run_lanes(work, progress_bar=not args.no_progress and sys.stderr.isatty())
     elapsed = time.monotonic() - started
     if outcome.failure:
         print(

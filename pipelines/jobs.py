@@ -9,9 +9,10 @@ import dagster as dg
 
 from pipelines.partitions import DAY, ORG, PARTITIONS, partition_key
 
-# Runs that write the warehouse carry this tag; dagster.yaml's run coordinator lets one such run
-# at a time proceed (DuckDB allows a single writer process), queueing the others.
-WRITER_TAG = {"wxcc/warehouse": "writer"}
+# Every run of an org carries this tag (schedules and `wxcc-warehouse load` set it); dagster.yaml
+# limits runs per org, each org's API budget being what paces it. Nothing limits runs globally
+# for the warehouse's sake: runs only write their own window files (warehouse.land).
+ORG_TAG = "wxcc/org"
 
 SOURCES = ("search", "reporting", "legacy", "wfo")
 _TITLES = {
@@ -29,9 +30,8 @@ def source_job(source: str) -> dg.UnresolvedAssetJobDefinition:
         selection=dg.AssetSelection.groups(source),
         partitions_def=PARTITIONS,
         description=f"Load {_TITLES[source]} for one org and UTC day (or a range of days).",
-        # One process writes the DuckDB file at a time (DuckDB allows a single writer process).
+        # One process per run: its windows run in threads under the org's one budget ledger.
         executor_def=dg.in_process_executor,
-        tags=WRITER_TAG,
     )
 
 
@@ -80,7 +80,11 @@ def lookback_schedule(
             start = before.start
         tick = now.strftime("%Y-%m-%dT%H:%M")
         return [
-            dg.RunRequest(run_key=f"{tick}:{org}:{key}", partition_key=partition_key(org, key))
+            dg.RunRequest(
+                run_key=f"{tick}:{org}:{key}",
+                partition_key=partition_key(org, key),
+                tags={ORG_TAG: org},
+            )
             for org in orgs
             for key in keys
         ]

@@ -24,8 +24,9 @@ from pipelines.sources.errors import ConfigError
 # `from` older than 36 months, so older windows would fail at the API anyway.
 START_DATE = "2024-01-01"
 ORG, DAY = "org", "day"
-# The Dagster concurrency pool of every step that calls a tenant's API (see dagster.yaml): steps
-# of concurrent runs queue for it instead of splitting one budget between them.
+# The Dagster concurrency pool of every step that calls a tenant's API (see dagster.yaml): it
+# bounds how many such steps one machine runs at once; each org's budget ledger (shared by every
+# process) paces the requests, so steps of one org never overspend it whatever the pool allows.
 API_POOL = "wxcc_api"
 
 

@@ -1,5 +1,8 @@
 """Run partitioned jobs in-process for the CLI, recorded in the instance (the UI shows them).
 
+Orgs and sources load at once (:func:`run_lanes`: one thread per org and job), since each org's
+API budget is the only thing that should pace them.
+
 A load of N days is a bounded number of runs: per org, each run covers a range of up to
 ``CHUNK_DAYS`` consecutive days (a single-run backfill of that range; the windows of a run land
 concurrently under the org's API budget). Resumable: windows whose latest attempt succeeded for
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,11 +27,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipelines import progress
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
+from pipelines.jobs import ORG_TAG
 from pipelines.partitions import partition_key
 from warehouse import ops
 from warehouse.land import WarehousePaths
 
 CHUNK_DAYS = 7  # days a run covers: a 14-day backfill is 2 runs per org and job
+# Runs in flight at once in one load (one per org and source): each waits on its org's API
+# budget, so more lanes cost threads, not throughput of any one org.
+MAX_LANES = 8
 # The event log keeps everything (see it in the UI); the terminal shows the progress bar and the
 # one-line reason of a failure, not Dagster's stack traces.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -90,11 +98,34 @@ def _logged_assets(job_name: str) -> list[str]:
     return JOB_LOGGED_ASSETS[job_name]
 
 
+@dataclass(frozen=True)
+class Lane:
+    """The chunks of one job and one org, run one after the other (they share one API budget;
+    a run's windows already keep that budget busy)."""
+
+    job_name: str
+    org: str
+    chunks: list[Chunk]
+
+
+def lanes(job_name: str, chunks: list[Chunk]) -> list[Lane]:
+    """``chunks`` of ``job_name`` grouped per org, in order."""
+    by_org: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_org.setdefault(chunk.org, []).append(chunk)
+    return [Lane(job_name, org, found) for org, found in by_org.items()]
+
+
 def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "search_job") -> Outcome:
-    """Materialize ``job_name`` for each chunk in order; stop at the first failed run."""
+    """Materialize ``job_name`` for each chunk: orgs at once, each org's chunks in order."""
+    return run_lanes(lanes(job_name, chunks), progress_bar=progress_bar)
+
+
+def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES) -> Outcome:
+    """Run every lane at once (up to ``workers``): different orgs and sources proceed together,
+    each drawing on its own org's API budget; nothing else serializes them. A lane stops at its
+    first failed run; the others go on, and the outcome names the first failure."""
     logging.getLogger("dagster").setLevel(logging.WARNING)
-    job = defs.resolve_job_def(job_name)
-    steps = max(len(_logged_assets(job_name)), 1)
     outcome = Outcome()
     lock = threading.Lock()
     with (
@@ -108,26 +139,42 @@ def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "sear
             disable=not progress_bar,
         ) as bar,
     ):
-        total = sum(len(c.days) for c in chunks)
-        task = bar.add_task(
-            f"loading {job_name}", total=total * steps, rows=0, windows=f"0/{total}"
-        )
-        landed: dict[tuple[str, object], int] = {}
+        # One bar per org: its windows of every job, complete once every step of it landed.
+        steps = {lane.job_name: max(len(_logged_assets(lane.job_name)), 1) for lane in work}
+        totals: dict[str, int] = {}
+        for lane in work:
+            totals[lane.org] = totals.get(lane.org, 0) + sum(
+                len(c.days) * steps[lane.job_name] for c in lane.chunks
+            )
+        tasks = {
+            org: bar.add_task(f"org {org}", total=total, rows=0, windows=f"0/{total}")
+            for org, total in totals.items()
+        }
+        landed: dict[str, int] = dict.fromkeys(totals, 0)
+        rows_of: dict[str, int] = dict.fromkeys(totals, 0)
 
-        def on_window(_asset: str, org: str, window: object, rows: int) -> None:
+        def on_window(_asset: str, org: str, _window: object, rows: int) -> None:
+            if org not in tasks:
+                return
             with lock:
-                landed[(org, window)] = landed.get((org, window), 0) + 1
-                whole = sum(1 for n in landed.values() if n >= steps)
-                outcome_rows = sum(outcome.rows.values()) + rows
-                bar.update(task, advance=1, windows=f"{whole}/{total}", rows=outcome_rows)
+                landed[org] += 1
+                rows_of[org] += rows
+                bar.update(
+                    tasks[org],
+                    advance=1,
+                    windows=f"{landed[org]}/{totals[org]}",
+                    rows=rows_of[org],
+                )
 
-        with progress.listening(on_window):
-            for chunk in chunks:
+        def run_lane(lane: Lane) -> None:
+            job = defs.resolve_job_def(lane.job_name)
+            for chunk in lane.chunks:
                 result = job.execute_in_process(
                     instance=instance,
                     raise_on_error=False,
                     run_config=_QUIET,
                     tags={
+                        ORG_TAG: chunk.org,
                         ASSET_PARTITION_RANGE_START_TAG: partition_key(
                             chunk.org, chunk.days[0].isoformat()
                         ),
@@ -136,16 +183,27 @@ def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "sear
                         ),
                     },
                 )
-                outcome.runs += 1
-                for event in result.get_asset_materialization_events():
-                    materialization = event.step_materialization_data.materialization
-                    table = ".".join(materialization.asset_key.path)
-                    rows = materialization.metadata.get("rows")
-                    count = int(rows.value) if rows is not None else 0
-                    outcome.rows[table] = outcome.rows.get(table, 0) + count
-                if not result.success:
-                    outcome.failure = (chunk.label, _failure_reason(result))
-                    break
+                with lock:
+                    outcome.runs += 1
+                    for event in result.get_asset_materialization_events():
+                        materialization = event.step_materialization_data.materialization
+                        table = ".".join(materialization.asset_key.path)
+                        rows = materialization.metadata.get("rows")
+                        count = int(rows.value) if rows is not None else 0
+                        outcome.rows[table] = outcome.rows.get(table, 0) + count
+                    if not result.success:
+                        if outcome.failure is None:
+                            source = lane.job_name.removesuffix("_job")
+                            outcome.failure = (
+                                f"{source} {chunk.label}",
+                                _failure_reason(result),
+                            )
+                        return
+
+        with progress.listening(on_window):
+            count = max(1, min(workers, len(work)))
+            with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
+                list(pool.map(run_lane, work))
     return outcome
 
 

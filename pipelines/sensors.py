@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 
 import queries
-from pipelines.jobs import search_job
+from pipelines.jobs import ORG_TAG, search_job
 from pipelines.partitions import partition_key
 from pipelines.resources import Warehouse
 from warehouse import duck
@@ -60,7 +60,9 @@ def open_tasks_sensor(
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"open-tasks-{org}-{day}-{hour}", partition_key=partition_key(org, day)
+                run_key=f"open-tasks-{org}-{day}-{hour}",
+                partition_key=partition_key(org, day),
+                tags={ORG_TAG: org},
             )
             for day, org in days
         ]
