@@ -80,7 +80,6 @@ def test_a_load_killed_mid_backfill_resumes_to_truth_redoing_what_was_cut(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     db = pipeline.data_dir / "warehouse.duckdb"
-    build = pipeline.data_dir / "build" / "warehouse.duckdb"
     args = ["load", "--from", "2026-11-08", "--to", "2026-11-18", "--no-progress"]
     args += ["--source", "search"]
     with sandbox(NOW, latency_ms=20, tasks_per_day=SMALL) as url:  # slow enough to catch mid-way
@@ -102,9 +101,9 @@ def test_a_load_killed_mid_backfill_resumes_to_truth_redoing_what_was_cut(
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert main(args) == 0  # resumes: skips what completed, redoes the rest
-    killed = [r for r in _log(build) if r[2] == "running"]
+    killed = [r for r in _log(db) if r[2] == "running"]
     assert killed, "the kill left no unfinished attempt: it came too late to test anything"
-    redone = {(a, w) for a, w, s, _ in _log(build) if s == "success"}
+    redone = {(a, w) for a, w, s, _ in _log(db) if s == "success"}
     assert {(a, w) for a, w, _s, _r in killed} <= redone
     truth = _truth(tmp_path, "2026-11-08", "2026-11-18", tasks_per_day=SMALL)
     for name, table in TABLES.items():

@@ -97,7 +97,7 @@ def test_a_cut_csv_answer_fails_its_window_and_writes_nothing_of_it(tmp_path: Pa
     assert {p: p.read_bytes() for p in loaded.parquet_root.rglob("*") if p.is_file()} == files
     fresh = tmp_path / "fresh"
     assert not [p for p in fresh.rglob("*.parquet")]
-    assert not (fresh / "build" / "warehouse.duckdb").exists()
+    assert not (fresh / "warehouse.duckdb").exists()
 
 
 @pytest.mark.parametrize(
