@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from pipelines import cli
 from pipelines.cli import main
 from tests.support import Pipeline, point_at, sandbox
 
@@ -50,6 +52,8 @@ def test_without_an_api_url_it_loads_from_the_embedded_sandbox(
 ) -> None:
     for name in ("WXCC_CLIENT_ID", "WXCC_CLIENT_SECRET", "WXCC_REFRESH_TOKEN"):
         monkeypatch.delenv(name)
+    # The embedded sandbox runs on the real clock; the day loaded is pinned and long closed.
+    monkeypatch.setattr(cli, "_now", lambda: datetime(2026, 11, 21, 9, tzinfo=UTC))
     code = main(["load", "--last-days", "1", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
