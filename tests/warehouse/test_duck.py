@@ -152,3 +152,13 @@ def test_an_empty_warehouse_is_published_with_every_table(tmp_path: Path) -> Non
     with connect(paths.published_path, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM search.task_details").fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM ops.extraction_log").fetchall() == [(0,)]
+
+
+def test_bi_tools_can_reflect_the_columns(db_path: Path) -> None:
+    engine = sa.create_engine(f"duckdb:///{db_path}", connect_args={"read_only": True})
+    try:
+        with engine.connect() as conn:
+            columns = sa.inspect(conn).get_columns("task_details", schema="search")
+    finally:
+        engine.dispose()
+    assert [c["name"] for c in columns] == T.arrow.names
