@@ -59,6 +59,7 @@ class _Legacy:
                     window.start_ms,
                     window.end_ms,
                     pages,
+                    publish=False,  # the step publishes once its windows landed
                 )
             except Exception as exc:
                 exc.window_stats = _stats(client)  # type: ignore[attr-defined]

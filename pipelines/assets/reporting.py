@@ -84,6 +84,7 @@ class _Reporting:
                     window.start_ms,
                     window.end_ms,
                     pages,
+                    publish=False,  # the step publishes once its windows landed
                 )
                 if recordings:
                     with RecordingDownloader(client, Path(recordings)) as downloader:

@@ -146,6 +146,7 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                             window.start_ms,
                             window.end_ms,
                             pages,
+                            publish=False,  # the step publishes once its windows landed
                         )
                     except Exception as exc:
                         exc.window_stats = client.stats.as_dict()  # type: ignore[attr-defined]

@@ -64,6 +64,7 @@ class _Wfo:
                 window.start_ms,
                 window.end_ms,
                 pages,
+                publish=False,  # the step publishes once its windows landed
             )
         now = self.client.stats.as_dict()
         return Landed(
