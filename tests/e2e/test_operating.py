@@ -165,3 +165,64 @@ def test_each_configured_org_loads_its_own_tenant_with_its_own_token_state(
     assert sorted(p.name for p in states.iterdir()) == ["acme", "globex"]
     for org in ("acme", "globex"):
         assert list((states / org).glob("token-*.json")), f"{org} keeps no token state"
+
+
+def test_killing_one_orgs_load_leaves_the_other_unaffected_and_it_resumes(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    db = pipeline.data_dir / "warehouse.duckdb"
+    days = ["--from", "2026-11-10", "--to", "2026-11-18", "--source", "search", "--no-progress"]
+    other_seed = 7
+    with (
+        sandbox(NOW, latency_ms=20, tasks_per_day=SMALL) as acme_url,
+        sandbox(NOW, seed=other_seed, tasks_per_day=SMALL) as globex_url,
+    ):
+        config = {
+            "orgs": [
+                {"name": "acme", "api_url": acme_url, "identity_url": acme_url},
+                {"name": "globex", "api_url": globex_url, "identity_url": globex_url},
+            ]
+        }
+        path = tmp_path / "wxcc.yaml"
+        path.write_text(yaml.safe_dump(config))
+        monkeypatch.setenv("WXCC_CONFIG", str(path))
+        point_at(monkeypatch, acme_url)
+        env = {**os.environ, "WXCC_WINDOW_WORKERS": "2"}
+
+        def load(org: str) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "pipelines.cli", "load", *days, "--org", org],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+
+        acme, globex = load("acme"), load("globex")
+        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and acme.poll() is None:
+            if len(list(parquet.glob("org_id=*/*/*.parquet"))) >= 3:  # some windows landed
+                break
+            time.sleep(0.05)
+        assert acme.poll() is None, acme.stderr.read().decode() if acme.stderr else ""
+        acme.send_signal(signal.SIGKILL)
+        acme.wait()
+        _, err = globex.communicate(timeout=600)
+        assert globex.returncode == 0, err.decode()
+        # globex is whole while acme's load lies killed.
+        globex_id = Tenant(other_seed, SMALL).org_id
+        truth = _truth(tmp_path, "2026-11-10", "2026-11-18", other_seed, SMALL)
+        for name, table in TABLES.items():
+            found = differences(db, truth / f"{name}.parquet", table, org_id=globex_id)
+            assert found == {}, ("globex", name)
+        # acme resumes: the same command again finishes what the kill cut.
+        resumed = load("acme")
+        _, err = resumed.communicate(timeout=600)
+        assert resumed.returncode == 0, err.decode()
+    acme_id = Tenant(SEED, SMALL).org_id
+    truth = _truth(tmp_path, "2026-11-10", "2026-11-18", SEED, SMALL)
+    for name, table in TABLES.items():
+        found = differences(db, truth / f"{name}.parquet", table, org_id=acme_id)
+        assert found == {}, ("acme", name)
+    killed = [r for r in _log(db) if r[2] == "running"]
+    assert killed, "the kill left no unfinished attempt: it came too late to test anything"
