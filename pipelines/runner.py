@@ -12,7 +12,11 @@ every asset of the job are skipped unless a reload is asked for, and windows a k
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -124,21 +128,24 @@ def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "sear
 def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES) -> Outcome:
     """Run every lane at once (up to ``workers``): different orgs and sources proceed together,
     each drawing on its own org's API budget; nothing else serializes them. A lane stops at its
-    first failed run; the others go on, and the outcome names the first failure."""
+    first failed run; the others go on, and the outcome names the first failure.
+
+    One lane runs in this process; several run in a child process each (``python -m
+    pipelines.runner``), which report their windows and outcome as JSON lines: Dagster sets up
+    each run's logging with ``logging.config.dictConfig``, which deadlocks against another
+    thread's run logging (seen with the Postgres event log), so runs never share a process.
+    """
     logging.getLogger("dagster").setLevel(logging.WARNING)
     outcome = Outcome()
     lock = threading.Lock()
-    with (
-        dg.DagsterInstance.get() as instance,
-        Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[windows]} windows"),
-            TextColumn("{task.fields[rows]:,} rows"),
-            TimeRemainingColumn(),
-            disable=not progress_bar,
-        ) as bar,
-    ):
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[windows]} windows"),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeRemainingColumn(),
+        disable=not progress_bar,
+    ) as bar:
         # One bar per org: its windows of every job, complete once every step of it landed.
         steps = {lane.job_name: max(len(_logged_assets(lane.job_name)), 1) for lane in work}
         totals: dict[str, int] = {}
@@ -166,45 +173,124 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
                     rows=rows_of[org],
                 )
 
-        def run_lane(lane: Lane) -> None:
-            job = defs.resolve_job_def(lane.job_name)
-            for chunk in lane.chunks:
-                result = job.execute_in_process(
-                    instance=instance,
-                    raise_on_error=False,
-                    run_config=_QUIET,
-                    tags={
-                        ORG_TAG: chunk.org,
-                        ASSET_PARTITION_RANGE_START_TAG: partition_key(
-                            chunk.org, chunk.days[0].isoformat()
-                        ),
-                        ASSET_PARTITION_RANGE_END_TAG: partition_key(
-                            chunk.org, chunk.days[-1].isoformat()
-                        ),
-                    },
-                )
-                with lock:
-                    outcome.runs += 1
-                    for event in result.get_asset_materialization_events():
-                        materialization = event.step_materialization_data.materialization
-                        table = ".".join(materialization.asset_key.path)
-                        rows = materialization.metadata.get("rows")
-                        count = int(rows.value) if rows is not None else 0
-                        outcome.rows[table] = outcome.rows.get(table, 0) + count
-                    if not result.success:
-                        if outcome.failure is None:
-                            source = lane.job_name.removesuffix("_job")
-                            outcome.failure = (
-                                f"{source} {chunk.label}",
-                                _failure_reason(result),
-                            )
-                        return
+        def merge(found: Outcome) -> None:
+            with lock:
+                outcome.runs += found.runs
+                for table, count in found.rows.items():
+                    outcome.rows[table] = outcome.rows.get(table, 0) + count
+                if found.failure and outcome.failure is None:
+                    outcome.failure = found.failure
 
-        with progress.listening(on_window):
+        if len(work) == 1:
+            with progress.listening(on_window):
+                merge(run_lane(work[0]))
+        else:
             count = max(1, min(workers, len(work)))
             with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
-                list(pool.map(run_lane, work))
+                list(pool.map(lambda lane: merge(_run_child(lane, on_window)), work))
     return outcome
+
+
+def run_lane(lane: Lane) -> Outcome:
+    """Materialize the lane's chunks in this process, in order; stop at the first failed run."""
+    outcome = Outcome()
+    job = defs.resolve_job_def(lane.job_name)
+    with dg.DagsterInstance.get() as instance:
+        for chunk in lane.chunks:
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config=_QUIET,
+                tags={
+                    ORG_TAG: chunk.org,
+                    ASSET_PARTITION_RANGE_START_TAG: partition_key(
+                        chunk.org, chunk.days[0].isoformat()
+                    ),
+                    ASSET_PARTITION_RANGE_END_TAG: partition_key(
+                        chunk.org, chunk.days[-1].isoformat()
+                    ),
+                },
+            )
+            outcome.runs += 1
+            for event in result.get_asset_materialization_events():
+                materialization = event.step_materialization_data.materialization
+                table = ".".join(materialization.asset_key.path)
+                rows = materialization.metadata.get("rows")
+                count = int(rows.value) if rows is not None else 0
+                outcome.rows[table] = outcome.rows.get(table, 0) + count
+            if not result.success:
+                source = lane.job_name.removesuffix("_job")
+                outcome.failure = (f"{source} {chunk.label}", _failure_reason(result))
+                break
+    return outcome
+
+
+def _run_child(lane: Lane, on_window: progress.Listener) -> Outcome:
+    """Run ``lane`` in a child process, relaying its windows to ``on_window``."""
+    spec = {
+        "job_name": lane.job_name,
+        "org": lane.org,
+        "chunks": [[c.org, [d.isoformat() for d in c.days]] for c in lane.chunks],
+    }
+    # stderr to a file, not a pipe: a full pipe would block the child while stdout is read.
+    errors_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.runner", json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        stderr=errors_file,
+        text=True,
+    )
+    assert child.stdout is not None
+    found: Outcome | None = None
+    for line in child.stdout:
+        if not line.startswith(_LINE):
+            continue
+        message = json.loads(line[len(_LINE) :])
+        if "window" in message:
+            on_window(message["asset"], message["org"], message["window"], message["rows"])
+        else:
+            found = Outcome(
+                rows=message["rows"],
+                runs=message["runs"],
+                failure=tuple(message["failure"]) if message["failure"] else None,  # type: ignore[arg-type]
+            )
+    child.wait()
+    errors_file.seek(0)
+    errors = errors_file.read()
+    errors_file.close()
+    if found is None:
+        last = (errors.strip().splitlines() or ["no output"])[-1]
+        return Outcome(
+            failure=(f"{lane.job_name} org {lane.org}", f"the lane's process ended: {last}")
+        )
+    return found
+
+
+_LINE = "wxcc-lane "  # prefix of the JSON lines a lane's process writes on stdout
+
+
+def _lane_main(argv: list[str]) -> int:
+    """``python -m pipelines.runner '<lane as JSON>'``: one lane, reported as JSON lines."""
+    spec = json.loads(argv[0])
+    lane = Lane(
+        spec["job_name"],
+        spec["org"],
+        [Chunk(org, [date.fromisoformat(d) for d in days]) for org, days in spec["chunks"]],
+    )
+
+    def report(asset: str, org: str, window: object, rows: int) -> None:
+        line = {"window": str(window), "asset": asset, "org": org, "rows": rows}
+        sys.stdout.write(_LINE + json.dumps(line) + "\n")
+        sys.stdout.flush()
+
+    with progress.listening(report):
+        outcome = run_lane(lane)
+    sys.stdout.write(
+        _LINE
+        + json.dumps({"rows": outcome.rows, "runs": outcome.runs, "failure": outcome.failure})
+        + "\n"
+    )
+    return 0
 
 
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
@@ -218,3 +304,10 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
                 error.message.strip().splitlines()[-1] if error.message else error.cls_name or "?"
             )
     return "the run failed before any step ran (see the Dagster UI for its event log)"
+
+
+if __name__ == "__main__":
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
+    sys.exit(_lane_main(sys.argv[1:]))
