@@ -71,21 +71,13 @@ def publish(
     with publish_lock(paths):
         now = time.time() if now is None else now
         target = paths.published_path
-        with store.connect(paths.store_path) as con:
-            con.execute("BEGIN")  # one snapshot of the store: the commit and its files
-            pending = store.pending_commit(con)
-            files = store.current_files_in(con)
-            con.execute("COMMIT")
+        pending, files = store.snapshot(paths.store_path)
         written = False
         if pending is not None or not target.exists():
             _write(paths, files, target)
             written = True
-        with store.connect(paths.store_path) as con:
-            if pending is not None:
-                store.mark_published(con, pending, now)
-            for old in store.expired(con, now - grace_seconds):
-                Path(old).unlink(missing_ok=True)
-                store.forget_retired(con, old)
+        for old in store.published(paths.store_path, pending, now, now - grace_seconds):
+            Path(old).unlink(missing_ok=True)
     return written
 
 

@@ -24,12 +24,14 @@ several machines would put these tables in the Postgres that Dagster then uses.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import pyarrow as pa
 
@@ -44,6 +46,8 @@ _DDL = (
     "store/create_cross_check_differences",
 )
 BUSY_TIMEOUT_S = 60.0
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,30 @@ class WindowFile:
     table_name: str
     path: str
     rows: int
+
+
+def retried(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run ``fn`` again while SQLite answers "database is locked" (up to ``BUSY_TIMEOUT_S``).
+
+    SQLite's busy handler covers most waits, but not all: opening a WAL database while another
+    process recovers or checkpoints it, or switching it to WAL, can fail at once. Every store
+    operation is one transaction, so running it again is safe.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.01
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)  # another process holds the lock: wait, then again
+                pause = min(pause * 2, 0.5)
+
+    return wrapper
 
 
 @contextmanager
@@ -67,6 +95,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         yield con
 
 
+@retried
 def commit_window(
     path: Path,
     org_id: str,
@@ -121,6 +150,7 @@ def commit_window(
     return retired
 
 
+@retried
 def current_files(path: Path) -> dict[str, list[str]]:
     """Table name -> its current window files (org, then window order)."""
     if not path.exists():
@@ -136,6 +166,7 @@ def current_files_in(con: sqlite3.Connection) -> dict[str, list[str]]:
     return files
 
 
+@retried
 def window_file(
     path: Path, table_name: str, org_id: str, start_ms: int, end_ms: int
 ) -> tuple[str, int] | None:
@@ -153,6 +184,37 @@ def window_file(
             },
         ).fetchone()
     return (row[0], int(row[1])) if row else None
+
+
+@retried
+def snapshot(path: Path) -> tuple[int | None, dict[str, list[str]]]:
+    """In one read transaction: the commit to publish (None: published already) and the
+    current files."""
+    with connect(path) as con:
+        con.execute("BEGIN")
+        try:
+            return pending_commit(con), current_files_in(con)
+        finally:
+            con.execute("COMMIT")
+
+
+@retried
+def published(path: Path, commit_id: int | None, now: float, retired_before: float) -> list[str]:
+    """Record ``commit_id`` as published; return the retired files whose grace is over, which
+    the store forgets (the caller deletes them)."""
+    with connect(path) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            if commit_id is not None:
+                mark_published(con, commit_id, now)
+            old = expired(con, retired_before)
+            for file in old:
+                forget_retired(con, file)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return old
 
 
 def pending_commit(con: sqlite3.Connection) -> int | None:
@@ -174,6 +236,7 @@ def forget_retired(con: sqlite3.Connection, file: str) -> None:
     con.execute(queries.sql("store/delete_retired"), {"path": file})
 
 
+@retried
 def record_attempt(path: Path, row: Mapping[str, object]) -> None:
     """Insert or replace one extraction-log row (its own transaction; the next publish shows it)."""
     with connect(path) as con:
@@ -187,6 +250,7 @@ def record_attempt(path: Path, row: Mapping[str, object]) -> None:
             raise
 
 
+@retried
 def replace_differences(
     path: Path, window: Mapping[str, object], rows: Sequence[Mapping[str, object]]
 ) -> None:
@@ -244,6 +308,7 @@ OPS_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+@retried
 def ops_tables(path: Path) -> dict[str, pa.Table]:
     """``ops.extraction_log`` and ``ops.cross_check_differences`` as Arrow tables (instants as
     UTC timestamps), empty when nothing was recorded yet."""
