@@ -173,21 +173,31 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
                     rows=rows_of[org],
                 )
 
-        def merge(found: Outcome) -> None:
+        failures: dict[int, tuple[str, str]] = {}
+
+        def merge(index: int, found: Outcome) -> None:
             with lock:
                 outcome.runs += found.runs
                 for table, count in found.rows.items():
                     outcome.rows[table] = outcome.rows.get(table, 0) + count
-                if found.failure and outcome.failure is None:
-                    outcome.failure = found.failure
+                if found.failure:
+                    failures[index] = found.failure
 
         if len(work) == 1:
             with progress.listening(on_window):
-                merge(run_lane(work[0]))
+                merge(0, run_lane(work[0]))
         else:
             count = max(1, min(workers, len(work)))
             with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
-                list(pool.map(lambda lane: merge(_run_child(lane, on_window)), work))
+                list(
+                    pool.map(
+                        lambda item: merge(item[0], _run_child(item[1], on_window)),
+                        enumerate(work),
+                    )
+                )
+    # The failure reported is the first lane's in the order asked (source, then org), not
+    # whichever ended first, so the same mistake always reads the same.
+    outcome.failure = failures[min(failures)] if failures else None
     return outcome
 
 

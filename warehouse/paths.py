@@ -13,7 +13,7 @@ class WarehousePaths:
     Loads write window files under ``parquet_root`` and record them in ``store_path``
     (``warehouse.store``); ``warehouse.publish`` writes ``published_path``, the DuckDB file
     readers open, as views over the current window files, replacing it atomically under
-    ``publish_lock_path``.
+    ``publish_lock_path``. Both live in ``store/``, not in ``state/`` (owner-only: tokens).
     """
 
     data_dir: Path
@@ -24,11 +24,11 @@ class WarehousePaths:
 
     @property
     def store_path(self) -> Path:
-        return self.data_dir / "state" / "warehouse.sqlite"
+        return self.data_dir / "store" / "warehouse.sqlite"
 
     @property
     def publish_lock_path(self) -> Path:
-        return self.data_dir / "state" / "publish.lock"
+        return self.data_dir / "store" / "publish.lock"
 
     @property
     def published_path(self) -> Path:
