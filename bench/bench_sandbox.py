@@ -1,0 +1,240 @@
+"""The sandbox's cold serving rate per Search root, with the pipeline's own request pattern.
+
+    .venv/bin/python -m bench.bench_sandbox [--tasks-per-day 15000,60000] [--days 2]
+        [--feeds task_details,task_activity,...] [--py-spy DIR] [--timeout 600]
+
+For each volume a fresh ``wxcc-sandbox serve`` (default options: no ``--cache-mb``; clock frozen,
+budget unlimited, seed 3) in its own process; then, per feed the pipeline loads (taskDetails,
+taskDetails with activities, the older task query, agentSession with channels, agentSession with
+activities, taskLegDetails), the two UTC days before ``now`` fetched through the pipeline's own
+Search client (``SearchClient.window_pages``: the count query, splits, every page, the further
+activity pages of long lists), each page's JSON parsed and dropped: the bare fetch loop, no
+normalizing, no Parquet. Per feed it prints rows, wall seconds, rows/s, the sandbox process's CPU
+seconds (``/proc/<pid>/stat``) and the client's, and the sandbox's CPU per task of the days.
+The feeds run in the asset order of a load, so the first feed of a day pays for simulating it
+(a cold sandbox), as the first asset of a real load does.
+
+``--py-spy DIR`` records the sandbox process with py-spy (if installed) per volume and writes
+the collapsed stacks and the top functions by own and inclusive time there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SEED = 3
+NOW_ISO = "2026-11-20T00:00:00Z"
+NOW_MS = 1_795_132_800_000  # 2026-11-20T00:00:00Z
+DAY_MS = 86_400_000
+# Windows in flight at once, as ``pipelines.assets.windows`` lands them (its default).
+DEFAULT_WINDOW_WORKERS = 4
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+log = logging.getLogger("bench.bench_sandbox")
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextmanager
+def serve(tasks_per_day: int, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
+    """``wxcc-sandbox serve`` with default options (clock frozen, budget unlimited): URL, pid."""
+    cmd = [sys.executable, "-m", "sandbox.cli", "serve", "--port", "0", "--budget", "0"]
+    cmd += ["--seed", str(SEED), "--tasks-per-day", str(tasks_per_day), "--now", NOW_ISO]
+    proc = subprocess.Popen([*cmd, *extra], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("sandbox listening on "):
+            raise RuntimeError(f"sandbox did not start: {line!r}")
+        yield line.removeprefix("sandbox listening on "), proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class FeedRun:
+    feed: str
+    rows: int
+    requests: int
+    wall_s: float
+    sandbox_cpu_s: float
+    client_cpu_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.wall_s if self.wall_s else 0.0
+
+
+def fetch_feeds(
+    url: str, pid: int, feeds: list[str], windows: list[tuple[int, int]]
+) -> list[FeedRun]:
+    """Every window of every feed through the pipeline's Search client, pages parsed and
+    dropped; per feed what it took."""
+    from pipelines.assets.search import FEEDS  # the asset order and the query of each feed
+    from pipelines.sources.auth import TokenProvider
+    from pipelines.sources.http import RetryPolicy, WxccHttp
+    from pipelines.sources.search import RawQuery, SearchClient
+
+    by_name = {f.name: f for f in FEEDS}
+    runs: list[FeedRun] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tokens = TokenProvider(
+            identity_url=url,
+            state_dir=Path(tmp) / "state",
+            client_id="sandbox-client",
+            client_secret="sandbox-secret",
+            refresh_token="sandbox-refresh",
+        )
+        tokens.token()
+        for name in feeds:
+            query = by_name[name].query
+
+            def one(window: tuple[int, int], query: RawQuery = query) -> tuple[int, int]:
+                # A client per window, windows side by side, as the assets land them.
+                with SearchClient(
+                    WxccHttp(url, token_provider=tokens, retry=RetryPolicy()), sources=(query,)
+                ) as client:
+                    rows = sum(len(page) for page in client.window_pages(query, *window))
+                    return rows, client.stats.requests
+
+            cpu0, own0, t0 = _cpu_of(pid), _own_cpu(), time.perf_counter()
+            with ThreadPoolExecutor(min(DEFAULT_WINDOW_WORKERS, len(windows))) as pool:
+                done = list(pool.map(one, windows))
+            runs.append(
+                FeedRun(
+                    name,
+                    sum(r for r, _q in done),
+                    sum(q for _r, q in done),
+                    time.perf_counter() - t0,
+                    _cpu_of(pid) - cpu0,
+                    _own_cpu() - own0,
+                )
+            )
+            log.info("%s", runs[-1])
+    return runs
+
+
+def _top(collapsed: Path, n: int = 25) -> str:
+    """The top functions of py-spy's collapsed stacks, by own and by inclusive samples."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _sep, count = line.rpartition(" ")
+        k = int(count)
+        frames = stack.split(";")
+        total += k
+        own[frames[-1]] += k
+        for f in set(frames):
+            inclusive[f] += k
+    out = [f"{total} samples", "own:"]
+    out += [f"  {100 * k / total:5.1f}%  {f}" for f, k in own.most_common(n)]
+    out.append("inclusive:")
+    out += [f"  {100 * k / total:5.1f}%  {f}" for f, k in inclusive.most_common(n)]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks-per-day", default="15000,60000")
+    parser.add_argument("--days", type=int, default=2)
+    parser.add_argument(
+        "--feeds",
+        default="task_details,task_activity,task,agent_session,agent_activity,task_leg_details",
+    )
+    parser.add_argument("--py-spy", type=Path, default=None, dest="py_spy")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    feeds = args.feeds.split(",")
+    windows = [(NOW_MS - (d + 1) * DAY_MS, NOW_MS - d * DAY_MS) for d in range(args.days)][::-1]
+    out = sys.stdout
+    out.write("sandbox cold serving rate, pipeline's Search client as a bare fetch loop\n")
+    out.write(f"seed {SEED}, now {NOW_ISO}, {args.days} UTC days; CPU in seconds\n\n")
+    for volume in (int(v) for v in args.tasks_per_day.split(",")):
+        spy: subprocess.Popen[bytes] | None = None
+        with serve(volume) as (url, pid):
+            if args.py_spy is not None and shutil.which("py-spy"):
+                args.py_spy.mkdir(parents=True, exist_ok=True)
+                spy = subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "50",
+                        "--function",
+                        "--output",
+                        str(args.py_spy / f"sandbox-{volume}.txt"),
+                        "--nonblocking",
+                    ],  # fmt: skip
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                time.sleep(1)  # py-spy attaches before the first request
+            started_cpu = _cpu_of(pid)
+            runs = fetch_feeds(url, pid, feeds, windows)
+            total_cpu = _cpu_of(pid) - started_cpu
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(60)
+        tasks = next((r.rows for r in runs if r.feed == "task_details"), 0)
+        out.write(f"{volume:,} tasks/day ({tasks:,} tasks in the days)\n")
+        out.write(
+            f"  {'feed':<18}{'rows':>9}{'requests':>10}{'wall s':>9}{'rows/s':>10}"
+            f"{'sandbox CPU':>13}{'client CPU':>12}\n"
+        )
+        for r in runs:
+            out.write(
+                f"  {r.feed:<18}{r.rows:>9,}{r.requests:>10,}{r.wall_s:>9.1f}{r.rate:>10,.0f}"
+                f"{r.sandbox_cpu_s:>13.1f}{r.client_cpu_s:>12.1f}\n"
+            )
+        wall = sum(r.wall_s for r in runs)
+        per_task = 1e6 * total_cpu / tasks if tasks else 0.0
+        out.write(
+            f"  all feeds: {wall:.1f} s wall, sandbox CPU {total_cpu:.1f} s "
+            f"({per_task:.0f} us per task)\n"
+        )
+        if spy is not None:
+            collapsed = args.py_spy / f"sandbox-{volume}.txt"
+            if collapsed.exists():
+                top = _top(collapsed)
+                (args.py_spy / f"sandbox-{volume}.top.txt").write_text(top + "\n")
+        out.write("\n")
+        out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
