@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SEED = 3
 NOW_ISO = "2026-11-20T00:00:00Z"
@@ -79,6 +81,19 @@ def serve(tasks_per_day: int, extra: tuple[str, ...] = ()) -> Iterator[tuple[str
             proc.wait()
 
 
+def _task_activities(page: list[dict[str, Any]]) -> int:
+    return sum(len(r["activities"]["nodes"]) for r in page)
+
+
+def _agent_activities(page: list[dict[str, Any]]) -> int:
+    return sum(len(c["activities"]["nodes"]) for r in page for c in r["channelInfo"])
+
+
+# Rows of the feed's first table a page makes: its records, or the activities of the feeds
+# whose table holds activities (so the cold fetch and the pipeline count the same rows).
+_ROWS = {"task_activity": _task_activities, "agent_activity": _agent_activities}
+
+
 @dataclass
 class FeedRun:
     feed: str
@@ -116,13 +131,16 @@ def fetch_feeds(
         tokens.token()
         for name in feeds:
             query = by_name[name].query
+            count = _ROWS.get(name, len)
 
-            def one(window: tuple[int, int], query: RawQuery = query) -> tuple[int, int]:
+            def one(
+                window: tuple[int, int], query: RawQuery = query, count: Any = count
+            ) -> tuple[int, int]:
                 # A client per window, windows side by side, as the assets land them.
                 with SearchClient(
                     WxccHttp(url, token_provider=tokens, retry=RetryPolicy()), sources=(query,)
                 ) as client:
-                    rows = sum(len(page) for page in client.window_pages(query, *window))
+                    rows = sum(count(page) for page in client.window_pages(query, *window))
                     return rows, client.stats.requests
 
             cpu0, own0, t0 = _cpu_of(pid), _own_cpu(), time.perf_counter()
@@ -139,6 +157,65 @@ def fetch_feeds(
                 )
             )
             log.info("%s", runs[-1])
+    return runs
+
+
+def land_feeds(
+    url: str, pid: int, feeds: list[str], windows: list[tuple[int, int]], data_dir: Path
+) -> list[FeedRun]:
+    """The pipeline's own pass over the same feeds and windows, after the cold fetch (so the
+    sandbox mostly answers from its caches): Search client, normalizer, Parquet writer, DuckDB
+    loader (``land_windows``, as the assets call it), windows side by side; per feed what it
+    took. The client CPU is the pipeline's (this process; Dagster's bookkeeping is not in it)."""
+    from pipelines.assets.search import FEEDS
+    from pipelines.sources.auth import TokenProvider
+    from pipelines.sources.http import RetryPolicy, WxccHttp
+    from pipelines.sources.search import SearchClient
+    from warehouse import schemas
+    from warehouse.land import WarehousePaths, land_windows
+    from warehouse.variables import with_variables
+
+    by_name = {f.name: f for f in FEEDS}
+    paths = WarehousePaths(data_dir)
+    tokens = TokenProvider(
+        identity_url=url,
+        state_dir=data_dir / "state",
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+        refresh_token="sandbox-refresh",
+    )
+    org_id = tokens.token().split("_")[2]
+    duck_lock = threading.Lock()
+    runs: list[FeedRun] = []
+    for name in feeds:
+        feed = by_name[name]
+
+        def one(window: tuple[int, int], feed: Any = feed) -> tuple[int, int]:
+            with SearchClient(
+                WxccHttp(url, token_provider=tokens, retry=RetryPolicy()), sources=(feed.query,)
+            ) as client:
+                pages: Any = client.window_pages(feed.query, *window)
+                if schemas.TASK_VARIABLE in feed.tables:
+                    pages = (with_variables(page) for page in pages)
+                landed = land_windows(
+                    paths, feed.tables, org_id, *window, pages, duck_lock=duck_lock
+                )
+                return landed[feed.tables[0]].rows, client.stats.requests
+
+        cpu0, own0, t0 = _cpu_of(pid), _own_cpu(), time.perf_counter()
+        with ThreadPoolExecutor(min(DEFAULT_WINDOW_WORKERS, len(windows))) as pool:
+            done = list(pool.map(one, windows))
+        runs.append(
+            FeedRun(
+                name,
+                sum(r for r, _q in done),
+                sum(q for _r, q in done),
+                time.perf_counter() - t0,
+                _cpu_of(pid) - cpu0,
+                _own_cpu() - own0,
+            )
+        )
+        log.info("pipeline %s", runs[-1])
     return runs
 
 
@@ -171,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
         default="task_details,task_activity,task,agent_session,agent_activity,task_leg_details",
     )
     parser.add_argument("--py-spy", type=Path, default=None, dest="py_spy")
+    parser.add_argument(
+        "--no-pipeline",
+        action="store_false",
+        dest="pipeline",
+        help="skip the pipeline's own pass (normalize, Parquet, DuckDB) after the cold fetch",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -209,16 +292,22 @@ def main(argv: list[str] | None = None) -> int:
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(60)
-        tasks = next((r.rows for r in runs if r.feed == "task_details"), 0)
+            landed: list[FeedRun] = []
+            if args.pipeline:
+                with tempfile.TemporaryDirectory() as data_dir:
+                    landed = land_feeds(url, pid, feeds, windows, Path(data_dir))
+        tasks = next((r.rows for r in runs if r.feed in ("task_details", "task")), 0)
         out.write(f"{volume:,} tasks/day ({tasks:,} tasks in the days)\n")
+        out.write("  cold sandbox, bare fetch loop:\n")
         out.write(
             f"  {'feed':<18}{'rows':>9}{'requests':>10}{'wall s':>9}{'rows/s':>10}"
-            f"{'sandbox CPU':>13}{'client CPU':>12}\n"
+            f"{'sandbox CPU':>13}{'client CPU':>12}{'rows/sandbox CPU s':>20}\n"
         )
         for r in runs:
+            per_cpu = r.rows / r.sandbox_cpu_s if r.sandbox_cpu_s else 0.0
             out.write(
                 f"  {r.feed:<18}{r.rows:>9,}{r.requests:>10,}{r.wall_s:>9.1f}{r.rate:>10,.0f}"
-                f"{r.sandbox_cpu_s:>13.1f}{r.client_cpu_s:>12.1f}\n"
+                f"{r.sandbox_cpu_s:>13.1f}{r.client_cpu_s:>12.1f}{per_cpu:>20,.0f}\n"
             )
         wall = sum(r.wall_s for r in runs)
         per_task = 1e6 * total_cpu / tasks if tasks else 0.0
@@ -226,6 +315,22 @@ def main(argv: list[str] | None = None) -> int:
             f"  all feeds: {wall:.1f} s wall, sandbox CPU {total_cpu:.1f} s "
             f"({per_task:.0f} us per task)\n"
         )
+        if landed:
+            out.write("  the pipeline's pass (fetch, normalize, Parquet, DuckDB), same days:\n")
+            out.write(
+                f"  {'feed':<18}{'rows':>9}{'wall s':>9}{'rows/s':>10}{'pipeline CPU':>14}"
+                f"{'sandbox CPU':>13}{'cold/pipeline rows/s':>23}{'by CPU':>8}\n"
+            )
+            for cold, r in zip(runs, landed, strict=True):
+                by_wall = cold.rate / r.rate if r.rate else 0.0
+                cold_cpu = cold.rows / cold.sandbox_cpu_s if cold.sandbox_cpu_s else 0.0
+                pipe_cpu = r.rows / r.client_cpu_s if r.client_cpu_s else 0.0
+                by_cpu = cold_cpu / pipe_cpu if pipe_cpu else 0.0
+                out.write(
+                    f"  {r.feed:<18}{r.rows:>9,}{r.wall_s:>9.1f}{r.rate:>10,.0f}"
+                    f"{r.client_cpu_s:>14.1f}{r.sandbox_cpu_s:>13.1f}{by_wall:>23.1f}"
+                    f"{by_cpu:>8.1f}\n"
+                )
         if spy is not None:
             collapsed = args.py_spy / f"sandbox-{volume}.txt"
             if collapsed.exists():
