@@ -55,6 +55,7 @@ _MAX_WINDOWS = 64
 # then rendering a whole window again (the cliff of issue 15 between 8,000 and 15,000 tasks a
 # day, where one UTC day's tasks passed half of 25,000).
 _KEPT_WINDOWS = 8
+_KEEP_PICKED = 8  # records a key filter picked, kept rendered with the answer order
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -171,6 +172,9 @@ class _Order:
     positions: Sequence[int]
     total: int
     keys: list[Any] = field(default_factory=list)
+    # Records already rendered with their activities, by position: those a key filter picked
+    # (one or two), so the page does not render them again.
+    rendered: dict[int, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def months_before(ms: int, months: int) -> int:
@@ -785,7 +789,14 @@ class _RawCall(_Call):
         else:
             with_nodes = _record_ext(spec, self.args.get("extFilter")) is not None
             scan = self._candidates(index)
-            tagged = zip(scan, _rendered(index, scan, with_nodes), strict=True)
+            kept: dict[int, Mapping[str, Any]] = {}
+            if len(scan) <= _KEEP_PICKED:
+                # Picked by key: rendered whole once, filtered, and kept for the page.
+                picked = index.render([index.refs[p] for p in scan], True)
+                kept = dict(zip(scan, picked, strict=True))
+                tagged = zip(scan, picked, strict=True)
+            else:
+                tagged = zip(scan, _rendered(index, scan, with_nodes), strict=True)
             cursor_get = getter(spec.key_cursor) if spec.key_cursor is not None else None
             enabled = gc.isenabled()
             gc.disable()
@@ -814,7 +825,7 @@ class _RawCall(_Call):
                 del keyed[cap:]
             positions = array("l", (pos for _k, pos, _c in keyed))
             keys = [c for _k, _p, c in keyed] if cursor_get is not None else []
-            order = _Order(positions, total, keys)
+            order = _Order(positions, total, keys, kept)
         if len(self.window.ordered) > 16:
             self.window.ordered.clear()
         self.window.ordered[key] = order
@@ -858,9 +869,12 @@ class _RawCall(_Call):
             end_key = order.keys[last - 1] if order.keys else None
             return [], order.total, first, end_key
         with_nodes = any(_selects_activities(t) for t in list_sels)
-        records: list[Mapping[str, Any]] = index.render(
-            [index.refs[p] for p in order.positions[first:last]], with_nodes
-        )
+        chosen = order.positions[first:last]
+        records: list[Mapping[str, Any]]
+        if order.rendered and all(p in order.rendered for p in chosen):
+            records = [order.rendered[p] for p in chosen]
+        else:
+            records = index.render([index.refs[p] for p in chosen], with_nodes)
         if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
             show = self._shower()
             shown = [show(r) for r in records]
