@@ -1,18 +1,25 @@
 """The sandbox's cold serving rate per Search root, with the pipeline's own request pattern.
 
     .venv/bin/python -m bench.bench_sandbox [--tasks-per-day 15000,60000] [--days 2]
-        [--feeds task_details,task_activity,...] [--py-spy DIR] [--timeout 600]
+        [--feeds task_details,task_activity,...] [--py-spy DIR] [--no-pipeline] [--no-truth]
 
 For each volume a fresh ``wxcc-sandbox serve`` (default options: no ``--cache-mb``; clock frozen,
 budget unlimited, seed 3) in its own process; then, per feed the pipeline loads (taskDetails,
 taskDetails with activities, the older task query, agentSession with channels, agentSession with
 activities, taskLegDetails), the two UTC days before ``now`` fetched through the pipeline's own
 Search client (``SearchClient.window_pages``: the count query, splits, every page, the further
-activity pages of long lists), each page's JSON parsed and dropped: the bare fetch loop, no
-normalizing, no Parquet. Per feed it prints rows, wall seconds, rows/s, the sandbox process's CPU
-seconds (``/proc/<pid>/stat``) and the client's, and the sandbox's CPU per task of the days.
-The feeds run in the asset order of a load, so the first feed of a day pays for simulating it
-(a cold sandbox), as the first asset of a real load does.
+activity pages of long lists), the two windows side by side in threads as the assets land them,
+each page's JSON parsed and dropped: the bare fetch loop. Feeds run in the assets' order, so
+the first feed of a day pays for simulating it, as the first asset of a real load does.
+
+Per feed: rows of the feed's table (tasks, legs, sessions; activities for the activity feeds),
+wall seconds, rows/s, the sandbox process's CPU seconds (``/proc/<pid>/stat``), the client's,
+and rows per sandbox CPU second; the sandbox's CPU per task of the days. Then (unless
+``--no-pipeline``) the pipeline's own pass over the same feeds and days (``land_windows``:
+client, normalizer, Parquet, DuckDB; the sandbox now partly warm) and the ratio of the cold
+rate to the pipeline's, by wall time and by CPU (rows per sandbox CPU second over rows per
+pipeline CPU second: the figure a shared machine does not distort). Then (unless
+``--no-truth``) ``wxcc-sandbox truth`` of the same days in a fresh process.
 
 ``--py-spy DIR`` records the sandbox process with py-spy (if installed) per volume and writes
 the collapsed stacks and the top functions by own and inclusive time there.
@@ -219,6 +226,26 @@ def land_feeds(
     return runs
 
 
+def time_truth(tasks_per_day: int, windows: list[tuple[int, int]]) -> tuple[float, float]:
+    """``wxcc-sandbox truth`` (every family) for the days, in a fresh process: wall and CPU s."""
+    from datetime import UTC, datetime
+
+    def iso(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "sandbox.cli", "truth", "--seed", str(SEED)]
+        cmd += ["--now", NOW_ISO, "--tasks-per-day", str(tasks_per_day)]
+        cmd += ["--from", iso(windows[0][0]), "--to", iso(windows[-1][1]), "--out", out]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
+
+
 def _top(collapsed: Path, n: int = 25) -> str:
     """The top functions of py-spy's collapsed stacks, by own and by inclusive samples."""
     own: Counter[str] = Counter()
@@ -253,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         dest="pipeline",
         help="skip the pipeline's own pass (normalize, Parquet, DuckDB) after the cold fetch",
+    )
+    parser.add_argument(
+        "--no-truth", action="store_false", dest="truth", help="skip timing wxcc-sandbox truth"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -331,6 +361,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r.client_cpu_s:>14.1f}{r.sandbox_cpu_s:>13.1f}{by_wall:>23.1f}"
                     f"{by_cpu:>8.1f}\n"
                 )
+        if args.truth:
+            truth_wall, truth_cpu = time_truth(volume, windows)
+            out.write(
+                f"  wxcc-sandbox truth of the days (every family): {truth_wall:.1f} s wall, "
+                f"{truth_cpu:.1f} s CPU; serving the Search feeds cold: {wall:.1f} s wall, "
+                f"sandbox CPU {total_cpu:.1f} s\n"
+            )
         if spy is not None:
             collapsed = args.py_spy / f"sandbox-{volume}.txt"
             if collapsed.exists():
