@@ -1012,7 +1012,8 @@ class RecordRefs:
 
     ``refs`` come in the order the record method yields the records; ``render(refs,
     with_nodes)`` renders any of them (a page, say) at the window's ``now`` exactly as that
-    method would (``with_nodes`` False: tasks without their CAR nodes). ``weight`` is what the
+    method would (``with_nodes`` False: tasks without their CAR nodes, sessions without their
+    AAR nodes). ``weight`` is what the
     references keep alive, in records (an agent session counts its activities / 5); ``open``
     whether a record is still active at ``now``. ``key_of(ref)`` is the record's
     ``key_field`` (its id), read from the reference: the engine finds a record by id this way.
@@ -1152,10 +1153,10 @@ class Tenant:
                     shell.derived["agent_work"] = _agent_work(plan)
                 pairs.append((shell, staff))
 
-            def render_sessions(refs: Sequence[Any], _with_nodes: bool) -> list[dict[str, object]]:
+            def render_sessions(refs: Sequence[Any], with_nodes: bool) -> list[dict[str, object]]:
                 rctx = self._records_ctx
                 with _gc_paused():
-                    return [render_session(s, now_ms, rctx, shell) for shell, s in refs]
+                    return [render_session(s, now_ms, rctx, shell, with_nodes) for shell, s in refs]
 
             weight = sum(1 + len(s.log) // 5 for _p, s in pairs)
             is_open = any(s.end >= now_ms for _p, s in pairs)

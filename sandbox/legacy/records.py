@@ -251,7 +251,7 @@ def aars(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:
     # A session holds activities of the window only if it overlaps it.
     pairs = [(p, s) for p, s in index.refs if s.start < end_ms and s.end >= start_ms]
     out = []
-    for session in index.render(pairs, False):
+    for session in index.render(pairs, True):
         for channel in session["channelInfo"]:
             for node in channel["_activities"]:
                 if start_ms <= node["startTime"] < end_ms:

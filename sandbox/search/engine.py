@@ -783,9 +783,18 @@ class _RawCall(_Call):
             RecordFilter(self.args.get("filter"), spec).pred is not None
             or _record_ext(spec, self.args.get("extFilter")) is not None
         )
+        key_field = getattr(index, "key_field", None)
         if not filtered and not self.sort and spec.key_cursor is None:
             reachable = n if cap is None else min(n, cap)
             order = _Order(range(n - 1, n - 1 - reachable, -1), n)  # createdTime desc, id desc
+        elif not filtered and not self.sort and key_field == spec.key_cursor:
+            # Search-after on the record key alone: the order is the keys', read from the
+            # references (no record rendered; ties keep the model's order, as a stable sort).
+            key_of = index.key_of
+            by_key = sorted(((key_of(ref) or "", pos) for pos, ref in enumerate(index.refs)))
+            if cap is not None:
+                del by_key[cap:]
+            order = _Order(array("l", (p for _k, p in by_key)), n, [k for k, _p in by_key])
         else:
             with_nodes = _record_ext(spec, self.args.get("extFilter")) is not None
             scan = self._candidates(index)
