@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from sandbox.search.client_fields import BY_PATH as DERIVED_PATHS
 from sandbox.search.errors import QueryError
 from sandbox.search.schema import FIELD_ALIASES, GLOBAL_VARIABLE_FIELDS
 
@@ -33,6 +34,9 @@ def getter(path: str, aliases: Mapping[str, str] = FIELD_ALIASES) -> Callable[[R
     """Read a dotted path (``lastAgent.id``) from a record; missing objects read as null.
 
     ``aliases`` maps a top-level name to the record member it reads (older spellings)."""
+    derived = DERIVED_PATHS.get(path)
+    if derived is not None:
+        return derived
     parts = path.split(".")
     parts[0] = aliases.get(parts[0], parts[0])
     if len(parts) == 1:

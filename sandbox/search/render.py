@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sandbox.search.client_fields import BY_TYPE as DERIVED_FIELDS
 from sandbox.search.errors import QueryError
 from sandbox.search.filters import Predicate
 from sandbox.search.plan import Sel
@@ -115,6 +116,10 @@ def _items(
             statements.append(f"{var} = {_read(source, name, fast)}" + ("" if fast else " or E"))
             inner = _items(b, s.children, s.type_name, var, statements, fast, opts, top=False)
             items.append(f"{s.key!r}: {inner}")
+        elif (type_name, s.name) in DERIVED_FIELDS:
+            fname = b.name("_derived")
+            b.namespace[fname] = DERIVED_FIELDS[(type_name, s.name)]
+            items.append(f"{s.key!r}: {fname}({source})")
         else:
             name = opts.aliases.get(s.name, s.name) if top else s.name
             items.append(f"{s.key!r}: {_read(source, name, fast)}")

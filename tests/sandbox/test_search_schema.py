@@ -65,7 +65,15 @@ def test_every_dictionary_field_is_in_the_schema(row: dict[str, str | bool]) -> 
 def test_catalog_has_nothing_undocumented_but_known_extras() -> None:
     documented = {str(r["path"]) for r in CSR + CAR_NODES}
     extras = set(task_details_catalog()) - documented
-    assert extras == {"owner.id", "owner.name", "sentiment", "isWithinSLA"}
+    # seen in real answers and clients (sandbox/README.md, "Requests real clients send")
+    assert extras == {
+        "owner.id",
+        "owner.name",
+        "sentiment",
+        "isWithinSLA",
+        "isRealtimeTranscriptionEnabled",
+        "lastQueue.durationBusinessHours",
+    }
 
 
 def test_not_aggregatable_tables_name_real_fields() -> None:
@@ -170,19 +178,38 @@ def test_every_asr_aar_clr_field_is_in_the_schema(root: str, row: dict[str, str 
     assert info.groupable == row["group"]
 
 
+AI_AGENT_METRICS = (
+    "overallEvalScore",
+    "overallEvalScoreCount",
+    "evalInteractionsFailureCount",
+    "evalInteractionsCount",
+    "deadAirTotalTime",
+    "deadAirCount",
+    "wordRatioTotalScore",
+    "wordRatioCount",
+)
+
+
 def test_other_catalogs_have_nothing_undocumented_but_known_extras() -> None:
     documented = {str(r["path"]) for r in ASR + AAR_NODES}
-    assert set(catalog("agentSession")) - documented == {"channelInfo.ronaCount"}
+    # the rest: seen in real clients (sandbox/README.md, "Requests real clients send")
+    assert set(catalog("agentSession")) - documented == {
+        "channelInfo.ronaCount",
+        "channelInfo.activities.nodes.reason",
+        *(f"channelInfo.{name}" for name in AI_AGENT_METRICS),
+    }
     documented = {str(r["path"]) for r in CLR}
     assert set(catalog("taskLegDetails")) - documented == {
         "isChildLeg",
         "consultCount",
         "queueDuration",
+        "queue.durationBusinessHours",
     }
     task = set(catalog("task"))
     assert task == (
         {p for p in task_details_catalog() if "GlobalVariables" not in p}
         - {p for p in task_details_catalog() if p.startswith("activities.")}
+        - {"isRealtimeTranscriptionEnabled"}
     ) | {"entryPoint.id", "entryPoint.name"}
 
 
