@@ -9,6 +9,8 @@ record member of the same name, once the data model has one, wins over the deriv
 - ``QueueInfo.durationBusinessHours`` (Long, ms): the queue time inside business hours. The
   sandbox's queues only hold contacts while open (07:00-22:00 local), so it is the queue time.
 - ``AgentActivity.reason`` (String): the idle code's name of an idle activity, else null.
+- ``TaskDetails.queues``/``teams``/``contributors``/``sites`` (lists): older fields of Cisco's
+  2021 sample answers; the last queue, last team, owner and last site, when the contact has one.
 - ``ChannelInfo`` evaluation, dead-air and word-ratio metrics (from the Contact AI Agent Session
   dictionary): null, as the sandbox's agents are people and nothing evaluates them.
 """
@@ -61,11 +63,25 @@ def activity_reason(node: Mapping[str, Any]) -> str | None:
     return name
 
 
+def _present(member: str) -> Derive:
+    """An older list field (``queues``, ``teams``, ...): the linked object, when there is one."""
+
+    def derive(task: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        obj = task.get(member) or _EMPTY
+        return [obj] if obj.get("id") is not None else []
+
+    return derive
+
+
 # (GraphQL object type, field) -> value from the object being projected.
 BY_TYPE: dict[tuple[str, str], Derive] = {
     ("TaskDetails", "isRealtimeTranscriptionEnabled"): realtime_transcription,
     ("QueueInfo", "durationBusinessHours"): queue_business_hours,
     ("AgentActivity", "reason"): activity_reason,
+    ("TaskDetails", "queues"): _present("lastQueue"),
+    ("TaskDetails", "teams"): _present("lastTeam"),
+    ("TaskDetails", "contributors"): _present("owner"),
+    ("TaskDetails", "sites"): _present("lastSite"),
 }
 
 

@@ -98,6 +98,14 @@ def _items(
     for s in sels:
         if s.name == "__typename":
             items.append(f"{s.key!r}: {type_name!r}")
+        elif (type_name, s.name) in DERIVED_FIELDS:
+            fname = b.name("_derived")
+            b.namespace[fname] = DERIVED_FIELDS[(type_name, s.name)]
+            if s.children:  # a list of objects (the older ``queues``, ``teams``, ...)
+                inner = _function(b, s.children, s.type_name, False, opts, top=False)
+                items.append(f"{s.key!r}: [{inner}(x) for x in {fname}({source}) or ()]")
+            else:
+                items.append(f"{s.key!r}: {fname}({source})")
         elif top and s.name in ("aggregation", "intervalStartTime"):
             items.append(f"{s.key!r}: None")
         elif top and opts.global_variables and s.name in GLOBAL_VARIABLE_FIELDS:
@@ -116,10 +124,6 @@ def _items(
             statements.append(f"{var} = {_read(source, name, fast)}" + ("" if fast else " or E"))
             inner = _items(b, s.children, s.type_name, var, statements, fast, opts, top=False)
             items.append(f"{s.key!r}: {inner}")
-        elif (type_name, s.name) in DERIVED_FIELDS:
-            fname = b.name("_derived")
-            b.namespace[fname] = DERIVED_FIELDS[(type_name, s.name)]
-            items.append(f"{s.key!r}: {fname}({source})")
         else:
             name = opts.aliases.get(s.name, s.name) if top else s.name
             items.append(f"{s.key!r}: {_read(source, name, fast)}")

@@ -27,6 +27,21 @@ from graphql import (
 
 from sandbox.search import long_scalar
 
+# Older list fields of Cisco's 2021 sample answers (sandbox/search/client_fields.py): served, but
+# nothing says they aggregate or group.
+_OLDER_LISTS = (
+    "queues.id",
+    "queues.name",
+    "queues.duration",
+    "queues.durationBusinessHours",
+    "teams.id",
+    "teams.name",
+    "contributors.id",
+    "contributors.name",
+    "sites.id",
+    "sites.name",
+)
+
 # Dictionary rows whose "Is Aggregation allowed?" / "Is GroupBy allowed?" say No.
 NOT_AGGREGATABLE: frozenset[str] = frozenset(
     {
@@ -42,6 +57,7 @@ NOT_AGGREGATABLE: frozenset[str] = frozenset(
         "doubleGlobalVariables.name",
         "booleanGlobalVariables.name",
         "activities.nodes.bnrMode",
+        *_OLDER_LISTS,
     }
 )
 NOT_GROUPABLE: frozenset[str] = frozenset(
@@ -56,6 +72,7 @@ NOT_GROUPABLE: frozenset[str] = frozenset(
         "doubleGlobalVariables.name",
         "booleanGlobalVariables.name",
         "activities.nodes.bnrMode",
+        *_OLDER_LISTS,
     }
 )
 

@@ -106,3 +106,22 @@ def test_agent_activity_reason_is_the_idle_code() -> None:
 def test_derived_values_do_not_change_the_records() -> None:
     # the data model's records (and so the truth the pipeline is checked against) are untouched
     assert all("isRealtimeTranscriptionEnabled" not in r for r in truth())
+
+
+def test_older_list_fields_hold_the_last_linked_objects() -> None:
+    query = (
+        f"{{ taskDetails(from: {DAY_START}, to: {DAY_START + HALF_DAY}) {{ tasks {{ id"
+        " lastQueue { id name duration } lastTeam { id name } lastSite { id name }"
+        " owner { id name } queues { id name duration } teams { id name }"
+        " contributors { id name } sites { id name } } } }"
+    )
+    tasks = _data(query)["taskDetails"]["tasks"]
+    assert any(t["queues"] for t in tasks) and any(not t["queues"] for t in tasks)
+    for t in tasks:
+        for older, last in (
+            ("queues", "lastQueue"),
+            ("teams", "lastTeam"),
+            ("sites", "lastSite"),
+            ("contributors", "owner"),
+        ):
+            assert t[older] == ([t[last]] if t[last]["id"] is not None else []), (older, t)
