@@ -163,3 +163,19 @@ def test_variables_the_scalar_refuses(value: Any, java_type: str) -> None:
             "extensions": {"classification": "ValidationError"},
         }
     ]
+
+
+def test_long_inside_an_input_variable() -> None:
+    query = (
+        "query($from: Long!, $to: Long!, $filter: TaskDetailsFilters) "
+        "{ taskDetails(from: $from, to: $to, filter: $filter) { tasks { totalDuration } } }"
+    )
+    window = {"from": DAY_START, "to": DAY_END}
+    accepted = run(engine(), query, {**window, "filter": {"totalDuration": {"gte": "600000"}}})
+    tasks = accepted["data"]["taskDetails"]["tasks"]
+    assert tasks and all(t["totalDuration"] >= 600_000 for t in tasks)
+    refused = run(engine(), query, {**window, "filter": {"totalDuration": {"gte": "10 min"}}})
+    assert refused["_status"] == 400
+    assert [e["message"] for e in refused["errors"]] == [
+        "Variable 'filter' has an invalid value: Expected type 'Long' but was 'String'."
+    ]
