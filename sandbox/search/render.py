@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sandbox.search.client_fields import BY_TYPE as DERIVED_FIELDS
 from sandbox.search.errors import QueryError
 from sandbox.search.filters import Predicate
 from sandbox.search.plan import Sel
@@ -97,6 +98,14 @@ def _items(
     for s in sels:
         if s.name == "__typename":
             items.append(f"{s.key!r}: {type_name!r}")
+        elif (type_name, s.name) in DERIVED_FIELDS:
+            fname = b.name("_derived")
+            b.namespace[fname] = DERIVED_FIELDS[(type_name, s.name)]
+            if s.children:  # a list of objects (the older ``queues``, ``teams``, ...)
+                inner = _function(b, s.children, s.type_name, False, opts, top=False)
+                items.append(f"{s.key!r}: [{inner}(x) for x in {fname}({source}) or ()]")
+            else:
+                items.append(f"{s.key!r}: {fname}({source})")
         elif top and s.name in ("aggregation", "intervalStartTime"):
             items.append(f"{s.key!r}: None")
         elif top and opts.global_variables and s.name in GLOBAL_VARIABLE_FIELDS:
