@@ -46,7 +46,7 @@ HTML = "text/html"
 STORM_S = 90.0  # how long a 429 storm lasts, on the sandbox's clock
 REFRESH_DOWN_S = 60.0
 DEFAULT_STALL_S = 35.0  # past the pipeline's 30 s read timeout
-NTH = 5  # the request a once-fault fires on: late enough that a run is well under way
+NTH = 3  # the request a once-fault fires on: past the first count, while pages are asked
 
 
 @dataclass
@@ -196,10 +196,13 @@ class Burst5xx(Fault):
 class GatewayHtml(Fault):
     name = "gateway-html"
     family = "HTTP"
-    imitates = "a load balancer's `502 Bad Gateway` HTML page instead of JSON, every 7th request"
+    imitates = (
+        "a load balancer's `502 Bad Gateway` HTML page instead of JSON, every 7th request "
+        "from the 4th"
+    )
 
     async def before(self, call: Call) -> Answer | None:
-        if call.api_number % 7:
+        if call.api_number % 7 != 4:
             return None
         self.fired()
         page = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
@@ -209,7 +212,10 @@ class GatewayHtml(Fault):
 class ConnectionReset(Fault):
     name = "connection-reset"
     family = "HTTP"
-    imitates = "the connection closed after the status line, every 7th request (a proxy restart)"
+    imitates = (
+        "the connection closed in the middle of the answer, every 7th request from the 3rd "
+        "(a proxy restarting)"
+    )
 
     async def before(self, call: Call) -> str | None:
         if call.api_number % 7 != 3:
@@ -221,7 +227,10 @@ class ConnectionReset(Fault):
 class Stall(Fault):
     name = "stall"
     family = "HTTP"
-    imitates = "the 5th API request answered only after 35 s (`faults.stall_s`), past the client's read timeout"
+    imitates = (
+        "the 3rd API request answered only after 35 s (`faults.stall_s`), past the client's "
+        "30 s read timeout"
+    )
 
     async def before(self, call: Call) -> None:
         if call.api_number == NTH:
@@ -234,10 +243,10 @@ class Stall(Fault):
 class SlowDrip(Fault):
     name = "slow-drip"
     family = "HTTP"
-    imitates = "every 5th answer trickles in 8 pieces 0.25 s apart (a congested link)"
+    imitates = "every 5th answer from the 2nd trickles in 8 pieces 0.25 s apart (a congested link)"
 
     def drip(self, call: Call) -> tuple[int, float] | None:
-        if call.api_number % 5:
+        if call.api_number % 5 != 2:
             return None
         self.fired()
         return 8, 0.25
@@ -670,6 +679,67 @@ class CapRefusal(Fault):
         return False
 
 
+class _Hostile(_PerWindow):
+    """Plants hostile values into taskDetails records (the first records of each window's first
+    page); ``planted`` maps each task id to ``(warehouse column, value sent)``."""
+
+    family = "hostile"
+    plants: tuple[tuple[str, str, Any], ...] = ()  # (API field, column, value)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planted: dict[str, tuple[str, Any]] = {}
+
+    def rewrite(self, call: Call, payload: Any) -> Any | None:
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict) or "taskDetails" not in data:
+            return None
+        body = call.json() or {}
+        if "taskDetailsPage" not in str(body.get("query", "")):
+            return None  # only the CSR query: the activities surface pages the same tasks
+        return super().rewrite(call, payload)
+
+    def page(self, window, first, records, info, payload):  # type: ignore[no-untyped-def]
+        if not first:
+            return None
+        targets = [r for r in records if isinstance(r, dict) and r.get("id")]
+        for record, (api_field, column, value) in zip(targets, self.plants, strict=False):
+            if api_field not in record:
+                continue
+            record[api_field] = value
+            self.planted[record["id"]] = (column, value)
+            self.fired()
+        return payload
+
+
+class HostileStrings(_Hostile):
+    name = "hostile-strings"
+    imitates = "string values with quotes, a NUL, emoji and 100 kB (free text a caller typed)"
+    plants = (
+        ("origin", "origin", 'O\'Brien "quoted" \x00 nul 😀 emoji'),
+        ("destination", "destination", "x" * 100_000),
+    )
+
+
+class HostileTimes(_Hostile):
+    name = "hostile-times"
+    imitates = "instants at the epoch, before it, and in the year 3000"
+    plants = (
+        ("endedTime", "ended_time", 0),
+        ("endedTime", "ended_time", -1000),
+        ("endedTime", "ended_time", 32_503_680_000_000),
+    )
+
+
+class HostileTypes(_Hostile):
+    name = "hostile-types"
+    imitates = "a number where a string is expected and a string where a number is"
+    plants = (
+        ("origin", "origin", 12345),
+        ("connectedDuration", "connected_duration", "17"),
+    )
+
+
 # -- REST / legacy -------------------------------------------------------------------------------
 
 
@@ -837,6 +907,13 @@ class WfoAsync(_WfoOptions):
     def options(self) -> dict[str, Any]:
         return {"wfo.force_async": True, "wfo.async_ready_s": 6, "wfo.force_statuses": []}
 
+    def applies(self, call: Call) -> bool:
+        return call.family == "wfo" and call.method == "POST" and call.path.endswith("/export")
+
+    async def before(self, call: Call) -> None:
+        self.fired()  # counts the export requests, so a harness knows when one is pending
+        return None
+
 
 # -- the old random profiles ---------------------------------------------------------------------
 
@@ -941,6 +1018,9 @@ FAULTS: dict[str, Callable[[], Fault]] = {
     "wfo-export-failed": WfoExportFailed,
     "wfo-export-expired": WfoExportExpired,
     "wfo-async": WfoAsync,
+    "hostile-strings": HostileStrings,
+    "hostile-times": HostileTimes,
+    "hostile-types": HostileTypes,
     "flaky": lambda: Profile("flaky"),
     "chaos": lambda: Profile("chaos"),
 }
