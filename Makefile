@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test ui lint bench clean
+.PHONY: run test ui lint bench faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ lint: $(TEST_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_task_details
+
+## Every fault case run to the end against truth; writes docs/reliability.md (not part of test).
+## Its last line: "faults: N cases, E equal to truth, R failed loudly then recovered, ...".
+faults: $(STAMP)
+	@$(BIN)/python -m bench.faults --out docs/reliability.md $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
