@@ -56,6 +56,7 @@ SEED = 42
 NOW = "2026-11-20T15:30:00"
 DAY = date(2026, 11, 18)
 SEARCH_VOLUME = 300  # tasks a day: the taskDetails window (250 a page) pages more than once
+BUSY = 3000  # tasks a day whose agent activities and legacy CARs pass the 10,000-record caps
 VOLUME = 100  # the other families: their faults need answers, not volume
 LOAD_TIMEOUT_S = 600
 SUMMARY = re.compile(r"^faults: \d+ cases")
@@ -474,7 +475,12 @@ def run_sandbox_case(case: Case, root: Path) -> Outcome:
     did not equal truth) a re-run against a sandbox without them."""
     env = Env(root, dict(case.extra_env))
     args = load_args(case.source)
-    with sandbox(case.volume, case.faults, case.options) as (url, faults):
+    options = dict(case.options)
+    where: list[str] = []
+    if "refresh-rotated" in case.faults:
+        options["faults.other_process"] = lambda: _other_process(env, where[0])
+    with sandbox(case.volume, case.faults, options) as (url, faults):
+        where.append(url)
         first = load(env, url, args)
         fired = sum(faults.fired.values())
     truth_dir = truth(_family_of(case.source), case.volume, DAY, 1)
@@ -484,6 +490,23 @@ def run_sandbox_case(case: Case, root: Path) -> Outcome:
             return load(env, clean, args)
 
     return judge(case, env, first, truth_dir, fired, recover)
+
+
+def _other_process(env: Env, url: str) -> None:
+    """Another process of ours refreshing the token mid-run: its own token client on the same
+    state file (under the same file lock), as a second load or the UI's code server would."""
+    from pipelines.settings import SANDBOX_CREDENTIALS
+    from pipelines.sources.auth import TokenProvider
+
+    with TokenProvider(
+        identity_url=url,
+        client_id=SANDBOX_CREDENTIALS["WXCC_CLIENT_ID"],
+        client_secret=SANDBOX_CREDENTIALS["WXCC_CLIENT_SECRET"],
+        refresh_token=SANDBOX_CREDENTIALS["WXCC_REFRESH_TOKEN"],
+        state_dir=env.data / "state" / "default",
+    ) as other:
+        other.invalidate(other.token())  # what it holds is stale to it: it refreshes
+        other.token()
 
 
 # -- our own machine -------------------------------------------------------------------------------
@@ -1193,6 +1216,33 @@ def cases(kills: int) -> list[Case]:
             ["search-cap"],
             "raw paging stops at the record cap (lowered to 100)",
             s,
+        ),
+        Case(
+            "rest-24h-limit",
+            "REST/legacy",
+            "reporting",
+            [],
+            "the reporting API refuses a `from`/`to` of 24 hours or more (400); a day is loaded",
+            v,
+        ),
+        Case(
+            "rest-10k-cap",
+            "REST/legacy",
+            "reporting",
+            [],
+            "`/v1/agents/activities` stops at 10,000 records of one `from`/`to`; a day at 3,000 "
+            "tasks holds more",
+            BUSY,
+            weight=4,
+        ),
+        Case(
+            "legacy-10k-cap",
+            "REST/legacy",
+            "legacy",
+            [],
+            "legacy answers stop silently at 10,000 records; a day at 3,000 tasks holds more CARs",
+            BUSY,
+            weight=4,
         ),
         Case(
             "csv-truncated",

@@ -4,6 +4,7 @@ one manual clock, so a 90 s storm or a minute-long outage takes no real time."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,58 @@ def test_a_refresh_token_rotated_away_fails_clearly_without_the_secret(tmp_path:
     assert isinstance(error, WxccError)
     assert "invalid_grant" in str(error)
     assert "sandbox-refresh" not in str(error) and "sandbox-secret" not in str(error)
+
+
+def test_a_refresh_token_another_process_rotated_is_adopted_from_the_state_file(
+    tmp_path: Path,
+) -> None:
+    done: list[object] = []
+
+    def other_process() -> None:
+        # A second token client on the same state file, as another load of ours would be.
+        try:
+            with TokenProvider(
+                identity_url=url[0],
+                client_id="sandbox-client",
+                client_secret="sandbox-secret",
+                refresh_token="sandbox-refresh",
+                state_dir=tmp_path / "state",
+                clock=clock[0],
+            ) as other:
+                other.invalidate(other.token())
+                other.token()
+            done.append("refreshed")
+        except WxccError as exc:  # the test's assertion says which
+            done.append(exc)
+
+    url: list[str] = []
+    clock: list[SharedClock] = []
+    shared = SharedClock()
+    clock.append(shared)
+    with serve_in_background(
+        seed=SEED,
+        tasks_per_day=VOLUME,
+        now_ms=ms(NOW),
+        budget_per_minute=0,
+        clock=shared,
+        faults="refresh-rotated",
+        options={"faults.other_process": other_process},
+    ) as base:
+        url.append(base)
+        tokens = TokenProvider(
+            identity_url=base,
+            client_id="sandbox-client",
+            client_secret="sandbox-secret",
+            refresh_token="sandbox-refresh",
+            state_dir=tmp_path / "state",
+            clock=shared,
+        )
+        with SearchClient(WxccHttp(base, token_provider=tokens, clock=shared)) as client:
+            ids = _ids(client)
+        for _ in range(500):  # the other process's refresh runs in a thread of the sandbox
+            if done:
+                break
+            threading.Event().wait(0.01)
+    assert ids == _expected()
+    assert done == ["refreshed"]
+    assert client.stats.http.reauthentications == 1
