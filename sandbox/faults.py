@@ -790,18 +790,55 @@ class QuirkyCsv(_LegacyCsv):
     )
 
     def csv(self, body: bytes) -> bytes | None:
-        import csv as csvlib
-        import io
+        out = []
+        for line in _csv_records(body.decode("utf-8")):
+            # An empty unquoted field (null) stays empty; everything else is quoted, quotes doubled.
+            out.append(
+                ",".join(
+                    '"' + value.replace('"', '""') + '"' if quoted or value else ""
+                    for value, quoted in line
+                )
+            )
+        return b"\xef\xbb\xbf" + ("\r\n".join(out) + "\r\n").encode("utf-8")
 
-        text = body.decode("utf-8")
-        rows = list(csvlib.reader(io.StringIO(text, newline="")))
-        out = io.StringIO(newline="")
-        writer = csvlib.writer(out, quoting=csvlib.QUOTE_NONNUMERIC, lineterminator="\r\n")
-        for row in rows:
-            # Empty fields stay empty (null); a value that is text is quoted with quotes doubled.
-            out.write(",".join('"' + v.replace('"', '""') + '"' if v else "" for v in row) + "\r\n")
-        del writer
-        return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+def _csv_records(text: str) -> list[list[tuple[str, bool]]]:
+    """RFC 4180 records as ``(value, was quoted)`` fields: ``""`` (an empty string) and an
+    empty field (null) must stay apart, which ``csv.reader`` does not tell."""
+    records: list[list[tuple[str, bool]]] = []
+    fields: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == '"':
+            j, chunks = i + 1, []
+            while True:
+                k = text.index('"', j)
+                chunks.append(text[j:k])
+                if k + 1 < n and text[k + 1] == '"':
+                    chunks.append('"')
+                    j = k + 2
+                    continue
+                i = k + 1
+                break
+            fields.append(("".join(chunks), True))
+        else:
+            j = i
+            while j < n and text[j] not in ",\r\n":
+                j += 1
+            fields.append((text[i:j], False))
+            i = j
+        if i < n and text[i] == ",":
+            i += 1
+            if i < n and text[i] not in "\r\n":
+                continue
+            fields.append(("", False))  # a line ending in a comma ends with an empty field
+        records.append(fields)
+        fields = []
+        if text.startswith("\r\n", i):
+            i += 2
+        elif i < n:
+            i += 1
+    return records
 
 
 class RaggedCsv(_LegacyCsv):
