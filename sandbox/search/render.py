@@ -330,11 +330,33 @@ def activities_projector(
     return project
 
 
+_NODE_RENDERERS: dict[tuple[Any, ...], Renderer] = {}
+
+
+def _shape(sels: list[Sel]) -> tuple[Any, ...]:
+    """What a projection of ``sels`` depends on: keys, names, arguments, sub-selections."""
+    return tuple(
+        (s.key, s.name, repr(sorted(s.args.items())), s.type_name, s.is_list, _shape(s.children))
+        for s in sels
+    )
+
+
 def _node_renderer(sels: list[Sel], type_name: str) -> Renderer:
-    """Project one activity node (its nested objects, e.g. an AAR's ``idleCode``, too)."""
-    b = _Builder()
-    opts = _Options(None, {}, False)
-    return b.compile(_function(b, sels, type_name, False, opts, top=False))
+    """Project one activity node (its nested objects, e.g. an AAR's ``idleCode``, too).
+
+    Compiled once per node selection: a client paging one record's activities sends the same
+    node selection with a new ``after`` each time, and compiling took a tenth of those pages.
+    """
+    key = (type_name, _shape(sels))
+    renderer = _NODE_RENDERERS.get(key)
+    if renderer is None:
+        b = _Builder()
+        opts = _Options(None, {}, False)
+        renderer = b.compile(_function(b, sels, type_name, False, opts, top=False))
+        if len(_NODE_RENDERERS) > 256:
+            _NODE_RENDERERS.clear()
+        _NODE_RENDERERS[key] = renderer
+    return renderer
 
 
 def page_info(sels: list[Sel], has_next: bool, end_cursor: str | None) -> dict[str, Any]:
