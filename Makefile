@@ -8,7 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # What `make test` (and so .ci/run) prints before the tests, from the installed distributions.
 MAIN_PACKAGES := ("dagster", "duckdb", "sqlalchemy", "duckdb-engine", "pyarrow", "pandas", "httpx", "graphql-core")
 
-.PHONY: run test ui lint bench clean lock
+.PHONY: run test ui lint bench faults clean lock
 
 # Installs come from the committed locks (exact versions, hashes, every platform we run on), so a
 # fresh clone installs what the tests ran against whatever the package index serves that day.
@@ -49,6 +49,11 @@ lint: $(TEST_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_task_details
+
+## Every fault case run to the end against truth; writes docs/reliability.md (not part of test).
+## Its last line: "faults: N cases, E equal to truth, R failed loudly then recovered, ...".
+faults: $(STAMP)
+	@$(BIN)/python -m bench.faults --out docs/reliability.md $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

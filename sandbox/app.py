@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-import random
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -35,6 +35,7 @@ from starlette.routing import Route
 from sandbox.auth import ACCESS_TOKEN_LIFETIME_S, CLIENT_SECRET, Principal, TokenService
 from sandbox.budget import RateBudget, SystemClock, WallClock
 from sandbox.errors import JSON, error_response, tracking_id_of
+from sandbox.faults import FAULT_NAMES, FaultMiddleware, Faults, FaultSet, parse_names
 from sandbox.legacy.api import routes as legacy_routes
 from sandbox.reporting.api import routes as reporting_routes
 from sandbox.search.engine import (
@@ -52,42 +53,6 @@ GZIP_THRESHOLD = 1024 * 1024  # /search compresses only bodies over 1 MB (OAS, D
 DEFAULT_CACHE_MB = DEFAULT_CACHE_BYTES // (1024 * 1024)
 MAX_REQUEST_BYTES = 1024 * 1024
 
-FAULT_PROFILES: dict[str, dict[int, float]] = {
-    # status -> probability per API request (after auth and the rate budget)
-    "none": {},
-    "flaky": {503: 0.05, 500: 0.02},
-    "chaos": {503: 0.06, 500: 0.03, 502: 0.02, 429: 0.03, 200: 0.01},
-}
-
-
-class Faults:
-    """Injected failures of one profile, drawn from a seeded generator (reproducible runs).
-
-    ``flaky``: about 5% of API requests get 503 (``Retry-After: 1``) and 2% get 500.
-    ``chaos``: more of those, plus 502 from a "gateway" with an HTML body, 429 with
-    ``Retry-After: 1`` although the budget is not spent, and 200 with a truncated JSON body.
-    """
-
-    def __init__(self, profile: str, seed: int = 0) -> None:
-        if profile not in FAULT_PROFILES:
-            raise ValueError(
-                f"unknown fault profile {profile!r}; known: {', '.join(FAULT_PROFILES)}"
-            )
-        self.profile = profile
-        self._table = FAULT_PROFILES[profile]
-        self._rng = random.Random(f"wxcc-sandbox-faults:{profile}:{seed}")
-
-    def draw(self) -> int | None:
-        """The status of an injected failure for this request, or ``None``."""
-        if not self._table:
-            return None
-        x = self._rng.random()
-        for status, p in self._table.items():
-            if x < p:
-                return status
-            x -= p
-        return None
-
 
 class SandboxApp:
     """State behind the routes: tenant, engine, tokens, budget, faults."""
@@ -101,8 +66,7 @@ class SandboxApp:
         token_lifetime_s: int,
         latency_ms: int,
         clock: WallClock,
-        faults: str,
-        fault_seed: int,
+        faults: FaultSet,
         raw_record_cap: int,
         client_secrets: Sequence[str],
         cache_mb: int = DEFAULT_CACHE_MB,
@@ -124,7 +88,8 @@ class SandboxApp:
         )
         self.budget = RateBudget(budget_per_minute, clock)
         self.latency_s = max(0, latency_ms) / 1000
-        self.faults = Faults(faults, fault_seed)
+        self.faults = faults
+        faults.app_state = self
         source: TaskSource = tenant
         cache_bytes = max(0, cache_mb) * 1024 * 1024
         self.engine = SearchEngine(
@@ -208,8 +173,9 @@ class SandboxApp:
     # -- helpers -----------------------------------------------------------------------------
 
     async def gate(self, request: Request, tracking_id: str) -> Principal | Response:
-        """Bearer auth, org, rate budget, latency and injected faults, in the service's order:
-        the principal, or the error response to send. Every bearer-token API route calls it."""
+        """Bearer auth, org, rate budget and latency, in the service's order: the principal, or
+        the error response to send. Every bearer-token API route calls it. (Injected faults
+        come before it, in ``sandbox.faults``' middleware.)"""
         principal = self.tokens.authenticate(request.headers.get("authorization"))
         if principal is None:
             return error_response(
@@ -227,8 +193,8 @@ class SandboxApp:
         self, client: str, tracking_id: str, budget: RateBudget | None = None
     ) -> Response | None:
         """One request of an authenticated ``client``: the rate budget (this app's shared one
-        unless another is given), the added latency and the injected faults. ``None`` admits
-        it; otherwise the 429 or injected failure to send."""
+        unless another is given) and the added latency. ``None`` admits it; otherwise the 429
+        to send."""
         wait = (budget or self.budget).acquire(client)
         if wait is not None:
             return error_response(
@@ -239,9 +205,6 @@ class SandboxApp:
             )
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        fault = self.faults.draw()
-        if fault is not None:
-            return _fault(fault, tracking_id)
         return None
 
     async def _json(self, result: SearchResult, tracking_id: str, accepts_gzip: bool) -> Response:
@@ -331,26 +294,6 @@ def _gzip_body(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=1, mtime=0)
 
 
-def _fault(status: int, tracking_id: str) -> Response:
-    if status == 503:
-        return error_response(
-            503, "Service Unavailable (injected fault).", tracking_id, {"Retry-After": "1"}
-        )
-    if status == 429:
-        return error_response(
-            429, "Too Many Requests (injected fault).", tracking_id, {"Retry-After": "1"}
-        )
-    if status == 502:
-        return Response(
-            b"<html><body><h1>502 Bad Gateway</h1></body></html>",
-            status_code=502,
-            media_type="text/html",
-        )
-    if status == 200:
-        return Response(b'{"data":{"taskDetails":{"tasks":[{"id":"', media_type=JSON)
-    return error_response(status, "Internal Server Error (injected fault).", tracking_id)
-
-
 async def _grant_params(request: Request) -> dict[str, Any]:
     """Token request parameters: a JSON object, or form-encoded (also in the query string)."""
     raw = await request.body()
@@ -382,7 +325,7 @@ def create_app(
     token_lifetime_s: int = ACCESS_TOKEN_LIFETIME_S,
     latency_ms: int = 0,
     clock: WallClock | None = None,
-    faults: str = "none",
+    faults: str | Sequence[str] = "none",
     fault_seed: int = 0,
     raw_record_cap: int = RAW_RECORD_CAP,
     client_secrets: Sequence[str] = (CLIENT_SECRET,),
@@ -400,8 +343,9 @@ def create_app(
         latency_ms: added to every API request.
         clock: wall clock for tokens, the rate budget and (without ``now_ms``) the tenant;
             tests pass a ``ManualClock``.
-        faults: fault profile: ``none``, ``flaky`` or ``chaos`` (see :class:`Faults`).
-        fault_seed: seed of the fault draws.
+        faults: named faults, ``"a,b"`` or a list (``sandbox.faults.FAULTS``; ``none``, and
+            the random profiles ``flaky`` and ``chaos``, are names too).
+        fault_seed: seed of the random profiles' draws.
         raw_record_cap: records one raw query can page through (the service's 100,000).
         client_secrets: client secrets accepted for ``sandbox-client`` (tests add a canary).
         cache_mb: rendered answers kept, in MiB (plus a quarter of that for their gzip
@@ -411,15 +355,23 @@ def create_app(
         options: settings of the reporting, legacy and WFO families by dotted name (each
             family's module lists its own; the sandbox README too).
     """
+    fault_set = FaultSet(
+        parse_names(faults),
+        clock or SystemClock(),
+        fault_seed,
+        settings={k: v for k, v in (options or {}).items() if k.startswith("faults.")},
+    )
+    # A fault's settings (the WFO export faults' forced statuses) give way to explicit options.
+    options = {**fault_set.options(), **(options or {})}
+    raw_record_cap = int(options.pop("search.raw_record_cap", raw_record_cap))
     state = SandboxApp(
         tenant,
         now_ms=now_ms,
         budget_per_minute=budget_per_minute,
         token_lifetime_s=token_lifetime_s,
         latency_ms=latency_ms,
-        clock=clock or SystemClock(),
-        faults=faults,
-        fault_seed=fault_seed,
+        clock=fault_set.clock,
+        faults=fault_set,
         raw_record_cap=raw_record_cap,
         client_secrets=client_secrets,
         cache_mb=cache_mb,
@@ -441,9 +393,13 @@ def create_app(
             *wfo_routes(state),
         ],
         exception_handlers={404: not_found, 405: not_found},
+        middleware=[Middleware(FaultMiddleware, faults=fault_set)],
     )
     app.state.sandbox = state
     return app
 
 
 _REASONS: dict[int, str] = {404: "Not Found", 405: "Method Not Allowed"}
+# The names the first fault profiles were imported by.
+FAULT_PROFILES = FAULT_NAMES
+__all__ = ["FAULT_PROFILES", "Faults", "SandboxApp", "create_app"]

@@ -1,7 +1,7 @@
 """``wxcc-sandbox``: serve the simulated tenant, or write the ground truth of a window.
 
     wxcc-sandbox serve [--port P] [--seed S] [--now ISO] [--tasks-per-day N] [--budget R]
-                       [--latency-ms L] [--token-lifetime SECONDS] [--faults PROFILE]
+                       [--latency-ms L] [--token-lifetime SECONDS] [--faults NAME[,NAME...]]
                        [--cache-mb MB] [--config FILE]
     wxcc-sandbox truth [--seed S] [--now ISO] [--tasks-per-day N] [--config FILE]
                        --from ISO --to ISO --out DIR
@@ -110,7 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--token-lifetime", dest="token_lifetime", type=int, help="access token lifetime (s)"
     )
-    serve.add_argument("--faults", help="fault profile: none, flaky, chaos")
+    serve.add_argument(
+        "--faults",
+        help="named faults, comma-separated (sandbox/README.md lists them; default none)",
+    )
     serve.add_argument(
         "--cache-mb",
         dest="cache_mb",
@@ -128,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from sandbox.app import FAULT_PROFILES
+    from sandbox.faults import parse_names
     from sandbox.server import base_url, bind, build_app, serve
 
     opts = _options(
@@ -145,12 +148,10 @@ def _serve(args: argparse.Namespace) -> int:
             "cache_mb",
         ],
     )
-    if opts["faults"] not in FAULT_PROFILES:
-        print(
-            f"wxcc-sandbox: unknown fault profile {opts['faults']!r} "
-            f"(known: {', '.join(FAULT_PROFILES)})",
-            file=sys.stderr,
-        )
+    try:
+        faults = parse_names(opts["faults"])
+    except ValueError as exc:
+        print(f"wxcc-sandbox: {exc}", file=sys.stderr)
         return 2
     app = build_app(
         seed=int(opts["seed"]),
@@ -159,7 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
         budget_per_minute=int(opts["budget"]),
         latency_ms=int(opts["latency_ms"]),
         token_lifetime_s=int(opts["token_lifetime"]),
-        faults=str(opts["faults"]),
+        faults=faults,
         gc_freeze=True,  # this process only serves (see SearchEngine)
         **({} if opts["cache_mb"] is None else {"cache_mb": int(opts["cache_mb"])}),
     )

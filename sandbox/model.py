@@ -12,12 +12,14 @@ exclusive end), so a later ``now`` only extends history. See ``sandbox/README.md
 from __future__ import annotations
 
 import gc
+import os
+import threading
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.clock import day_of
 from sandbox.entities import (
@@ -896,6 +898,111 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# --- simulated days, kept by memory -----------------------------------------------------------
+
+# What a simulated day holds in memory, per task (its plan, activities and agent work: a
+# 170,000-task day takes ~530 MB) and per agent session.
+DAY_BYTES_PER_TASK = 3_200
+DAY_BYTES_PER_SESSION = 40_000
+MIN_CACHED_DAYS = 4  # a UTC-day window by endedTime reads three local days, plus one to come
+MAX_CACHED_DAYS = 64
+
+
+def day_cache_budget() -> int:
+    """Bytes of simulated days a tenant keeps: an eighth of the machine's memory (a 2-day
+    load at 150,000 tasks a day reads three local days of ~530 MB each); never a user knob.
+    At least four days are kept whatever their size."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        physical = 8 * 1024**3
+    return max(512 * 1024**2, physical // 8)
+
+
+def day_bytes(plan: DayPlan) -> int:
+    """The memory a simulated day is reckoned to hold (see ``DAY_BYTES_PER_TASK``)."""
+    return len(plan.tasks) * DAY_BYTES_PER_TASK + len(plan.staff) * DAY_BYTES_PER_SESSION
+
+
+class CacheInfo(NamedTuple):
+    hits: int
+    misses: int
+    maxsize: int  # days the budget holds at the size of the days kept (at least four)
+    currsize: int
+    bytes: int  # reckoned bytes of the days kept
+    budget: int
+
+
+class DayCache:
+    """``simulate(day)`` memoized, least recently used days dropped past a memory budget.
+
+    A day is simulated once while it is kept: every window, root and record family over it
+    reads the same plan, so a client paging several windows side by side never makes the model
+    simulate a day again (the day cache used to hold four days whatever their size). The budget
+    is reckoned from the days' task and session counts, not measured: the same calls keep the
+    same days on any machine with the same memory, and answers never depend on it.
+    """
+
+    def __init__(
+        self,
+        simulate: Callable[[int], DayPlan],
+        *,
+        max_days: int | None = None,
+        budget: int | None = None,
+    ) -> None:
+        self._simulate = simulate
+        self.max_days = max_days  # a fixed count (tests); None: by memory
+        self.budget = day_cache_budget() if budget is None else budget
+        self._days: OrderedDict[int, tuple[DayPlan, int]] = OrderedDict()
+        self._bytes = 0
+        self._hits = self._misses = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, day: int) -> DayPlan:
+        with self._lock:
+            kept = self._days.get(day)
+            if kept is not None:
+                self._days.move_to_end(day)
+                self._hits += 1
+                return kept[0]
+            self._misses += 1
+        plan = self._simulate(day)  # outside the lock: deterministic, a race only repeats it
+        size = day_bytes(plan)
+        with self._lock:
+            if day not in self._days:
+                self._days[day] = (plan, size)
+                self._bytes += size
+            self._shrink()
+        return plan
+
+    def _shrink(self) -> None:
+        days = self._days
+        while len(days) > 1:
+            over_count = len(days) > (self.max_days or MAX_CACHED_DAYS)
+            over_bytes = (
+                self.max_days is None and len(days) > MIN_CACHED_DAYS and self._bytes > self.budget
+            )
+            if not (over_count or over_bytes):
+                return
+            _day, (_plan, size) = days.popitem(last=False)
+            self._bytes -= size
+
+    def cache_info(self) -> CacheInfo:
+        with self._lock:
+            n = len(self._days)
+            if self.max_days is not None:
+                maxsize = self.max_days
+            else:
+                each = self._bytes // n if n else 1
+                maxsize = min(MAX_CACHED_DAYS, max(MIN_CACHED_DAYS, self.budget // max(1, each)))
+            return CacheInfo(self._hits, self._misses, maxsize, n, self._bytes, self.budget)
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._days.clear()
+            self._bytes = 0
+
+
 # --- the tenant -----------------------------------------------------------------------------
 
 
@@ -905,21 +1012,27 @@ class RecordRefs:
 
     ``refs`` come in the order the record method yields the records; ``render(refs,
     with_nodes)`` renders any of them (a page, say) at the window's ``now`` exactly as that
-    method would (``with_nodes`` False: tasks without their CAR nodes). ``weight`` is what the
+    method would (``with_nodes`` False: tasks without their CAR nodes, sessions without their
+    AAR nodes). ``weight`` is what the
     references keep alive, in records (an agent session counts its activities / 5); ``open``
-    whether a record is still active at ``now``.
+    whether a record is still active at ``now``. ``key_of(ref)`` is the record's
+    ``key_field`` (its id), read from the reference: the engine finds a record by id this way.
     """
 
     refs: list[Any]
     weight: int
     open: bool
     render: Callable[[Sequence[Any], bool], list[dict[str, object]]]
+    key_field: str | None = None  # the record field ``key_of(ref)`` gives without rendering
+    key_of: Callable[[Any], Any] = lambda _ref: None
 
 
 class Tenant:
     """A simulated WxCC org: entities plus tasks and agent sessions, deterministic per seed."""
 
-    def __init__(self, seed: int = 42, tasks_per_day: int = 2000, *, cache_days: int = 4) -> None:
+    def __init__(
+        self, seed: int = 42, tasks_per_day: int = 2000, *, cache_days: int | None = None
+    ) -> None:
         if tasks_per_day < 0:
             raise ValueError("tasks_per_day must be >= 0")
         self.seed = seed
@@ -928,8 +1041,8 @@ class Tenant:
         self.org_id: str = self.entities.org_id
         self._ctx = _Ctx(self.entities)
         self._records_ctx = RecordContext(self.entities)
-        # A few days at most: a year at 10,000 tasks/day is served window by window.
-        self.day = lru_cache(maxsize=cache_days)(self._simulate)
+        # Days kept by memory (a year at 10,000 tasks/day is served window by window).
+        self.day = DayCache(self._simulate, max_days=cache_days)
 
     def _simulate(self, day: int) -> DayPlan:
         with _gc_paused():
@@ -1019,7 +1132,7 @@ class Tenant:
                 return out
 
             is_open = any(p.end >= now_ms for p in plans)
-            return RecordRefs(plans, len(plans), is_open, render_tasks)
+            return RecordRefs(plans, len(plans), is_open, render_tasks, "id", _plan_id)
         if source == "task_legs":
             legs = list(self._legs(start_ms, end_ms, now_ms, time_field))
             rctx = self._records_ctx
@@ -1028,7 +1141,8 @@ class Tenant:
                 with _gc_paused():
                     return [render_leg(leg, now_ms, rctx) for leg in refs]
 
-            return RecordRefs(legs, len(legs), any(leg[6] >= now_ms for leg in legs), render_legs)
+            is_open = any(leg[6] >= now_ms for leg in legs)
+            return RecordRefs(legs, len(legs), is_open, render_legs, "id", _leg_id)
         if source == "agent_sessions_records":
             shells: dict[int, DayPlan] = {}
             pairs: list[tuple[DayPlan, Staff]] = []
@@ -1039,14 +1153,16 @@ class Tenant:
                     shell.derived["agent_work"] = _agent_work(plan)
                 pairs.append((shell, staff))
 
-            def render_sessions(refs: Sequence[Any], _with_nodes: bool) -> list[dict[str, object]]:
+            def render_sessions(refs: Sequence[Any], with_nodes: bool) -> list[dict[str, object]]:
                 rctx = self._records_ctx
                 with _gc_paused():
-                    return [render_session(s, now_ms, rctx, shell) for shell, s in refs]
+                    return [render_session(s, now_ms, rctx, shell, with_nodes) for shell, s in refs]
 
             weight = sum(1 + len(s.log) // 5 for _p, s in pairs)
             is_open = any(s.end >= now_ms for _p, s in pairs)
-            return RecordRefs(pairs, weight, is_open, render_sessions)
+            return RecordRefs(
+                pairs, weight, is_open, render_sessions, "agentSessionId", _pair_session_id
+            )
         raise ValueError(f"unknown record source {source!r}")
 
     # -- agent sessions ----------------------------------------------------------------------
@@ -1145,6 +1261,18 @@ class Tenant:
             ep = rec["lastEntryPoint"]
             rec["entryPoint"] = dict(ep)  # type: ignore[call-overload]
             yield rec
+
+
+def _plan_id(plan: TaskPlan) -> str:
+    return plan.id
+
+
+def _leg_id(leg: Any) -> str:
+    return leg[1]  # type: ignore[no-any-return]
+
+
+def _pair_session_id(pair: tuple[DayPlan, Staff]) -> str:
+    return pair[1].session_id
 
 
 def _staff_key(s: Staff) -> tuple[int, str]:

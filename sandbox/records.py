@@ -222,11 +222,15 @@ def _channel_template() -> dict[str, Any]:
 _CHANNEL_TEMPLATE = _channel_template()
 
 
-def render_session(s: Staff, now: int, ctx: RecordContext, plan: DayPlan) -> dict[str, Any]:
+def render_session(
+    s: Staff, now: int, ctx: RecordContext, plan: DayPlan, with_nodes: bool = True
+) -> dict[str, Any]:
     """An agent session (ASR, with AAR nodes per channel) as the Search API shows it at ``now``.
 
     Only sessions started before ``now`` exist; activities started before ``now`` are listed,
     the one still running is the current activity (no ``endTime``, duration counted to now).
+    ``with_nodes`` False leaves every channel's ``_activities`` empty (its statistics are still
+    computed from them): answers that select no activity skip building the nodes.
     """
     agent = s.agent
     end = s.end
@@ -298,59 +302,61 @@ def render_session(s: Staff, now: int, ctx: RecordContext, plan: DayPlan) -> dic
                 else:
                     c["wrapupCount"] += 1
                     c["wrapupDuration"] += duration
-            nodes.append(
-                {
-                    "id": prefix + f"{a0}-{api_state}",
-                    "startTime": a0,
-                    "endTime": None if is_current else a1,
-                    "duration": duration,
-                    "state": api_state,
-                    "idleCode": _code(idle) if api_state == "idle" else dict(_NULL_ID_NAME),
-                    "taskId": task_id,
-                    "queue": (
-                        {"id": queue.id, "name": queue.name}
-                        if queue is not None
-                        else dict(_NULL_ID_NAME)
-                    ),
-                    "wrapupCode": _code(wrap) if api_state == "wrapup" else dict(_NULL_ID_NAME),
-                    "isOutdial": outdial,
-                    "outboundType": (
-                        None if task_id is None else ("outbound" if outdial else "inbound")
-                    ),
-                    "isCurrentActivity": is_current,
-                    "isLoginActivity": first,
-                    "isLogoutActivity": False,
-                    "changedById": None,
-                    "changedByName": None,
-                    "contactAssignmentType": "automatic" if state == "ringing" else None,
-                }
-            )
+            if with_nodes:
+                nodes.append(
+                    {
+                        "id": prefix + f"{a0}-{api_state}",
+                        "startTime": a0,
+                        "endTime": None if is_current else a1,
+                        "duration": duration,
+                        "state": api_state,
+                        "idleCode": _code(idle) if api_state == "idle" else dict(_NULL_ID_NAME),
+                        "taskId": task_id,
+                        "queue": (
+                            {"id": queue.id, "name": queue.name}
+                            if queue is not None
+                            else dict(_NULL_ID_NAME)
+                        ),
+                        "wrapupCode": _code(wrap) if api_state == "wrapup" else dict(_NULL_ID_NAME),
+                        "isOutdial": outdial,
+                        "outboundType": (
+                            None if task_id is None else ("outbound" if outdial else "inbound")
+                        ),
+                        "isCurrentActivity": is_current,
+                        "isLoginActivity": first,
+                        "isLogoutActivity": False,
+                        "changedById": None,
+                        "changedByName": None,
+                        "contactAssignmentType": "automatic" if state == "ringing" else None,
+                    }
+                )
             if is_current:
                 current = api_state
             first = False
             prev_state, prev_task = state, task_id
         if ended:
-            nodes.append(
-                {
-                    "id": prefix + f"{end}-logged-out",
-                    "startTime": end,
-                    "endTime": end,
-                    "duration": 0,
-                    "state": "logged-out",
-                    "idleCode": dict(_NULL_ID_NAME),
-                    "taskId": None,
-                    "queue": dict(_NULL_ID_NAME),
-                    "wrapupCode": dict(_NULL_ID_NAME),
-                    "isOutdial": False,
-                    "outboundType": None,
-                    "isCurrentActivity": False,
-                    "isLoginActivity": False,
-                    "isLogoutActivity": True,
-                    "changedById": None,
-                    "changedByName": None,
-                    "contactAssignmentType": None,
-                }
-            )
+            if with_nodes:
+                nodes.append(
+                    {
+                        "id": prefix + f"{end}-logged-out",
+                        "startTime": end,
+                        "endTime": end,
+                        "duration": 0,
+                        "state": "logged-out",
+                        "idleCode": dict(_NULL_ID_NAME),
+                        "taskId": None,
+                        "queue": dict(_NULL_ID_NAME),
+                        "wrapupCode": dict(_NULL_ID_NAME),
+                        "isOutdial": False,
+                        "outboundType": None,
+                        "isCurrentActivity": False,
+                        "isLoginActivity": False,
+                        "isLogoutActivity": True,
+                        "changedById": None,
+                        "changedByName": None,
+                        "contactAssignmentType": None,
+                    }
+                )
             c["currentState"] = "logged-out"
             c["lastActivityTime"] = end
             c["totalDuration"] = end - s.start

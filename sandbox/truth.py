@@ -99,6 +99,16 @@ def _reader(table: Table, column: Any) -> Callable[[Row], Any]:
     return lambda row: get(row[depth])
 
 
+def _without_nodes(
+    tenant: Tenant, source: str, from_ms: int, to_ms: int, now_ms: int
+) -> Iterator[Mapping[str, Any]]:
+    """The records ``tenant.<source>`` yields, rendered without their activity lists, a chunk
+    at a time (memory stays flat over long windows)."""
+    index = tenant.record_index(source, from_ms, to_ms, now_ms)
+    for i in range(0, len(index.refs), _BATCH_ROWS):
+        yield from index.render(index.refs[i : i + _BATCH_ROWS], False)
+
+
 def _rows(table: Table, record: Mapping[str, Any]) -> Iterator[Row]:
     """The rows a record gives a table: itself, or the entries of the table's nested lists."""
     lists = _lists(table)
@@ -249,7 +259,10 @@ def _search_truth(
         (TASK_DETAILS, TASK_ACTIVITY, TASK_VARIABLE),
         map(_with_variables, tenant.tasks(from_ms, to_ms, now_ms)),
     )
-    paths += _write(out, org, (TASK,), tenant.legacy_tasks(from_ms, to_ms, now_ms))
+    # The task query's table holds no activity: its records are rendered without CAR nodes.
+    paths += _write(
+        out, org, (TASK,), _without_nodes(tenant, "legacy_tasks", from_ms, to_ms, now_ms)
+    )
     paths += _write(
         out,
         org,

@@ -36,6 +36,7 @@ in the catalog; a report configured beyond them is not, so its files are not gen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,10 +75,21 @@ def _column(name: str, header: str, kind: str) -> Column:
     return Column(header, kind, name=name)
 
 
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
 def report_from_config(spec: Mapping[str, Any]) -> WfoReport:
     """One ``wfo_reports:`` entry as a :class:`WfoReport` (``ValueError`` names what is wrong)."""
     try:
         table_name = str(spec["table"])
+        names = [table_name, *(str(c["name"]) for c in spec["columns"])]
+        bad = [n for n in names if not _IDENTIFIER.match(n)]
+        if bad:
+            # The names become a table, its columns, Dagster asset keys and Parquet directories.
+            raise ValueError(
+                f"table and column names must be 1-63 lower-case letters, digits or '_', "
+                f"starting with a letter; not {bad[0]!r}"
+            )
         columns = [
             _column(str(c["name"]), str(c["header"]), str(c.get("type", "String")))
             for c in spec["columns"]

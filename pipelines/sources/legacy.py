@@ -29,6 +29,7 @@ empty, 0 or -1; an empty body for a window without records.
 from __future__ import annotations
 
 import base64
+import codecs
 import csv
 import hashlib
 import hmac
@@ -383,6 +384,9 @@ def parse_csv(body: bytes, table: Table, org_id: str, where: str) -> pa.RecordBa
     ``""`` an empty string. A body that does not end with a line break was cut off. Any error
     names the window and the line.
     """
+    # Spreadsheet-minded exporters start UTF-8 with a byte-order mark; it is not part of the
+    # first column's name.
+    body = body.removeprefix(codecs.BOM_UTF8)
     if not body.strip():
         return _empty(table)
     if not body.endswith(b"\n"):

@@ -25,6 +25,7 @@ this path: it decodes with the json module and builds objects the pipeline does 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -202,6 +203,9 @@ class SearchStats:
     splits: int = 0  # times a piece over the cap was split in two
     activity_requests: int = 0  # *_more requests for further activity pages
     activities: int = 0  # activity nodes in the records yielded, after merging
+    repeated: int = (
+        0  # records answered again, identical, on a later page of their window (dropped)
+    )
     duplicates: int = 0  # activities seen twice across inner pages, records at piece boundaries
     piece_counts: list[PieceCount] = field(default_factory=list, repr=False)
 
@@ -501,6 +505,9 @@ class SearchClient:
         self.stats.api_count += expected
         paginator = CursorPaginator(source.first_cursor)
         received = 0
+        # A digest per record key (16 bytes, not the record): a window of 100,000 records costs
+        # a few MB. Offset-paged answers repeat a record on the next page when the list shifts.
+        seen: dict[object, bytes] = {}
         while paginator.has_next:
             where = f"{source.name} page {paginator.pages + 1} of window {window}"
             result = self._post(
@@ -519,6 +526,7 @@ class SearchClient:
                 raise MalformedResponse(
                     f"{where}: an empty page says more pages follow; stopping rather than looping"
                 )
+            records = self._first_sightings(source, records, seen, where)
             if source.inner is not None:
                 for record in records:
                     self._complete_record(source, record, start_ms, end_ms, comparator, where)
@@ -541,6 +549,39 @@ class SearchClient:
         log.info(
             "%s window %s: %d records in %d pages", source.name, window, received, paginator.pages
         )
+
+    def _first_sightings(
+        self, source: RawQuery, records: list[Any], seen: dict[object, bytes], where: str
+    ) -> list[Any]:
+        """``records`` without those already received in this window. A record answered again
+        unchanged is dropped (counted in ``stats.repeated``); answered again with other values,
+        it changed while the window was paged, and which version is current cannot be told from
+        here: the window fails, to be reloaded."""
+        kept = []
+        for record in records:
+            if not isinstance(record, dict):
+                raise MalformedResponse(
+                    f"{where}: a record is {redact(repr(record), limit=40)}, not an object"
+                )
+            key = record.get(source.key_field)
+            digest = hashlib.blake2b(
+                orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=16
+            ).digest()
+            before = seen.get(key) if key is not None else None
+            if before is None:
+                if key is not None:
+                    seen[key] = digest
+                kept.append(record)
+            elif before == digest:
+                self.stats.repeated += 1
+            else:
+                raise IncompleteWindow(
+                    f"{where}: record {redact(repr(key), limit=60)} came again with other "
+                    "values (it changed while the window was paged); reload the window",
+                    expected=len(seen),
+                    received=len(seen),
+                )
+        return kept
 
     def _count(
         self, source: RawQuery, start_ms: int, end_ms: int, window: str, comparator: str | None

@@ -235,7 +235,7 @@ class LegacyApi:
         ts = int(m["ts"])
         index = tenant.record_index("agent_sessions_records", ts - PARENT_LOOKBACK_MS, ts + 1, now)
         pairs = [(p, s) for p, s in index.refs if m["channel"] in s.channel_ids.values()]
-        for session in index.render(pairs, False):
+        for session in index.render(pairs, True):
             for channel in session["channelInfo"]:
                 for node in channel["_activities"]:
                     if node["id"] == record_id:

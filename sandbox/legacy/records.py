@@ -218,7 +218,10 @@ def _by_start(rtype: RecordType, records: list[Record]) -> list[Record]:
 
 def csrs(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:
     """CSRs of the tasks created in ``[start_ms, end_ms)`` before ``now_ms``."""
-    return _by_start(CSR, [csr_of(t) for t in tenant.tasks(start_ms, end_ms, now_ms)])
+    index = tenant.record_index("tasks", start_ms, end_ms, now_ms)
+    # A CSR reads the task's own fields only: rendered without its CAR nodes (a third of the
+    # rendering, and the bulk of a legacy truth file's time).
+    return _by_start(CSR, [csr_of(t) for t in index.render(index.refs, False)])
 
 
 def cars(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:
@@ -248,7 +251,7 @@ def aars(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:
     # A session holds activities of the window only if it overlaps it.
     pairs = [(p, s) for p, s in index.refs if s.start < end_ms and s.end >= start_ms]
     out = []
-    for session in index.render(pairs, False):
+    for session in index.render(pairs, True):
         for channel in session["channelInfo"]:
             for node in channel["_activities"]:
                 if start_ms <= node["startTime"] < end_ms:

@@ -38,7 +38,8 @@ from sandbox.search.schema import GLOBAL_VARIABLE_FIELDS, FieldInfo
 _NO_ALIASES: dict[str, str] = {}
 
 AGGREGATION_PAGE_SIZE = 1000
-MAX_GROUP_BY = 10
+# No cap on group-by fields: Cisco's README states 10, but a client in production groups by 26,
+# so the service does not enforce it (sandbox/README.md, "Requests real clients send").
 DAY_MS = 86_400_000
 
 _INTERVAL_MS = {"FIFTEEN_MINUTES": 900_000, "THIRTY_MINUTES": 1_800_000, "HOURLY": 3_600_000}
@@ -288,10 +289,6 @@ class AggregationQuery:
         self._group_level = 0
         self._interval_sel: Sel | None = None
         self._collect_groups(list_sel.children, "")
-        if len(self.groups) > MAX_GROUP_BY:
-            raise QueryError(
-                f"Too many group by fields: {len(self.groups)}; at most {MAX_GROUP_BY} are allowed"
-            )
         specs = [a for a in (args.get("aggregations") or []) if a is not None]
         levels = [self._info(str(a["field"])).level for a in specs]
         self.mode = max([self._group_level, *levels], default=0)

@@ -49,6 +49,13 @@ DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 EXT_FILTER_SCAN = 2500
 FIRST_PAGE_CURSORS = frozenset({"NA", "0", ""})
 _MAX_WINDOWS = 64
+# A window is kept rendered only if this many of its size fit the record budget together; a
+# larger one is indexed. Clients page several windows side by side (the pipeline four), and
+# two kept windows that together outgrow the budget evict each other on every page, each page
+# then rendering a whole window again (the cliff of issue 15 between 8,000 and 15,000 tasks a
+# day, where one UTC day's tasks passed half of 25,000).
+_KEPT_WINDOWS = 8
+_KEEP_PICKED = 8  # records a key filter picked, kept rendered with the answer order
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -82,8 +89,11 @@ class RecordIndex(Protocol):
     refs: list[Any]  # the model's order
     weight: int  # what the references keep alive, in records
     open: bool  # some record is still active at the window's now
+    key_field: str | None  # the record field ``key_of`` reads from a reference, if any
 
     def render(self, refs: Sequence[Any], with_nodes: bool) -> list[dict[str, Any]]: ...
+
+    def key_of(self, ref: Any) -> Any: ...
 
 
 @dataclass
@@ -106,6 +116,20 @@ class _Window:
     key: tuple[str, str, int, int] = ("", "", 0, 0)  # (source, time field, start, effective end)
     weight: int = 0  # what the kept records count against the engine's record budget
     index: RecordIndex | None = None
+    by_key: dict[Any, list[int]] | None = None  # positions in ``index.refs`` by record key
+
+    def positions_of(self, key: Any) -> list[int]:
+        """Positions of the indexed records whose key field is ``key`` (ascending), from a
+        dictionary built on first use from the references alone (nothing rendered)."""
+        index = self.index
+        assert index is not None
+        if self.by_key is None:
+            by_key: dict[Any, list[int]] = {}
+            key_of = index.key_of
+            for pos, ref in enumerate(index.refs):
+                by_key.setdefault(key_of(ref), []).append(pos)
+            self.by_key = by_key
+        return self.by_key.get(key, [])
 
     def iterate(self) -> Iterator[Mapping[str, Any]]:
         if self.records is not None:
@@ -148,6 +172,9 @@ class _Order:
     positions: Sequence[int]
     total: int
     keys: list[Any] = field(default_factory=list)
+    # Records already rendered with their activities, by position: those a key filter picked
+    # (one or two), so the page does not render them again.
+    rendered: dict[int, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def months_before(ms: int, months: int) -> int:
@@ -415,7 +442,7 @@ class SearchEngine:
         if record_index is not None:
             args = (time_field,) if with_time_field else ()
             index: RecordIndex = record_index(spec.source, start, end, now, *args)
-            if index.weight > self.max_window_records:
+            if index.weight > self.max_window_records // _KEPT_WINDOWS:
                 self._mark_large(key)
                 if index.weight <= self.max_index_records:
                     return self._keep_index(key, index, end, now)
@@ -756,12 +783,29 @@ class _RawCall(_Call):
             RecordFilter(self.args.get("filter"), spec).pred is not None
             or _record_ext(spec, self.args.get("extFilter")) is not None
         )
+        key_field = getattr(index, "key_field", None)
         if not filtered and not self.sort and spec.key_cursor is None:
             reachable = n if cap is None else min(n, cap)
             order = _Order(range(n - 1, n - 1 - reachable, -1), n)  # createdTime desc, id desc
+        elif not filtered and not self.sort and key_field == spec.key_cursor:
+            # Search-after on the record key alone: the order is the keys', read from the
+            # references (no record rendered; ties keep the model's order, as a stable sort).
+            key_of = index.key_of
+            by_key = sorted(((key_of(ref) or "", pos) for pos, ref in enumerate(index.refs)))
+            if cap is not None:
+                del by_key[cap:]
+            order = _Order(array("l", (p for _k, p in by_key)), n, [k for k, _p in by_key])
         else:
             with_nodes = _record_ext(spec, self.args.get("extFilter")) is not None
-            tagged = zip(range(n), _rendered(index, range(n), with_nodes), strict=True)
+            scan = self._candidates(index)
+            kept: dict[int, Mapping[str, Any]] = {}
+            if len(scan) <= _KEEP_PICKED:
+                # Picked by key: rendered whole once, filtered, and kept for the page.
+                picked = index.render([index.refs[p] for p in scan], True)
+                kept = dict(zip(scan, picked, strict=True))
+                tagged = zip(scan, picked, strict=True)
+            else:
+                tagged = zip(scan, _rendered(index, scan, with_nodes), strict=True)
             cursor_get = getter(spec.key_cursor) if spec.key_cursor is not None else None
             enabled = gc.isenabled()
             gc.disable()
@@ -790,11 +834,29 @@ class _RawCall(_Call):
                 del keyed[cap:]
             positions = array("l", (pos for _k, pos, _c in keyed))
             keys = [c for _k, _p, c in keyed] if cursor_get is not None else []
-            order = _Order(positions, total, keys)
+            order = _Order(positions, total, keys, kept)
         if len(self.window.ordered) > 16:
             self.window.ordered.clear()
         self.window.ordered[key] = order
         return order
+
+    def _candidates(self, index: RecordIndex) -> Sequence[int]:
+        """Positions of an indexed window that can pass ``filter``: with an ``equals`` on the
+        record's key among its (ANDed) conditions, the records with that key, found without
+        rendering any (the pipeline asks for one task's or session's further activities this
+        way, once per long list); else every position. The filter itself still decides."""
+        n = len(index.refs)
+        flt = self.args.get("filter")
+        key_field = getattr(index, "key_field", None)
+        if key_field is None or not isinstance(flt, Mapping):
+            return range(n)
+        for name, ops in flt.items():
+            if self.spec.aliases.get(name, name) != key_field or not isinstance(ops, Mapping):
+                continue
+            wanted = ops.get("equals")
+            if isinstance(wanted, str):
+                return self.window.positions_of(wanted)
+        return range(n)
 
     def _indexed_page(
         self, index: RecordIndex, first: int | None, size: int
@@ -816,9 +878,12 @@ class _RawCall(_Call):
             end_key = order.keys[last - 1] if order.keys else None
             return [], order.total, first, end_key
         with_nodes = any(_selects_activities(t) for t in list_sels)
-        records: list[Mapping[str, Any]] = index.render(
-            [index.refs[p] for p in order.positions[first:last]], with_nodes
-        )
+        chosen = order.positions[first:last]
+        records: list[Mapping[str, Any]]
+        if order.rendered and all(p in order.rendered for p in chosen):
+            records = [order.rendered[p] for p in chosen]
+        else:
+            records = index.render([index.refs[p] for p in chosen], with_nodes)
         if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
             show = self._shower()
             shown = [show(r) for r in records]

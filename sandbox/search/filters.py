@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from sandbox.search.client_fields import BY_PATH as DERIVED_PATHS
 from sandbox.search.errors import QueryError
 from sandbox.search.schema import FIELD_ALIASES, GLOBAL_VARIABLE_FIELDS
 
@@ -33,6 +34,9 @@ def getter(path: str, aliases: Mapping[str, str] = FIELD_ALIASES) -> Callable[[R
     """Read a dotted path (``lastAgent.id``) from a record; missing objects read as null.
 
     ``aliases`` maps a top-level name to the record member it reads (older spellings)."""
+    derived = DERIVED_PATHS.get(path)
+    if derived is not None:
+        return derived
     parts = path.split(".")
     parts[0] = aliases.get(parts[0], parts[0])
     if len(parts) == 1:
@@ -178,6 +182,25 @@ def _global_variable(field: str, member: Mapping[str, Any] | None) -> Predicate:
     )
 
 
+# JSON skill lists a filter can test (nested-document semantics, as global variables).
+SKILL_FIELDS = frozenset({"agentSkills", "requiredSkills", "matchedSkills"})
+
+
+def _skill_member(key: str) -> Callable[[Any], Any]:
+    """A SkillFilter member read from one skill ``{name, type, value}``."""
+    if key == "intVal":  # a proficiency skill's value (Cisco's agentSkills sample)
+        return lambda s: s.get("value") if s.get("type") == "proficiency" else None
+    return lambda s: s.get(key)
+
+
+def _skill_filter(field: str, member: Mapping[str, Any] | None) -> Predicate:
+    checks = [
+        _leaf(ops, _skill_member(key)) for key, ops in (member or _EMPTY).items() if ops is not None
+    ]
+    cond = _combine(checks)
+    return lambda r: any(cond(s) for s in (r.get(field) or ()) if isinstance(s, Mapping))
+
+
 def compile_record_filter(
     spec: Mapping[str, Any] | None,
     prefix: str = "",
@@ -205,6 +228,8 @@ def _record_filter(spec: Mapping[str, Any], prefix: str, aliases: Mapping[str, s
             )
         elif not prefix and key in GLOBAL_VARIABLE_FIELDS:
             checks.append(_global_variable(key, value))
+        elif not prefix and key in SKILL_FIELDS:
+            checks.append(_skill_filter(key, value))
         elif key in _OPERATORS and prefix:
             # an operator next to member filters: ``owner: {equals: {...}, id: {...}}``
             checks.append(_operator(key, value, getter(prefix[:-1], aliases)))
@@ -272,6 +297,8 @@ def _ext(
             checks.append(
                 _any_of([_ext(v, container, list_keys, level) for v in value if v is not None])
             )
+        elif key == "agentChannelId" and container[0] == "channelInfo":
+            checks.append(_channel_id(value, list_keys, level))
         elif key == container[0]:
             inner: Any = value
             for part in container[1:]:
@@ -284,6 +311,18 @@ def _ext(
         else:  # pragma: no cover - the schema admits no other key
             raise QueryError(f"Unknown extFilter field {key!r}")
     return _combine(checks)
+
+
+def _channel_id(ops: Mapping[str, Any], list_keys: tuple[str, ...], level: int) -> Predicate:
+    """``agentChannelId`` in an agentSession extFilter: the channel's ``channelId``. A session
+    matches through a matching channel; at the activity level every node of such a channel
+    passes (the channel was already chosen)."""
+    leaf = _leaf(ops, _item("channelId"))
+    if level == 0:
+        return _any_in(list_keys[0], leaf)
+    if level == 1:
+        return leaf
+    return lambda _node: True
 
 
 def _any_in(list_key: str, pred: Predicate) -> Predicate:

@@ -35,6 +35,7 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values, get_variable_values
 
+from sandbox.search.long_scalar import java_message
 from sandbox.search.schema import schema
 
 _DOC_CACHE_SIZE = 256
@@ -96,11 +97,19 @@ def document(query: str) -> DocumentNode:
         raise RequestError([exc]) from exc
     errors = validate(schema(), doc)
     if errors:
-        raise RequestError(list(errors))
+        raise RequestError([_in_java_words(e, doc) for e in errors])
     _documents[query] = doc
     if len(_documents) > _DOC_CACHE_SIZE:
         _documents.popitem(last=False)
     return doc
+
+
+def _in_java_words(error: GraphQLError, doc: DocumentNode) -> GraphQLError:
+    """A Long coercion failure in the real service's (graphql-java's) words; others as they are."""
+    message = java_message(error, doc)
+    if message is None:
+        return error
+    return GraphQLError(message, error.nodes, original_error=error.original_error)
 
 
 def compile_operation(
@@ -123,7 +132,7 @@ def compile_operation(
     s = schema()
     coerced = get_variable_values(s, op.variable_definitions or (), variables or {})
     if isinstance(coerced, list):
-        raise RequestError(coerced)
+        raise RequestError([_in_java_words(e, doc) for e in coerced])
     fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
     query_type = s.query_type
     assert query_type is not None

@@ -19,11 +19,27 @@ from graphql import (
     GraphQLError,
     GraphQLScalarType,
     GraphQLSchema,
-    IntValueNode,
     StringValueNode,
     ValueNode,
     build_schema,
     print_ast,
+)
+
+from sandbox.search import long_scalar
+
+# Older list fields of Cisco's 2021 sample answers (sandbox/search/client_fields.py): served, but
+# nothing says they aggregate or group.
+_OLDER_LISTS = (
+    "queues.id",
+    "queues.name",
+    "queues.duration",
+    "queues.durationBusinessHours",
+    "teams.id",
+    "teams.name",
+    "contributors.id",
+    "contributors.name",
+    "sites.id",
+    "sites.name",
 )
 
 # Dictionary rows whose "Is Aggregation allowed?" / "Is GroupBy allowed?" say No.
@@ -41,6 +57,7 @@ NOT_AGGREGATABLE: frozenset[str] = frozenset(
         "doubleGlobalVariables.name",
         "booleanGlobalVariables.name",
         "activities.nodes.bnrMode",
+        *_OLDER_LISTS,
     }
 )
 NOT_GROUPABLE: frozenset[str] = frozenset(
@@ -55,6 +72,7 @@ NOT_GROUPABLE: frozenset[str] = frozenset(
         "doubleGlobalVariables.name",
         "booleanGlobalVariables.name",
         "activities.nodes.bnrMode",
+        *_OLDER_LISTS,
     }
 )
 
@@ -71,26 +89,6 @@ GLOBAL_VARIABLE_FIELDS: dict[str, str] = {
 FIELD_ALIASES: dict[str, str] = {"isWithinSLA": "isWithInServiceLevel"}
 
 NUMERIC_TYPES = frozenset({"Int", "Long", "Float"})
-LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
-
-
-def _long_literal(node: ValueNode, _variables: Any = None) -> int:
-    if isinstance(node, IntValueNode):
-        value = int(node.value)
-        if LONG_MIN <= value <= LONG_MAX:
-            return value
-    raise GraphQLError(f"Long cannot represent a non 64-bit integer value: {_print(node)}")
-
-
-def _long_value(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise GraphQLError(f"Long cannot represent a non-integer value: {value!r}")
-    if not LONG_MIN <= value <= LONG_MAX:
-        raise GraphQLError(f"Long cannot represent a non 64-bit integer value: {value!r}")
-    return value
 
 
 def _channel_literal(node: ValueNode, _variables: Any = None) -> str:
@@ -117,9 +115,9 @@ def _identity(value: Any) -> Any:
 def _configure_scalars(schema: GraphQLSchema) -> None:
     long_t = schema.type_map["Long"]
     assert isinstance(long_t, GraphQLScalarType)
-    long_t.parse_literal = _long_literal  # type: ignore[method-assign,assignment]
-    long_t.parse_value = _long_value  # type: ignore[method-assign]
-    long_t.serialize = _identity  # type: ignore[method-assign]
+    long_t.parse_literal = long_scalar.parse_literal  # type: ignore[method-assign,assignment]
+    long_t.parse_value = long_scalar.parse_value  # type: ignore[method-assign]
+    long_t.serialize = long_scalar.serialize  # type: ignore[method-assign]
     chan = schema.type_map["ChannelTypeValue"]
     assert isinstance(chan, GraphQLScalarType)
     chan.parse_literal = _channel_literal  # type: ignore[method-assign,assignment]

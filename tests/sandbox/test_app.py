@@ -404,7 +404,7 @@ def test_cli_refuses_unknown_fault_profiles(capsys: pytest.CaptureFixture[str]) 
     from sandbox.cli import main
 
     assert main(["serve", "--faults", "sometimes"]) == 2
-    assert "unknown fault profile" in capsys.readouterr().err
+    assert "unknown fault 'sometimes'; known: none, 429-storm" in capsys.readouterr().err
 
 
 def test_cli_truth_writes_the_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

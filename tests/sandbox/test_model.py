@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from sandbox.clock import HOUR_MS, day_of, day_start, local_minute, weekday
-from sandbox.model import CAR_NODE_FIELDS, MAX_TASK_LIFETIME_MS, AgentSession, Tenant
+from sandbox.model import (
+    CAR_NODE_FIELDS,
+    MAX_TASK_LIFETIME_MS,
+    MIN_CACHED_DAYS,
+    AgentSession,
+    DayCache,
+    Tenant,
+)
 from warehouse.schemas import TASK_DETAILS
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -662,11 +669,29 @@ def test_a_window_simulates_only_its_days() -> None:
     assert sorted(set(t.simulated)) == [far - 1, far], "look-back is bounded by the task lifetime"
     t.agent_sessions(start, start + HOUR_MS, now)
     assert sorted(set(t.simulated)) == [far - 1, far]
-    # Memory stays bounded: only a few days are kept.
+    # Memory stays bounded: the days kept fit the cache's budget (four at least).
     for d in range(far, far + 10):
         t.task_count(day_start(d), day_start(d + 1), now)
     info = t.day.cache_info()
-    assert info.maxsize is not None and info.currsize <= info.maxsize <= 8
+    assert info.currsize <= info.maxsize and info.bytes <= info.budget
+
+
+def test_the_day_cache_keeps_days_by_memory() -> None:
+    t = _SpyTenant(42, 2000)
+    t.day = DayCache(t._simulate, budget=1)  # every day over budget: four are kept
+    far = day_of(int(datetime(2025, 7, 16, tzinfo=UTC).timestamp() * 1000))
+    for d in range(far, far + 6):
+        t.day(d)
+    info = t.day.cache_info()
+    assert (info.currsize, info.misses) == (MIN_CACHED_DAYS, 6)
+    t.day(far + 5)
+    t.day(far)  # dropped (least recently used): simulated again, identically
+    assert t.simulated == [*range(far, far + 6), far]
+    roomy = DayCache(t._simulate, budget=10**12)
+    for d in range(far, far + 6):
+        roomy(d)
+    assert roomy.cache_info().currsize == 6
+    assert [(p.id, p.end) for p in roomy(far).tasks] == [(p.id, p.end) for p in t.day(far).tasks]
 
 
 def test_a_far_day_matches_whether_or_not_earlier_days_ran() -> None:

@@ -187,6 +187,8 @@ class _Counting:
             refs = index.refs
             weight = index.weight
             open = index.open
+            key_field = index.key_field
+            key_of = staticmethod(index.key_of)
 
             @staticmethod
             def render(refs: Any, with_nodes: bool) -> list[dict[str, Any]]:
@@ -206,6 +208,45 @@ def test_paging_an_indexed_window_renders_each_record_once() -> None:
     assert len(rows) == count["value"] == counting.rendered  # each page renders its records
     assert counting.indexed == 1  # the count and every page share one index
     assert [t["id"] for t in rows] == [r["id"] for r in reversed(truth())]
+
+
+MORE_ACTIVITIES = project_query("task_activities_more")
+MORE_SESSION = project_query("agent_activities_more")
+
+
+def test_a_filter_on_the_record_key_renders_only_that_record() -> None:
+    # The pipeline asks for one record's further activities by key, once per long list: on an
+    # indexed window each such answer must cost one record, not the window, and equal the
+    # answer of a kept window.
+    counting = _Counting(tenant())
+    eng = SearchEngine(counting, lambda: NOW_MS, max_window_records=SMALL)
+    tasks = truth()
+    for task in (tasks[0], tasks[len(tasks) // 2], tasks[-1]):
+        variables = {**WINDOW, "taskId": task["id"], "after": str(NOW_MS)}
+        before = counting.rendered
+        got = run(eng, MORE_ACTIVITIES, variables)
+        assert counting.rendered - before == 1  # rendered once: filtered, then its page
+        assert got == run(kept(), MORE_ACTIVITIES, variables)
+        assert [t["id"] for t in got["data"]["taskDetails"]["tasks"]] == [task["id"]]
+    for variables in (
+        {**WINDOW, "taskId": "no-such-task", "after": str(NOW_MS)},
+        {**WINDOW, "taskId": tasks[0]["id"].upper(), "after": str(NOW_MS)},  # exact equality
+    ):
+        got = run(eng, MORE_ACTIVITIES, variables)
+        assert got == run(kept(), MORE_ACTIVITIES, variables)
+        assert got["data"]["taskDetails"]["tasks"] == []
+    sessions = list(tenant().agent_sessions_records(DAY_START, DAY_END, NOW_MS))
+    session = sessions[len(sessions) // 2]
+    variables = {**WINDOW, "sessionId": session["agentSessionId"], "after": str(NOW_MS)}
+    before = counting.rendered
+    got = run(eng, MORE_SESSION, variables)
+    assert counting.rendered - before == 1
+    assert got == run(kept(), MORE_SESSION, variables)
+    # With other conditions the key narrows and the filter still decides.
+    both = {"id": {"equals": tasks[0]["id"]}, "channelType": {"equals": "no-such-channel"}}
+    got = run(eng, TASKS, {**WINDOW, "f": both})
+    assert got == run(kept(), TASKS, {**WINDOW, "f": both})
+    assert got["data"]["taskDetails"]["tasks"] == []
 
 
 def test_a_moving_clock_reindexes_an_open_window() -> None:

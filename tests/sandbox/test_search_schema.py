@@ -65,7 +65,18 @@ def test_every_dictionary_field_is_in_the_schema(row: dict[str, str | bool]) -> 
 def test_catalog_has_nothing_undocumented_but_known_extras() -> None:
     documented = {str(r["path"]) for r in CSR + CAR_NODES}
     extras = set(task_details_catalog()) - documented
-    assert extras == {"owner.id", "owner.name", "sentiment", "isWithinSLA"}
+    # seen in real answers and clients (sandbox/README.md, "Requests real clients send")
+    assert extras == {
+        "owner.id",
+        "owner.name",
+        "sentiment",
+        "isWithinSLA",
+        "isRealtimeTranscriptionEnabled",
+        "lastQueue.durationBusinessHours",
+        # older list fields of Cisco's 2021 sample answers
+        *(f"queues.{m}" for m in ("id", "name", "duration", "durationBusinessHours")),
+        *(f"{o}.{m}" for o in ("teams", "contributors", "sites") for m in ("id", "name")),
+    }
 
 
 def test_not_aggregatable_tables_name_real_fields() -> None:
@@ -87,6 +98,7 @@ def test_documented_argument_types() -> None:
         "aggregationInterval": "IntervalData",
         "pagination": "Pagination",
         "aggregation": "TaskAggregationFilters",
+        "startTimeLookBackDays": "Int",
     }
     assert str(query.fields["taskDetails"].type) == "TaskDetailsList"
 
@@ -112,8 +124,11 @@ def test_project_queries_validate(name: str) -> None:
     assert validate(schema(), parse(project_query(name))) == []
 
 
-def test_long_rejects_strings_and_floats() -> None:
-    for literal in ('"1"', "1.5", "true"):
+def test_long_rejects_non_numeric_strings_and_floats() -> None:
+    # graphql-java-extended-scalars' Long reads a numeric string literal (test_long_scalar.py)
+    doc = parse('{ taskDetails(from: "1", to: 2) { tasks { id } } }')
+    assert validate(schema(), doc) == []
+    for literal in ('"1x"', "1.5", "true"):
         doc = parse(f"{{ taskDetails(from: {literal}, to: 2) {{ tasks {{ id }} }} }}")
         assert validate(schema(), doc), literal
     doc = parse("{ taskDetails(from: 1644859375000, to: 9007199254740993) { tasks { id } } }")
@@ -167,19 +182,40 @@ def test_every_asr_aar_clr_field_is_in_the_schema(root: str, row: dict[str, str 
     assert info.groupable == row["group"]
 
 
+_OLDER_LIST_FIELDS = ("queues", "teams", "contributors", "sites")
+AI_AGENT_METRICS = (
+    "overallEvalScore",
+    "overallEvalScoreCount",
+    "evalInteractionsFailureCount",
+    "evalInteractionsCount",
+    "deadAirTotalTime",
+    "deadAirCount",
+    "wordRatioTotalScore",
+    "wordRatioCount",
+)
+
+
 def test_other_catalogs_have_nothing_undocumented_but_known_extras() -> None:
     documented = {str(r["path"]) for r in ASR + AAR_NODES}
-    assert set(catalog("agentSession")) - documented == {"channelInfo.ronaCount"}
+    # the rest: seen in real clients (sandbox/README.md, "Requests real clients send")
+    assert set(catalog("agentSession")) - documented == {
+        "channelInfo.ronaCount",
+        "channelInfo.activities.nodes.reason",
+        *(f"channelInfo.{name}" for name in AI_AGENT_METRICS),
+    }
     documented = {str(r["path"]) for r in CLR}
     assert set(catalog("taskLegDetails")) - documented == {
         "isChildLeg",
         "consultCount",
         "queueDuration",
+        "queue.durationBusinessHours",
     }
     task = set(catalog("task"))
     assert task == (
         {p for p in task_details_catalog() if "GlobalVariables" not in p}
         - {p for p in task_details_catalog() if p.startswith("activities.")}
+        - {"isRealtimeTranscriptionEnabled"}
+        - {p for p in task_details_catalog() if p.split(".")[0] in _OLDER_LIST_FIELDS}
     ) | {"entryPoint.id", "entryPoint.name"}
 
 
