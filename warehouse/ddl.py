@@ -36,6 +36,7 @@ DUCKDB_TYPES: dict[pa.DataType, str] = {
     pa.bool_(): "BOOLEAN",
     UTC_MS: "TIMESTAMPTZ",
     pa.date32(): "DATE",
+    pa.timestamp("ms"): "TIMESTAMP",
 }
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
