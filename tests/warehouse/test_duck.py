@@ -74,6 +74,7 @@ def test_ddl_columns_types_and_key_match_the_arrow_schema(
         pa.bool_(): "BOOLEAN",
         pa.timestamp("ms", tz="UTC"): "TIMESTAMP WITH TIME ZONE",
         pa.date32(): "DATE",
+        pa.timestamp("ms"): "TIMESTAMP",
     }
     expected = []
     for field in table.arrow:
