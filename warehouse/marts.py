@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 
 import queries
+from warehouse import duck
 from warehouse.land import LandResult, WarehousePaths, land_window
 from warehouse.schemas import Table
 from warehouse.schemas_analytics import AGENT_INTERVAL_15M, QUEUE_INTERVAL_15M
@@ -111,6 +112,16 @@ def _used(name: str, params: dict[str, object]) -> dict[str, object]:
     """The parameters a statement names (DuckDB rejects unused named parameters)."""
     text = queries.sql(name)
     return {k: v for k, v in params.items() if f"${k}" in text}
+
+
+def open_sources(paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
+    """A connection where the source tables are readable by their qualified names.
+
+    The one place that knows how the sources are stored: today the private DuckDB file the loads
+    write (the caller holds the process's DuckDB lock). Storage that publishes the tables as
+    views over the window files only changes this function.
+    """
+    return duck.connect(paths.duckdb_path)
 
 
 def land_marts(

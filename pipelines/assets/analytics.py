@@ -1,0 +1,124 @@
+"""Analytics assets: the interval marts, rebuilt per org and UTC day after the sources load.
+
+One asset per landed model (``warehouse.marts``), downstream of the source tables it reads, so
+the UI shows the lineage; the roll-ups and metric variants are views over them, published with
+the warehouse. A day's marts also change the next day's (contacts that end after midnight), so
+each run rebuilds the day after each of its days too.
+"""
+
+
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+
+import queries
+from pipelines.assets.checks import asset_key, unique_key_check, unique_key_spec
+from pipelines.assets.windows import DUCK_LOCK
+from pipelines.partitions import PARTITIONS, Window, day_windows, org_of
+from pipelines.resources import Warehouse, WxccApi, resolve_org_id
+from warehouse import duck, marts
+from warehouse.catalog import TABLES
+from warehouse.publish import publish
+from warehouse.schemas import Table
+from warehouse.schemas_analytics import AGENT_INTERVAL_15M, QUEUE_INTERVAL_15M
+
+GROUP = "analytics"
+CONSISTENT = "counts_consistent"
+MATCHES_VENDOR = "matches_queue_statistics"
+
+# The source tables each mart reads (its upstream assets).
+UPSTREAM: dict[Table, tuple[str, ...]] = {
+    QUEUE_INTERVAL_15M: ("search.task_details",),
+    AGENT_INTERVAL_15M: ("search.task_details", "search.agent_session", "search.agent_activity"),
+}
+DESCRIPTIONS = {
+    QUEUE_INTERVAL_15M: "Queue x channel x 15-minute counts and sums (service level, ASA, AHT).",
+    AGENT_INTERVAL_15M: "Agent x channel x 15-minute state time and handled contacts.",
+}
+
+
+def _mart_asset(table: Table) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key(table),
+        description=DESCRIPTIONS[table],
+        group_name=GROUP,
+        deps=[asset_key(TABLES[name]) for name in UPSTREAM[table]],
+        partitions_def=PARTITIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"duckdb", "parquet", "sql"},
+        check_specs=[
+            unique_key_spec(table),
+            dg.AssetCheckSpec(
+                CONSISTENT,
+                asset=asset_key(table),
+                description="Counts nest (in service level <= answered <= entered, short "
+                "abandons <= abandons) and no sum is negative",
+            ),
+        ],
+    )
+    def _asset(context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse):  # noqa: ANN202
+        started = time.monotonic()
+        org = org_of(context)
+        org_id = resolve_org_id(wxcc, wxcc.org(org))
+        loaded = [w.start for w in day_windows(context.partition_time_window)]
+        now = datetime.now(UTC)
+        days = [d for d in marts.days_to_build(loaded) if d < now]
+        settings = marts.Settings.from_env()
+        rows = 0
+        windows: list[Window] = []
+        with DUCK_LOCK:
+            for day in days:
+                end = day + marts.DAY
+                con = marts.open_sources(warehouse.paths)
+                try:
+                    built = marts.build_window(con, org_id, day, end, settings)
+                finally:
+                    con.close()
+                landed = marts.land_marts(warehouse.paths, org_id, day, end, {table: built[table]})
+                rows += landed[table].rows
+                windows.append(Window(_ms(day), _ms(end)))
+                context.log.info(f"{table.qualified_name} {org} {day.date()}: {rows} rows")
+            publish(warehouse.paths)
+        yield dg.MaterializeResult(
+            metadata={
+                "org": org,
+                "org_id": org_id,
+                "days": [str(d.date()) for d in days],
+                "rows": rows,
+                "seconds": round(time.monotonic() - started, 3),
+            }
+        )
+        yield unique_key_check(warehouse, table, org_id, windows)
+        yield _consistency_check(warehouse, table, org_id, windows)
+
+    return _asset
+
+
+def _consistency_check(
+    warehouse: Warehouse, table: Table, org_id: str, windows: list[Window]
+) -> dg.AssetCheckResult:
+    name = f"checks/{table.name}_inconsistent_rows"
+    with DUCK_LOCK, duck.connect(warehouse.paths.duckdb_path) as con:
+        [(bad,)] = con.execute(
+            queries.sql(name),
+            {
+                "org_id": org_id,
+                "window_start": windows[0].start if windows else datetime.now(UTC),
+                "window_end": windows[-1].end if windows else datetime.now(UTC),
+            },
+        ).fetchall()
+    return dg.AssetCheckResult(
+        check_name=CONSISTENT,
+        asset_key=asset_key(table),
+        passed=bad == 0,
+        metadata={"inconsistent_rows": bad},
+        description=f"{bad} rows whose counts do not nest" if bad else "every row's counts nest",
+    )
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+ASSETS = [_mart_asset(t) for t in (QUEUE_INTERVAL_15M, AGENT_INTERVAL_15M)]
