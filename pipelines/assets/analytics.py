@@ -6,7 +6,6 @@ the warehouse. A day's marts also change the next day's (contacts that end after
 each run rebuilds the day after each of its days too.
 """
 
-
 import time
 from datetime import UTC, datetime
 
