@@ -20,7 +20,13 @@ from warehouse.publish import create_views
 NOW = "2026-11-03T12:00:00"
 FIRST_DAY = datetime(2026, 10, 31, tzinfo=UTC)  # 2026-11-01 is the fall-back day in New York
 DAYS = [FIRST_DAY + timedelta(days=n) for n in range(3)]
-SOURCES = ("search.task_details", "search.agent_activity", "search.agent_session")
+SOURCES = (
+    "search.task_details",
+    "search.agent_activity",
+    "search.agent_session",
+    "search.task_leg_details",
+    "search.task_activity",
+)
 
 
 def write_day_truth(out: Path, tasks_per_day: int = 400) -> Path:
