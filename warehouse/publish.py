@@ -26,7 +26,7 @@ import uuid
 import duckdb
 
 import queries
-from warehouse import duck
+from warehouse import descriptions, duck
 from warehouse.catalog import TABLES
 from warehouse.land import WarehousePaths
 
@@ -51,6 +51,7 @@ def publish(paths: WarehousePaths) -> bool:
             # Every table exists in what readers open, empty until its first load.
             duck.create_tables(con, TABLES.values())
             create_views(con)
+            descriptions.apply(con)  # COMMENT ON every table, view and column
             con.execute("CHECKPOINT")  # everything committed is in the main file
             con.execute(
                 f"ATTACH {duck.sql_string(str(tmp))} AS publish_copy "
