@@ -133,9 +133,7 @@ def _cookbook() -> str:
     ]
     for name in queries.sql_names("cookbook"):
         text = queries.sql(name)
-        question = " ".join(
-            line[2:].strip() for line in text.splitlines() if line.startswith("--")
-        )
+        question = " ".join(line[2:].strip() for line in text.splitlines() if line.startswith("--"))
         body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
         lines.append(f"### {question}\n\n```sql\n{body.strip()}\n```\n")
     return "\n".join(lines)
