@@ -119,3 +119,23 @@ def test_local_hours_split_the_repeated_hour_and_follow_half_hour_zones(
         "WHERE queue_id = 'q-ny' AND local_date = DATE '2026-11-01'"
     ).fetchall()
     assert days == 25
+
+
+def test_a_spring_forward_day_has_92_quarter_hours() -> None:
+    con = duck.connect(":memory:")
+    duck.create_tables(con, TABLES.values())
+    con.execute(
+        """
+        INSERT INTO search.task_details (org_id, id, channel_type, created_time, last_queue_id)
+        VALUES ('o', 'a', 'chat', '2027-03-14 12:00:00+00', 'q-ny')
+        """
+    )
+    day = datetime(2027, 3, 14, tzinfo=UTC)
+    built = marts.build_window(con, "o", day, day + timedelta(days=1))
+    con.register("built", built[TABLES["analytics.queue_interval_15m"]])
+    con.execute("INSERT INTO analytics.queue_interval_15m BY NAME SELECT * FROM built")
+    create_views(con)
+    rows = con.execute(
+        "SELECT local_date, local_intervals_15m, n_entered FROM analytics.queue_day_local"
+    ).fetchall()
+    assert [(str(d), n, e) for d, n, e in rows] == [("2027-03-14", 92, 1)]
