@@ -31,6 +31,18 @@ UPSTREAM: dict[Table, tuple[str, ...]] = {
     QUEUE_INTERVAL_15M: ("search.task_details",),
     AGENT_INTERVAL_15M: ("search.task_details", "search.agent_session", "search.agent_activity"),
 }
+VENDOR_CHECKS = {
+    QUEUE_INTERVAL_15M: (
+        dg.AssetCheckSpec(
+            MATCHES_VENDOR,
+            asset=asset_key(QUEUE_INTERVAL_15M),
+            additional_deps=[asset_key(TABLES["reporting.queue_statistics"])],
+            description="Offered, accepted and abandoned counts, handled-only service level and "
+            "AHT (connected only) equal the reporting API's queue statistics per interval, "
+            "where both are loaded",
+        ),
+    )
+}
 DESCRIPTIONS = {
     QUEUE_INTERVAL_15M: "Queue x channel x 15-minute counts and sums (service level, ASA, AHT).",
     AGENT_INTERVAL_15M: "Agent x channel x 15-minute state time and handled contacts.",
@@ -54,6 +66,7 @@ def _mart_asset(table: Table) -> dg.AssetsDefinition:
                 description="Counts nest (in service level <= answered <= entered, short "
                 "abandons <= abandons) and no sum is negative",
             ),
+            *VENDOR_CHECKS.get(table, ()),
         ],
     )
     def _asset(context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse):  # noqa: ANN202
@@ -93,6 +106,8 @@ def _mart_asset(table: Table) -> dg.AssetsDefinition:
         )
         yield unique_key_check(warehouse, table, org_id, windows)
         yield _consistency_check(warehouse, table, org_id, windows)
+        if table in VENDOR_CHECKS:
+            yield _vendor_check(warehouse, table, org_id, windows)
 
     return _asset
 
@@ -116,6 +131,37 @@ def _consistency_check(
         passed=bad == 0,
         metadata={"inconsistent_rows": bad},
         description=f"{bad} rows whose counts do not nest" if bad else "every row's counts nest",
+    )
+
+
+def _vendor_check(
+    warehouse: Warehouse, table: Table, org_id: str, windows: list[Window]
+) -> dg.AssetCheckResult:
+    """The queue mart against reporting.queue_statistics where the two are loaded for the same
+    windows (the reporting job may run later: then nothing is compared yet)."""
+    compared = different = 0
+    if windows:
+        with DUCK_LOCK, duck.connect(warehouse.paths.duckdb_path) as con:
+            [(compared, different)] = con.execute(
+                queries.sql("checks/queue_interval_15m_vs_queue_statistics"),
+                {
+                    "org_id": org_id,
+                    "window_start": windows[0].start,
+                    "window_end": windows[-1].end,
+                },
+            ).fetchall()
+    return dg.AssetCheckResult(
+        check_name=MATCHES_VENDOR,
+        asset_key=asset_key(table),
+        passed=different == 0,
+        metadata={"intervals_compared": compared, "intervals_different": different},
+        description=(
+            f"{different} of {compared} intervals differ from the reporting API's queue statistics"
+            if different
+            else f"{compared} intervals agree with the reporting API's queue statistics"
+            if compared
+            else "reporting.queue_statistics not loaded for these windows: nothing compared"
+        ),
     )
 
 

@@ -73,3 +73,30 @@ def test_counts_service_level_and_aht_equal_the_queue_statistics(
                 bad.append((key, "aht", 1000 * aht, v_aht))
     assert bad == []
     assert compared_sl > 200 and compared_aht > 200
+
+
+def test_the_asset_check_query_finds_no_difference_and_catches_one(truth_dir: Path) -> None:
+    """The check the queue mart's asset runs (checks/queue_interval_15m_vs_queue_statistics),
+    on a warehouse holding both the marts and the loaded queue statistics."""
+    import queries
+    from tests.analytics.support import truth_warehouse
+
+    con = truth_warehouse(truth_dir)
+    con.execute(
+        "INSERT INTO reporting.queue_statistics BY NAME SELECT * FROM read_parquet($path)",
+        {"path": str(truth_dir / "reporting.queue_statistics.parquet")},
+    )
+    [(org_id,)] = con.execute("SELECT DISTINCT org_id FROM search.task_details").fetchall()
+    check = queries.sql("checks/queue_interval_15m_vs_queue_statistics")
+    params = {"org_id": org_id, "window_start": DAYS[0], "window_end": DAYS[1]}
+    [(compared, different)] = con.execute(check, params).fetchall()
+    assert (compared > 300, different) == (True, 0)
+    con.execute(
+        "UPDATE reporting.queue_statistics SET service_level_threshold_percentage = 1 + "
+        "service_level_threshold_percentage WHERE total_accepted_tasks > 0 AND "
+        "interval_start_time = (SELECT min(interval_start_time) FROM reporting.queue_statistics "
+        "WHERE total_accepted_tasks > 0 AND interval_start_time >= $lo)",
+        {"lo": DAYS[0]},
+    )
+    [(_, different)] = con.execute(check, params).fetchall()
+    assert different >= 1
