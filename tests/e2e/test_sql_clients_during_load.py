@@ -38,6 +38,7 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin"
 
 
+@pytest.mark.timeout(1200)  # installing Harlequin takes minutes on a shared machine
 def test_cli_and_harlequin_read_the_published_file_during_a_load(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, clients: Path
 ) -> None:
@@ -55,12 +56,16 @@ def test_cli_and_harlequin_read_the_published_file_during_a_load(
                 [str(clients / "duckdb"), "-readonly", str(published), "-c", QUERY],
                 capture_output=True,
                 text=True,
+                stdin=subprocess.DEVNULL,  # the CLI reads statements from a terminal's stdin
+                timeout=60,
             )
             outcomes.append(("cli", cli.returncode, cli.stderr))
             ide = subprocess.run(
                 [str(clients / "python"), "-c", HARLEQUIN, str(published), QUERY],
                 capture_output=True,
                 text=True,
+                stdin=subprocess.DEVNULL,
+                timeout=120,
             )
             outcomes.append(("harlequin", ide.returncode, ide.stderr[-500:]))
         loader.join()
@@ -72,5 +77,7 @@ def test_cli_and_harlequin_read_the_published_file_during_a_load(
         capture_output=True,
         text=True,
         check=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
     )
     assert int(final.stdout.splitlines()[-1]) > 0
