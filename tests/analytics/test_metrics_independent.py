@@ -18,7 +18,7 @@ ZONE = "America/New_York"
 DAYS = ["2026-11-01", "2026-11-02"]  # their contacts' whole lives are in the truth
 
 
-def _contacts(truth: Path) -> pd.DataFrame:
+def _contacts(truth: Path, short_ms: int = 5000) -> pd.DataFrame:
     df = pd.read_parquet(truth / "search.task_details.parquet")
     df = df[df["last_queue_id"].notna()].copy()
     answered = df["is_contact_handled"].fillna(False).astype(bool) & df["abandoned_type"].isna()
@@ -34,7 +34,7 @@ def _contacts(truth: Path) -> pd.DataFrame:
             "in_sl": answered & df["is_with_in_service_level"].fillna(False).astype(bool),
             "abandoned": abandoned,
             "ab_in_sl": abandoned & (df["abandoned_sl_count"].fillna(0) > 0),
-            "short": abandoned & (life_ms < 5000),
+            "short": abandoned & (life_ms < short_ms),
             "short_in_queue": abandoned & (df["short_in_queue_count"].fillna(0) > 0),
             "queue_ms": np.where(answered, df["queue_duration"].fillna(0), 0),
             "ring_ms": np.where(answered, df["ringing_duration"].fillna(0), 0),
@@ -194,3 +194,20 @@ def test_every_queue_metric_per_local_day_equals_pandas(
     expected = _expected_by(contacts, lambda t: t.dt.tz_convert(ZONE).dt.date, day)
     actual = _only(_actual(warehouse, "queue_day_local", "local_date", METRICS), day)
     _assert_equal(expected, actual)
+
+
+def test_short_abandons_follow_the_tenant_threshold_from_call_start(truth_dir: Path) -> None:
+    """With a 90-second short-call threshold (measured from call start) short abandons exist, and
+    the short-excluded service level differs from abandons-negative."""
+    from tests.analytics.support import truth_warehouse
+    from warehouse.marts import Settings
+
+    con = truth_warehouse(truth_dir, Settings(short_call_seconds=90))
+    contacts = _contacts(truth_dir, short_ms=90_000)
+    days = {pd.Timestamp(d).date() for d in DAYS}
+    expected = _expected_by(contacts, lambda t: t.dt.date, days)
+    actual = _only(_actual(con, "queue_day_utc", "utc_date", METRICS), days)
+    _assert_equal(expected, actual)
+    shorts = sum(v["n_short_abandoned"] for v in expected.values())
+    assert shorts > 0
+    assert any(v["sl_pct_excl_short"] != v["sl_pct_abandon_negative"] for v in expected.values())
