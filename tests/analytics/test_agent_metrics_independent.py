@@ -100,3 +100,48 @@ def test_agent_metrics_per_local_day_equal_pandas(
     occupancy = [m["occupancy"] for m in expected.values() if m["occupancy"]]
     assert 0 < min(occupancy) < max(occupancy) < 1
     assert sum(m["n_handled"] for m in expected.values()) > 100  # a Sunday
+
+
+def test_states_are_clipped_at_quarter_hours_and_ronas_counted_at_their_start() -> None:
+    """A state from 09:10 to 09:40 puts 5, 15 and 10 minutes in 09:00, 09:15 and 09:30; a RONA
+    (the sandbox never rings out) counts once, where it started."""
+    from datetime import UTC, datetime, timedelta
+
+    from warehouse import duck, marts
+    from warehouse.catalog import TABLES
+
+    con = duck.connect(":memory:")
+    duck.create_tables(con, TABLES.values())
+    con.execute(
+        """
+        INSERT INTO search.agent_session (org_id, agent_session_id, agent_id, agent_name,
+            team_id, start_time)
+        VALUES ('o', 's1', 'a1', 'Ana', 't1', '2026-11-10 08:00:00+00');
+        INSERT INTO search.agent_activity (org_id, agent_session_id, agent_session_start_time,
+            channel_id, channel_type, id, start_time, end_time, duration, state)
+        VALUES
+            ('o', 's1', '2026-11-10 08:00:00+00', 'c1', 'telephony', 'x1',
+             '2026-11-10 09:10:00+00', '2026-11-10 09:40:00+00', 1800000, 'available'),
+            ('o', 's1', '2026-11-10 08:00:00+00', 'c1', 'telephony', 'x2',
+             '2026-11-10 09:40:00+00', '2026-11-10 09:40:12+00', 12000, 'RONA'),
+            ('o', 's1', '2026-11-10 08:00:00+00', 'c1', 'telephony', 'x3',
+             '2026-11-10 09:40:12+00', '2026-11-10 09:50:00+00', 588000, 'wrapup');
+        """
+    )
+    day = datetime(2026, 11, 10, tzinfo=UTC)
+    built = marts.build_window(con, "o", day, day + timedelta(days=1))
+    rows = (
+        built[TABLES["analytics.agent_interval_15m"]]
+        .select(["interval_start", "sum_available_ms", "sum_wrapup_ms", "sum_staffed_ms", "n_rona"])
+        .to_pylist()
+    )
+    assert [
+        (r["interval_start"].strftime("%H:%M"), r["sum_available_ms"], r["sum_wrapup_ms"],
+         r["sum_staffed_ms"], r["n_rona"])
+        for r in rows
+    ] == [
+        ("09:00", 300_000, 0, 300_000, 0),
+        ("09:15", 900_000, 0, 900_000, 0),
+        ("09:30", 600_000, 288_000, 900_000, 1),
+        ("09:45", 0, 300_000, 300_000, 0),
+    ]  # fmt: skip
