@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Take docs/dashboard.png: the queue dashboard (dashboard/app.py) over two sandbox days, rendered
-# by headless Chromium (Debian package `chromium`) with a fresh profile.
+# by headless Chromium (Debian package `chromium`, a fresh profile) driven by Playwright from a
+# throwaway environment (dashboard/screenshot.py waits until the page has drawn).
 #   bash dashboard/screenshot.sh     (from the repo root, after `make .venv/.installed` and
 #                                     `make .venv-dashboard/.installed`)
 set -euo pipefail
@@ -21,8 +22,7 @@ for _ in $(seq 120); do
   curl -sf "http://127.0.0.1:$port/_stcore/health" >/dev/null && break
   sleep 1
 done
-chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
-  --disable-component-update --disable-sync --user-data-dir="$work/profile" \
-  --hide-scrollbars --window-size=1500,1900 --virtual-time-budget=30000 \
-  --screenshot="$root/docs/dashboard.png" "http://127.0.0.1:$port/" 2>"$work/chromium.log"
+python3 -m venv "$work/pw" && "$work/pw/bin/pip" install --quiet playwright
+"$work/pw/bin/python" "$root/dashboard/screenshot.py" "http://127.0.0.1:$port/" \
+  "$root/docs/dashboard.png"
 echo "wrote $root/docs/dashboard.png"
