@@ -200,11 +200,15 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)  # tests pin it
+
+
 def _range(args: argparse.Namespace) -> tuple[date, date]:
     if args.last_days is not None:
         if args.start or args.end:
             raise ValueError("give either --last-days or --from/--to, not both")
-        today = datetime.now(UTC).date()
+        today = _now().date()
         return today - timedelta(days=args.last_days), today
     if not (args.start and args.end):
         raise ValueError("give --from and --to (UTC dates, [from, to)) or --last-days N")
