@@ -36,7 +36,7 @@ if not DATABASE.exists():
     st.error(f"No warehouse at {DATABASE}: run `make run` (or `make dashboard`) first.")
     st.stop()
 
-days = query("local_days")["local_date"].tolist()
+days = [d.date() for d in query("local_days")["local_date"]]
 if not days:
     st.warning("The warehouse holds no analytics marts yet: load some days first.")
     st.stop()

@@ -4,7 +4,7 @@
 
 Streamlit draws the page in the browser after its websocket delivers the script's output, so a
 plain ``chromium --screenshot`` catches the loading skeleton; this waits for the last element
-and the charts instead.
+then gives the charts time to draw.
 """
 
 import sys
@@ -28,12 +28,12 @@ with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
         executable_path="/usr/bin/chromium",
         headless=True,
         args=FLAGS,
-        viewport={"width": 1500, "height": 1000},
+        viewport={"width": 1500, "height": 1560},  # the page scrolls inside its own container
     )
     page = browser.new_page()
     page.goto(url)
-    page.get_by_text("Queues on").wait_for(timeout=180_000)
-    page.locator("canvas").nth(3).wait_for(timeout=60_000)
-    page.wait_for_timeout(3000)  # the charts' enter animation
-    page.screenshot(path=out, full_page=True)
+    page.get_by_text("Abandon rate by hour").wait_for(timeout=300_000)
+    page.get_by_text("Queues on").wait_for(timeout=120_000)
+    page.wait_for_timeout(8000)  # the charts draw after their data arrives
+    page.screenshot(path=out)
     browser.close()
