@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 from warehouse import duck, marts
 from warehouse.catalog import TABLES
@@ -104,6 +107,14 @@ def _timed(fn, repeat: int = 1) -> tuple[float, float, object]:  # noqa: ANN001
 
 def run(contacts: int, days: int, directory: Path) -> dict[str, object]:
     path = directory / "bench.duckdb"
+    con = duck.connect(path)
+    duck.create_tables(con, TABLES.values())
+    [(have,)] = con.execute("SELECT count(*) FROM search.task_details").fetchall()
+    [(built,)] = con.execute(f"SELECT count(*) FROM {QUEUE_INTERVAL_15M.qualified_name}").fetchall()
+    if have == contacts and built:
+        # --keep with the same volume: time the queries again without generating and building
+        return _queries(con, {"contacts": contacts, "days": days, "reused": str(path)})
+    con.close()
     path.unlink(missing_ok=True)
     con = duck.connect(path)
     duck.create_tables(con, TABLES.values())
@@ -129,22 +140,33 @@ def run(contacts: int, days: int, directory: Path) -> dict[str, object]:
     build_wall, build_cpu, mart_rows = _timed(build)
     create_views(con)
     con.execute("CHECKPOINT")
-    mart_wall, mart_cpu, mart_result = _timed(lambda: con.execute(SL_FROM_MART).fetchall(), 5)
-    raw_wall, raw_cpu, _ = _timed(lambda: con.execute(SL_FROM_CONTACTS).fetchall(), 3)
+    return _queries(
+        con,
+        {
+            "contacts": contacts,
+            "days": days,
+            "generate_s": round(gen_wall, 2),
+            "generate_cpu_s": round(gen_cpu, 2),
+            "build_marts_s": round(build_wall, 2),
+            "build_marts_cpu_s": round(build_cpu, 2),
+            "mart_rows": mart_rows,
+        },
+    )
+
+
+def _queries(con: duckdb.DuckDBPyConnection, report: dict[str, object]) -> dict[str, object]:
+    """Time both service-level queries, results fetched as Arrow (as BI drivers do)."""
+    mart_wall, mart_cpu, mart_result = _timed(lambda: con.sql(SL_FROM_MART).to_arrow_table(), 5)
+    raw_wall, raw_cpu, _ = _timed(lambda: con.sql(SL_FROM_CONTACTS).to_arrow_table(), 3)
     con.close()
     return {
-        "contacts": contacts,
-        "days": days,
-        "generate_s": round(gen_wall, 2),
-        "generate_cpu_s": round(gen_cpu, 2),
-        "build_marts_s": round(build_wall, 2),
-        "build_marts_cpu_s": round(build_cpu, 2),
-        "mart_rows": mart_rows,
+        **report,
         "sl_15m_from_mart_s": round(mart_wall, 3),
         "sl_15m_from_mart_cpu_s": round(mart_cpu, 3),
-        "sl_15m_rows": len(mart_result),  # type: ignore[arg-type]
+        "sl_15m_rows": mart_result.num_rows,  # type: ignore[attr-defined]
         "sl_15m_from_contacts_s": round(raw_wall, 3),
         "sl_15m_from_contacts_cpu_s": round(raw_cpu, 3),
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "target_met": mart_wall < 1.0,
     }
 
@@ -153,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=10_000_000)
     parser.add_argument("--days", type=int, default=100)
-    parser.add_argument("--keep", type=Path, help="directory for the DuckDB file (kept)")
+    parser.add_argument(
+        "--keep", type=Path, help="directory for the DuckDB file: kept, and reused next time"
+    )
     args = parser.parse_args(argv)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
