@@ -74,6 +74,20 @@ def complete_windows(
     return {start.astimezone(UTC) for (start,) in rows}
 
 
+def org_ids(path: Path, org: str) -> list[str]:
+    """The org ids windows of the org named ``org`` were landed under (the writer's file: call
+    it where the process's DuckDB writes take turns)."""
+    if not path.exists():
+        return []
+    with duck.connect(path) as con:
+        if not _has_log(con):
+            return []
+        return [
+            org_id
+            for (org_id,) in con.execute(queries.sql("ops/select_org_ids"), {"org": org}).fetchall()
+        ]
+
+
 def _has_log(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute(queries.sql("ops/has_extraction_log_org")).fetchall()[0][0])
 
