@@ -8,7 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # What `make test` (and so .ci/run) prints before the tests, from the installed distributions.
 MAIN_PACKAGES := ("dagster", "duckdb", "sqlalchemy", "duckdb-engine", "pyarrow", "pandas", "httpx", "graphql-core")
 
-.PHONY: run test ui lint bench faults clean lock
+.PHONY: run test ui dashboard lint bench faults clean lock
 
 # Installs come from the committed locks (exact versions, hashes, every platform we run on), so a
 # fresh clone installs what the tests ran against whatever the package index serves that day.
@@ -42,6 +42,20 @@ test: $(TEST_STAMP)
 ## The Dagster UI on http://127.0.0.1:3000 against the sandbox, the last 2 days loaded.
 ui: $(STAMP)
 	$(BIN)/wxcc-warehouse ui
+
+## The queue dashboard (Streamlit, its own environment) on http://127.0.0.1:8501, over the last
+## two days loaded from the sandbox (or WXCC_API_URL); windows already loaded are skipped.
+DASHBOARD_VENV := .venv-dashboard
+DASHBOARD_PORT ?= 8501
+$(DASHBOARD_VENV)/.installed: dashboard/requirements.txt
+	$(PYTHON) -m venv $(DASHBOARD_VENV)
+	$(DASHBOARD_VENV)/bin/pip install --quiet -r dashboard/requirements.txt
+	touch $@
+
+dashboard: $(STAMP) $(DASHBOARD_VENV)/.installed
+	$(BIN)/wxcc-warehouse load --last-days 2 --source search
+	$(DASHBOARD_VENV)/bin/streamlit run dashboard/app.py --server.headless true \
+		--server.address 127.0.0.1 --server.port $(DASHBOARD_PORT) --browser.gatherUsageStats false
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check pipelines warehouse sandbox queries tests bench

@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -192,7 +191,6 @@ def land_feeds(
         refresh_token="sandbox-refresh",
     )
     org_id = tokens.token().split("_")[2]
-    duck_lock = threading.Lock()
     runs: list[FeedRun] = []
     for name in feeds:
         feed = by_name[name]
@@ -204,9 +202,7 @@ def land_feeds(
                 pages: Any = client.window_pages(feed.query, *window)
                 if schemas.TASK_VARIABLE in feed.tables:
                     pages = (with_variables(page) for page in pages)
-                landed = land_windows(
-                    paths, feed.tables, org_id, *window, pages, duck_lock=duck_lock
-                )
+                landed = land_windows(paths, feed.tables, org_id, *window, pages)
                 return landed[feed.tables[0]].rows, client.stats.requests
 
         cpu0, own0, t0 = _cpu_of(pid), _own_cpu(), time.perf_counter()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets import legacy, reporting, wfo
+from pipelines.assets import analytics, legacy, reporting, wfo
 from pipelines.assets.checks import freshness_checks, freshness_sensor
 from pipelines.assets.search import ASSETS as SEARCH_ASSETS
 from pipelines.assets.search import FEEDS as SEARCH_FEEDS
@@ -17,7 +17,7 @@ from pipelines.resources import Warehouse, WxccApi
 from pipelines.sensors import SENSORS
 
 RESOURCES = {"wxcc": WxccApi(), "warehouse": Warehouse()}
-ASSETS = [*SEARCH_ASSETS, *reporting.ASSETS, *legacy.ASSETS, *wfo.ASSETS]
+ASSETS = [*SEARCH_ASSETS, *reporting.ASSETS, *legacy.ASSETS, *wfo.ASSETS, *analytics.ASSETS]
 FRESHNESS_CHECKS = freshness_checks(ASSETS)
 # Per job, the tables whose extraction-log rows tell that a window is complete (resumed loads).
 JOB_LOGGED_ASSETS = {

@@ -27,7 +27,9 @@ def source_job(source: str) -> dg.UnresolvedAssetJobDefinition:
     """The partitioned job of one source's asset group."""
     return dg.define_asset_job(
         f"{source}_job",
-        selection=dg.AssetSelection.groups(source),
+        # The analytics marts are rebuilt with the Search tables they read, so a load leaves them
+        # current.
+        selection=dg.AssetSelection.groups(source, *(("analytics",) if source == "search" else ())),
         partitions_def=PARTITIONS,
         description=f"Load {_TITLES[source]} for one org and UTC day (or a range of days).",
         # One process per run: its windows run in threads under the org's one budget ledger.

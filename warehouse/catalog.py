@@ -6,7 +6,7 @@ own in ``warehouse.schemas_<family>``. Publishing, the DDL files and checks use 
 
 from __future__ import annotations
 
-from warehouse import schemas, schemas_legacy, schemas_reporting, schemas_wfo
+from warehouse import schemas, schemas_analytics, schemas_legacy, schemas_reporting, schemas_wfo
 from warehouse.schemas import Table
 
 TABLES: dict[str, Table] = {
@@ -16,5 +16,6 @@ TABLES: dict[str, Table] = {
         *schemas_reporting.TABLES,
         *schemas_legacy.TABLES,
         *schemas_wfo.TABLES,
+        *schemas_analytics.TABLES,
     )
 }

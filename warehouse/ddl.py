@@ -43,6 +43,7 @@ DUCKDB_TYPES: dict[pa.DataType, str] = {
     pa.bool_(): "BOOLEAN",
     UTC_MS: "TIMESTAMPTZ",
     pa.date32(): "DATE",
+    pa.timestamp("ms"): "TIMESTAMP",
 }
 
 _CREATE_VIEW = """\
@@ -122,6 +123,20 @@ def render_create_view(schema: str, name: str, arrow: pa.Schema, files: Sequence
     )
 
 
+def render_create_table(table: Table) -> str:
+    """An empty native table of ``table``'s columns and key: for working sets in memory (tests,
+    docs, benchmarks); the warehouse itself publishes views over window files."""
+    columns = ",\n    ".join(
+        f"{ident(f.name)} {duckdb_type(f)}" + (" NOT NULL" if f.name in key_columns(table) else "")
+        for f in table.arrow
+    )
+    key = ", ".join(map(ident, key_columns(table)))
+    return (
+        f"CREATE TABLE IF NOT EXISTS {ident(table.schema)}.{ident(table.name)} (\n"
+        f"    {columns},\n    PRIMARY KEY ({key})\n);\n"
+    )
+
+
 def render_copy_table(schema: str, name: str, relation: str) -> str:
     """A table ``schema.name`` holding the rows of a registered relation (the ops tables)."""
     return f"CREATE TABLE {ident(schema)}.{ident(name)} AS SELECT * FROM {ident(relation)};\n"
@@ -150,6 +165,7 @@ def render_all(tables: Iterable[Table]) -> str:
         for kind, text in (
             ("create_view", render_create_view(table.schema, table.name, table.arrow, example)),
             ("empty_view", render_create_view(table.schema, table.name, table.arrow, [])),
+            ("create_table", render_create_table(table)),
             ("check_window", render_check_window(table)),
             ("duplicate_keys", render_duplicate_keys(table)),
         ):

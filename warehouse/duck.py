@@ -20,11 +20,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 
 import queries
+from warehouse import ddl
+from warehouse.schemas import Table
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,13 @@ def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:
         "WHERE database_name = current_database()"
     ).fetchall()
     return rows[0][0] if rows else None
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> None:
+    """Empty native tables (and their schemas) that do not exist yet, for in-memory working sets."""
+    for table in tables:
+        con.execute(ddl.render_create_schema(table.schema))
+        con.execute(ddl.render_create_table(table))
 
 
 def sql_string(text: str) -> str:

@@ -87,6 +87,15 @@ def complete_windows(
     return {start.astimezone(UTC) for (start,) in rows}
 
 
+def org_ids(paths: WarehousePaths, org: str) -> list[str]:
+    """The org ids windows of the org named ``org`` were landed under."""
+    with log_connection(paths) as con:
+        return [
+            org_id
+            for (org_id,) in con.execute(queries.sql("ops/select_org_ids"), {"org": org}).fetchall()
+        ]
+
+
 def window_status(paths: WarehousePaths) -> list[WindowStatus]:
     """Per asset and org: the freshest complete window's end and the failed or missing windows."""
     with log_connection(paths) as con:

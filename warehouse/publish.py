@@ -30,10 +30,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 
 import queries
-from warehouse import ddl, duck, store
+from warehouse import ddl, descriptions, duck, store
 from warehouse.catalog import TABLES
 from warehouse.paths import WarehousePaths
 
@@ -81,30 +82,34 @@ def publish(
     return written
 
 
+def create_table_views(con: duckdb.DuckDBPyConnection, files: dict[str, list[str]]) -> None:
+    """Every table as a view over its current window files (``store.current_files``)."""
+    schemas = {name: table.arrow for name, table in TABLES.items()}
+    for name, listed in files.items():
+        if name not in schemas:  # a table defined by configuration (a WFO report)
+            schemas[name] = pq.read_schema(listed[0])
+    for name in sorted(schemas):
+        schema_name, table_name = name.split(".", 1)
+        con.execute(ddl.render_create_schema(schema_name))
+        con.execute(
+            ddl.render_create_view(schema_name, table_name, schemas[name], files.get(name, []))
+        )
+
+
 def _write(paths: WarehousePaths, files: dict[str, list[str]], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         con = duck.connect(tmp)
         try:
-            schemas = {name: table.arrow for name, table in TABLES.items()}
-            for name, listed in files.items():
-                if name not in schemas:  # a table defined by configuration (a WFO report)
-                    schemas[name] = pq.read_schema(listed[0])
-            for name in sorted(schemas):
-                schema_name, table_name = name.split(".", 1)
-                con.execute(ddl.render_create_schema(schema_name))
-                con.execute(
-                    ddl.render_create_view(
-                        schema_name, table_name, schemas[name], files.get(name, [])
-                    )
-                )
+            create_table_views(con, files)
             con.execute(ddl.render_create_schema("ops"))
             for name, rows in store.ops_tables(paths.store_path).items():
                 con.register("ops_rows", rows)
                 con.execute(ddl.render_copy_table("ops", name, "ops_rows"))
                 con.unregister("ops_rows")
             create_views(con)
+            descriptions.apply(con)  # COMMENT ON every table, view and column
             con.execute("CHECKPOINT")
         finally:
             con.close()

@@ -28,6 +28,7 @@ _ARROW_BY_GRAPHQL = {
     "JSON": pa.string(),  # JSON text; DuckDB column type JSON
     "AgentState": pa.string(),  # enum of agent states (agentSession.state), as its literal
     "Date": pa.date32(),  # a calendar date (REST/CSV sources: snapshot dates, report days)
+    "LocalTimestamp": pa.timestamp("ms"),  # a wall-clock time without zone (analytics marts)
 }
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")

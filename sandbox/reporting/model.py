@@ -203,13 +203,17 @@ def _queue_cells(tenant: Any, utc_day: int, now_ms: int) -> dict[tuple[str, int]
             if queue["duration"] is not None and csr["status"] != "parked":
                 c.enqueued_sum += queue["duration"]
                 c.enqueued_n += 1
-            if csr["isWithInServiceLevel"] is not None:
+            # The OpenAPI description: "how many contacts out of the total handled have met
+            # the service level" (handled only: abandons count neither way).
+            if accepted and csr["isWithInServiceLevel"] is not None:
                 c.sl_n += 1
                 c.sl_in += 1 if csr["isWithInServiceLevel"] else 0
         ended = csr["endedTime"]
         if ended is not None and lo <= ended < hi and accepted:
             c = cell(queue, csr["channelType"], ended)
-            c.handled_sum += csr["connectedDuration"] + csr["wrapupDuration"]
+            # "total time the call was connected / number of calls that were handled. Note :-
+            # This does not include wrap-up time" (OpenAPI, averageHandledTime).
+            c.handled_sum += csr["connectedDuration"]
             c.handled_n += 1
     return cells
 

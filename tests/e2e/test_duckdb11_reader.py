@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import queries
 from tests.support import Pipeline, point_at, sandbox
 from warehouse.schemas import TABLES
 
@@ -41,7 +42,8 @@ def test_duckdb_1_1_reads_every_table(
         point_at(monkeypatch, url)
         assert pipeline.load("2026-11-18")[0].success
     published = pipeline.data_dir / "warehouse.duckdb"
-    tables = sorted(TABLES)
+    views = [f"analytics.{n.split('/')[1]}" for n in queries.sql_names("analytics")]
+    tables = sorted(TABLES) + views  # the analyst views too: their SQL must bind in 1.1
     result = subprocess.run(
         [str(duckdb11), "-c", READ_ALL, str(published), *tables],
         capture_output=True,
@@ -52,3 +54,4 @@ def test_duckdb_1_1_reads_every_table(
     assert answer["version"] == "1.1.3"
     assert set(answer["counts"]) == set(tables)
     assert answer["counts"]["search.task_details"] > 0
+    assert answer["counts"]["analytics.queue_day_local"] > 0

@@ -35,6 +35,8 @@ EXPECTED_ASSETS = {
     "wfo/agent_interval_productivity",
     "wfo/evaluation_scores",
     "wfo/schedule_adherence",
+    "analytics/queue_interval_15m",
+    "analytics/agent_interval_15m",
 }
 EXPECTED_SCHEDULES = {
     "search_job_schedule": "30 0 * * *",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from sandbox.model import Tenant
@@ -90,3 +91,35 @@ def test_recordings_exist_once_available_and_only_for_captured_tasks() -> None:
             assert rec.content(100, 50) == rec.content()[100:150]
         assert model.recordings_of(plan, plan.created) == []  # not yet available
     assert index.plan("no-such-task", now) is None
+
+
+def test_queue_handle_time_and_service_level_follow_the_openapi_definitions() -> None:
+    """averageHandledTime: connected time over handled contacts, no wrap-up, where the contact
+    ended; serviceLevelThresholdPercentage: handled contacts within the threshold over handled
+    contacts, where the contact started (abandons count neither way)."""
+    now = ms(NOW)
+    stats = {
+        (s.queue_id, s.interval_start_time): s for s in model.queue_statistics(TENANT, *DAY1, now)
+    }
+    connected: dict[tuple[str, int], list[int]] = {}
+    in_sl: dict[tuple[str, int], list[bool]] = {}
+    for t in TENANT.tasks(DAY1[0] - DAY, DAY1[1], now):
+        queue = t["lastQueue"]["id"]
+        handled = bool(t["isContactHandled"]) and t["abandonedType"] is None
+        if queue is None or not handled:
+            continue
+        if t["endedTime"] is not None and DAY1[0] <= t["endedTime"] < DAY1[1]:
+            connected.setdefault((queue, t["endedTime"] // 900_000 * 900_000), []).append(
+                t["connectedDuration"]
+            )
+        if DAY1[0] <= t["createdTime"] < DAY1[1] and t["isWithInServiceLevel"] is not None:
+            in_sl.setdefault((queue, t["createdTime"] // 900_000 * 900_000), []).append(
+                t["isWithInServiceLevel"]
+            )
+    assert connected and in_sl
+    for key, values in connected.items():
+        assert math.isclose(stats[key].average_handled_time, sum(values) / len(values))
+    for key, flags in in_sl.items():
+        assert math.isclose(
+            stats[key].service_level_threshold_percentage, 100.0 * sum(flags) / len(flags)
+        )

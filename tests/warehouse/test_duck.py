@@ -42,6 +42,7 @@ _TYPES = {
     pa.bool_(): "BOOLEAN",
     pa.timestamp("ms", tz="UTC"): "TIMESTAMP WITH TIME ZONE",
     pa.date32(): "DATE",
+    pa.timestamp("ms"): "TIMESTAMP",  # the marts' local wall-clock times
 }
 
 
