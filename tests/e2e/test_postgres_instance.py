@@ -8,7 +8,6 @@ under SQLAlchemy 2.1). ``wxcc-warehouse load`` then runs both orgs' backfills co
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import yaml
 from sandbox.model import Tenant
 from tests.e2e.test_operating import NOW, _truth
 from tests.e2e.truth_compare import differences
-from tests.support import SEED, TASKS_PER_DAY, Pipeline, point_at, sandbox
+from tests.support import SEED, TASKS_PER_DAY, Pipeline, fresh_pipelines, point_at, sandbox
 from warehouse.schemas import TABLES
 
 OTHER_SEED = 7
@@ -59,9 +58,7 @@ def test_two_orgs_backfill_at_once_on_postgres_and_equal_truth(
         monkeypatch.setenv("WXCC_CONFIG", str(path))
         point_at(monkeypatch, acme_url)
         # Definitions read the org list when the code location loads: load them afresh.
-        for module in [m for m in sys.modules if m.startswith("pipelines.")]:
-            monkeypatch.delitem(sys.modules, module)
-        from pipelines.cli import main as fresh_main
+        fresh_main = fresh_pipelines(monkeypatch).cli.main
 
         code = fresh_main(
             ["load", "--from", "2026-11-16", "--to", "2026-11-19", "--no-progress"]
