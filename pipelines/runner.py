@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -23,9 +24,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipelines import progress
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
-from pipelines.partitions import partition_key
-from warehouse import ops
+from pipelines.partitions import Window, partition_key
+from pipelines.sources.http import requests_stopped, stop_requests
+from warehouse import ops, parquet
+from warehouse.catalog import TABLES
 from warehouse.land import WarehousePaths
+
+log = logging.getLogger(__name__)
 
 CHUNK_DAYS = 7  # days a run covers: a 14-day backfill is 2 runs per org and job
 # The event log keeps everything (see it in the UI); the terminal shows the progress bar and the
@@ -39,6 +44,8 @@ class Outcome:
     failure: tuple[str, str] | None = None  # (what failed, one-line reason)
     runs: int = 0
     skipped: int = 0  # windows already complete
+    interrupted: bool = False  # Ctrl-C: the runs stopped early
+    unfinished: list[tuple[str, date]] = field(default_factory=list)  # (org, day) not landed
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,16 @@ def plan(
             done = {
                 d.date() for d in ops.complete_windows(paths.duckdb_path, assets, org, since, until)
             }
+            lost = {d for d in done if not _files_present(paths, assets, org, d)}
+            if lost:
+                log.warning(
+                    "%d window(s) of org %s logged complete have lost their Parquet files "
+                    "(%s): loading them again",
+                    len(lost),
+                    org,
+                    ", ".join(str(d) for d in sorted(lost)[:5]),
+                )
+                done -= lost
         pending = [d for d in days if d not in done]
         skipped += len(days) - len(pending)
         run: list[date] = []
@@ -85,6 +102,21 @@ def plan(
         if run:
             chunks.append(Chunk(org, run))
     return chunks, skipped
+
+
+def _files_present(paths: WarehousePaths, assets: list[str], org: str, day: date) -> bool:
+    """Whether every logged table of the window still has its Parquet file: derived files are
+    checked, not trusted (a lost ``parquet/`` is loaded again, not counted complete)."""
+    start_ms = int(datetime.combine(day, datetime.min.time(), UTC).timestamp() * 1000)
+    for org_id in ops.org_ids(paths.duckdb_path, org):
+        for asset in assets:
+            table = TABLES.get(asset)
+            if table is None:
+                continue  # a configured WFO report: not in the static catalog
+            folder = parquet.window_dir(paths.parquet_root, table, org_id, start_ms)
+            if not (folder.is_dir() and any(folder.glob("*.parquet"))):
+                return False
+    return True
 
 
 def _logged_assets(job_name: str) -> list[str]:
@@ -114,34 +146,43 @@ def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "sear
         task = bar.add_task(
             f"loading {job_name}", total=total * steps, rows=0, windows=f"0/{total}"
         )
-        landed: dict[tuple[str, object], int] = {}
+        landed: dict[tuple[str, date], int] = {}  # (org, day) -> steps that landed it
 
-        def on_window(_asset: str, org: str, window: object, rows: int) -> None:
+        def on_window(_asset: str, org: str, window: Window, rows: int) -> None:
             with lock:
-                landed[(org, window)] = landed.get((org, window), 0) + 1
+                key = (org, window.start.date())
+                landed[key] = landed.get(key, 0) + 1
                 whole = sum(1 for n in landed.values() if n >= steps)
                 outcome_rows = sum(outcome.rows.values()) + rows
                 bar.update(task, advance=1, windows=f"{whole}/{total}", rows=outcome_rows)
 
         with progress.listening(on_window):
-            for chunk in chunks:
-                result = job.execute_in_process(
-                    instance=instance,
-                    raise_on_error=False,
-                    run_config=_QUIET,
-                    tags={
-                        ASSET_PARTITION_RANGE_START_TAG: partition_key(
-                            chunk.org, chunk.days[0].isoformat()
-                        ),
-                        ASSET_PARTITION_RANGE_END_TAG: partition_key(
-                            chunk.org, chunk.days[-1].isoformat()
-                        ),
-                    },
-                )
+            for n, chunk in enumerate(chunks):
+                result = None
+                if not requests_stopped():
+                    try:
+                        result = _execute(job, instance, chunk)
+                    except (KeyboardInterrupt, DagsterExecutionInterruptedError):
+                        stop_requests()  # in-flight windows end at their next request
+                if result is None or requests_stopped():  # Ctrl-C: say what is unfinished
+                    outcome.interrupted = True
+                    outcome.unfinished = [
+                        (c.org, d)
+                        for c in chunks[n:]
+                        for d in c.days
+                        if landed.get((c.org, d), 0) < steps
+                    ]
+                    break
                 outcome.runs += 1
+                # A single-run backfill reports one materialization per partition of its range,
+                # each with the run's whole metadata: count each asset once per run.
+                counted: set[str] = set()
                 for event in result.get_asset_materialization_events():
                     materialization = event.step_materialization_data.materialization
                     table = ".".join(materialization.asset_key.path)
+                    if table in counted:
+                        continue
+                    counted.add(table)
                     rows = materialization.metadata.get("rows")
                     count = int(rows.value) if rows is not None else 0
                     outcome.rows[table] = outcome.rows.get(table, 0) + count
@@ -149,6 +190,20 @@ def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "sear
                     outcome.failure = (chunk.label, _failure_reason(result))
                     break
     return outcome
+
+
+def _execute(
+    job: dg.JobDefinition, instance: dg.DagsterInstance, chunk: Chunk
+) -> dg.ExecuteInProcessResult:
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=_QUIET,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: partition_key(chunk.org, chunk.days[0].isoformat()),
+            ASSET_PARTITION_RANGE_END_TAG: partition_key(chunk.org, chunk.days[-1].isoformat()),
+        },
+    )
 
 
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
@@ -162,3 +217,42 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
                 error.message.strip().splitlines()[-1] if error.message else error.cls_name or "?"
             )
     return "the run failed before any step ran (see the Dagster UI for its event log)"
+
+
+INTERRUPTED = "Interrupted: stopped (Ctrl-C) before this window finished; a re-run resumes"
+
+
+def mark_unfinished(
+    paths: WarehousePaths,
+    job_name: str,
+    unfinished: list[tuple[str, date]],
+    configured_ids: dict[str, str | None],
+) -> int:
+    """Record the windows a Ctrl-C left unfinished as failed, so ``status`` shows them and the
+    next load redoes them; the rows written. An org whose id is not known yet (it was never
+    signed in) has nothing in the log to mark."""
+    now = datetime.now(UTC)
+    run_id = f"interrupted-{now.strftime('%Y%m%dT%H%M%S')}"
+    written = 0
+    for org, day in unfinished:
+        ids = ops.org_ids(paths.duckdb_path, org) or [i for i in (configured_ids.get(org),) if i]
+        start = datetime.combine(day, datetime.min.time(), UTC)
+        for org_id in ids:
+            for asset in _logged_assets(job_name):
+                ops.record(
+                    paths.duckdb_path,
+                    ops.Attempt(
+                        asset=asset,
+                        org_id=org_id,
+                        window_start=start,
+                        window_end=start + timedelta(days=1),
+                        run_id=run_id,
+                        started=now,
+                        finished=now,
+                        status="failure",
+                        error=INTERRUPTED,
+                        org=org,
+                    ),
+                )
+                written += 1
+    return written

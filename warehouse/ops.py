@@ -12,6 +12,9 @@ import queries
 from warehouse import duck
 
 _DDL = ("ops/create_schema_ops", "ops/create_extraction_log", "ops/add_extraction_log_org")
+# "open": the window landed but had not settled (it ends after the load, or within the source's
+# settling delay): every plain re-run loads it again until an attempt records "success".
+STATUSES = ("running", "success", "open", "failure")
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Attempt:
     run_id: str
     started: datetime
     finished: datetime
-    status: str  # "running", "success" or "failure"
+    status: str  # "running", "success", "open" (landed, not settled yet) or "failure"
     pages: int | None = None
     requests: int | None = None
     retries: int | None = None
@@ -49,7 +52,7 @@ def record(path: Path, attempt: Attempt) -> None:
     """Write one attempt (its own transaction: a failed window is logged all the same). An
     attempt is recorded as ``running`` when it starts and replaced by its outcome when it ends,
     so a killed process leaves its unfinished windows visible."""
-    if attempt.status not in ("running", "success", "failure"):
+    if attempt.status not in STATUSES:
         raise ValueError(f"unknown attempt status {attempt.status!r}")
     with duck.connect(path) as con:
         for name in _DDL:
@@ -90,3 +93,43 @@ def window_status(path: Path) -> list[WindowStatus]:
         WindowStatus(a, o, f, [g.astimezone(UTC) for g in (gaps or [])], name)
         for a, o, f, name, gaps in rows
     ]
+
+
+@dataclass(frozen=True)
+class LatestAttempt:
+    """The latest attempt at one asset, org and window."""
+
+    asset: str
+    org_id: str
+    org: str | None
+    window_start: datetime
+    window_end: datetime
+    status: str
+    error: str | None
+    finished: datetime
+
+
+def latest_attempts(path: Path) -> list[LatestAttempt]:
+    """Every asset, org and window's latest attempt (empty when nothing was logged)."""
+    if not path.exists():
+        return []
+    with duck.connect(path, read_only=True) as con:
+        if not _has_log(con):
+            return []
+        rows = con.execute(queries.sql("ops/select_latest_attempts")).fetchall()
+    return [
+        LatestAttempt(a, o, name, s.astimezone(UTC), e.astimezone(UTC), st, err, f.astimezone(UTC))
+        for a, o, name, s, e, st, err, f in rows
+    ]
+
+
+def org_ids(path: Path, org: str) -> list[str]:
+    """The org ids the log has seen under the partition name ``org``."""
+    if not path.exists():
+        return []
+    with duck.connect(path, read_only=True) as con:
+        if not _has_log(con):
+            return []
+        return [
+            r[0] for r in con.execute(queries.sql("ops/select_org_ids"), {"org": org}).fetchall()
+        ]
