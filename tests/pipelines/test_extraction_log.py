@@ -39,4 +39,7 @@ def test_every_attempt_is_logged_and_status_shows_gaps(
     assert "search (org default, org id" in out
     assert "  complete through 2026-11-19 (2 day(s) complete)" in out
     assert "  failed 2026-11-17: search.task_details: IncompleteWindow" in out
-    assert "  to fill: wxcc-warehouse load --source search --org default --from 2026-11-17 --to 2026-11-18" in out
+    assert (
+        "  to fill: wxcc-warehouse load --source search --org default --from 2026-11-17 --to 2026-11-18"
+        in out
+    )
