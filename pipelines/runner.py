@@ -10,6 +10,7 @@ every asset of the job are skipped unless a reload is asked for, and windows a k
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -213,9 +214,10 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
             # The asset's own exception is the innermost cause; Dagster wraps it once.
             while error.cause is not None:
                 error = error.cause
-            return (
-                error.message.strip().splitlines()[-1] if error.message else error.cls_name or "?"
-            )
+            if not error.message:
+                return error.cls_name or "?"
+            # Dagster names the class by its module path: the class name says enough.
+            return re.sub(r"^[\w.]+\.(\w+): ", r"\1: ", error.message.strip().splitlines()[-1])
     return "the run failed before any step ran (see the Dagster UI for its event log)"
 
 
