@@ -307,6 +307,7 @@ def _load_sources(  # noqa: PLR0913
     from pipelines.runner import Outcome, mark_unfinished, plan, run_chunks
 
     data_dir = settings.data_dir
+    load_started = datetime.now(UTC)
     with _api_environment(settings) as where:
         outcome = Outcome()
         sources = SOURCES if args.source == "all" else (args.source,)
@@ -326,7 +327,7 @@ def _load_sources(  # noqa: PLR0913
                 outcome.rows[table] = outcome.rows.get(table, 0) + rows
             if done.interrupted:
                 ids = {o.name: o.org_id for o in configured}
-                mark_unfinished(settings.paths, job, done.unfinished, ids)
+                mark_unfinished(settings.paths, job, done.unfinished, ids, since=load_started)
                 unfinished = _spans(done.unfinished)
                 line = (
                     f"stopped (Ctrl-C); unfinished {source} windows: {unfinished}, marked failed "
@@ -493,5 +494,19 @@ def _summary(  # noqa: PLR0913
     )
 
 
+def console() -> None:
+    """The ``wxcc-warehouse`` console script: ``main``, and after a Ctrl-C an immediate exit.
+
+    Everything a stopped load owes is written by then (the extraction log, the published file);
+    tearing down Dagster's and DuckDB's modules would only add seconds before the prompt returns.
+    """
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -229,32 +229,40 @@ def mark_unfinished(
     job_name: str,
     unfinished: list[tuple[str, date]],
     configured_ids: dict[str, str | None],
+    since: datetime,
 ) -> int:
     """Record the windows a Ctrl-C left unfinished as failed, so ``status`` shows them and the
-    next load redoes them; the rows written. An org whose id is not known yet (it was never
+    next load redoes them (an asset's window this load landed since ``since`` stays); the rows
+    written. An org whose id is not known yet (it was never
     signed in) has nothing in the log to mark."""
     now = datetime.now(UTC)
+    landed = {
+        (a.asset, a.org_id, a.window_start)
+        for a in ops.latest_attempts(paths.duckdb_path)
+        if a.status in ("success", "open") and a.finished >= since
+    }  # windows of an asset this load did land before the stop: not unfinished
     run_id = f"interrupted-{now.strftime('%Y%m%dT%H%M%S')}"
-    written = 0
-    for org, day in unfinished:
+    attempts: list[ops.Attempt] = []
+    for org in sorted({org for org, _ in unfinished}):
         ids = ops.org_ids(paths.duckdb_path, org) or [i for i in (configured_ids.get(org),) if i]
-        start = datetime.combine(day, datetime.min.time(), UTC)
-        for org_id in ids:
-            for asset in _logged_assets(job_name):
-                ops.record(
-                    paths.duckdb_path,
-                    ops.Attempt(
-                        asset=asset,
-                        org_id=org_id,
-                        window_start=start,
-                        window_end=start + timedelta(days=1),
-                        run_id=run_id,
-                        started=now,
-                        finished=now,
-                        status="failure",
-                        error=INTERRUPTED,
-                        org=org,
-                    ),
+        for day in sorted({d for o, d in unfinished if o == org}):
+            start = datetime.combine(day, datetime.min.time(), UTC)
+            attempts += [
+                ops.Attempt(
+                    asset=asset,
+                    org_id=org_id,
+                    window_start=start,
+                    window_end=start + timedelta(days=1),
+                    run_id=run_id,
+                    started=now,
+                    finished=now,
+                    status="failure",
+                    error=INTERRUPTED,
+                    org=org,
                 )
-                written += 1
-    return written
+                for org_id in ids
+                for asset in _logged_assets(job_name)
+                if (asset, org_id, start) not in landed
+            ]
+    ops.record_many(paths.duckdb_path, attempts)
+    return len(attempts)

@@ -60,6 +60,21 @@ def record(path: Path, attempt: Attempt) -> None:
         con.execute(queries.sql("ops/insert_extraction_log"), asdict(attempt))
 
 
+def record_many(path: Path, attempts: list[Attempt]) -> None:
+    """Write several attempts in one transaction (a Ctrl-C marking its unfinished windows)."""
+    if not attempts:
+        return
+    for attempt in attempts:
+        if attempt.status not in STATUSES:
+            raise ValueError(f"unknown attempt status {attempt.status!r}")
+    with duck.connect(path) as con:
+        for name in _DDL:
+            con.execute(queries.sql(name))
+        con.execute("BEGIN TRANSACTION")
+        con.executemany(queries.sql("ops/insert_extraction_log"), [asdict(a) for a in attempts])
+        con.execute("COMMIT")
+
+
 def complete_windows(
     path: Path, assets: list[str], org: str, since: datetime, until: datetime
 ) -> set[datetime]:
