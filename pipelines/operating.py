@@ -23,6 +23,7 @@ import fcntl
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,19 +100,30 @@ def load_lock(data_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+            holder = _holder(fd)
             pid = holder[0] if holder else "?"
             started = holder[1] if len(holder) > 1 else "?"
             raise LoadBusy(
                 f"another load (pid {pid}, started {started}) is using {data_dir.absolute()}: "
                 "wait for it to finish (or stop it), then run again"
             ) from None
-        stamp = f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, stamp.encode(), 0)
+        stamp = f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()
+        os.pwrite(fd, stamp, 0)  # overwritten in place, then cut: never seen empty
+        os.ftruncate(fd, len(stamp))
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _holder(fd: int) -> list[str]:
+    """``[pid, started]`` from the lock file; a holder that has just taken the lock may not have
+    written them yet, so wait for them a moment."""
+    for _ in range(20):
+        text = os.pread(fd, 200, 0).decode("utf-8", "replace")
+        if text.endswith("\n"):
+            return text.split()
+        time.sleep(0.05)
+    return text.split()
 
 
 @contextlib.contextmanager

@@ -176,6 +176,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.timeout(600)
 def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resumes(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -221,6 +222,7 @@ def _pair(env: dict[str, str], *args: str) -> list[tuple[int, str]]:
     return [(p.wait(240), p.communicate()[1]) for p in procs]
 
 
+@pytest.mark.timeout(1200)  # ten loads in processes of their own, on a shared machine
 @pytest.mark.parametrize("loaded_first", [False, True], ids=["new", "loaded"])
 def test_two_loads_at_once_have_a_clear_outcome_and_leave_the_instance_working(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loaded_first: bool
