@@ -5,26 +5,36 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test ui lint bench clean
+# What `make test` (and so .ci/run) prints before the tests, from the installed distributions.
+MAIN_PACKAGES := ("dagster", "duckdb", "sqlalchemy", "duckdb-engine", "pyarrow", "pandas", "httpx", "graphql-core")
 
+.PHONY: run test ui lint bench clean lock
+
+# Installs come from the committed locks (exact versions, hashes, every platform we run on), so a
+# fresh clone installs what the tests ran against whatever the package index serves that day.
+# pip itself and setuptools (which builds the project) are locked too.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(TEST_STAMP): requirements-test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(STAMP)
 
 ## Load the last 2 complete UTC days from the embedded sandbox tenant into ./data and summarize.
 run: $(STAMP)
 	$(BIN)/wxcc-warehouse load --last-days 2
 
-## Run the test suite (exit 5, "no tests ran", is a failure in .ci/run).
+## Run the test suite (exit 5, "no tests ran", is a failure in .ci/run), in a shuffled order:
+## pytest-randomly prints its seed; replay an order with PYTEST_ARGS=--randomly-seed=N, or run
+## in file order with PYTEST_ARGS='-p no:randomly'.
 test: $(TEST_STAMP)
+	@$(BIN)/python -c 'from importlib.metadata import version as v; print("installed from requirements-test.lock:", ", ".join(f"{p} {v(p)}" for p in $(MAIN_PACKAGES)))'
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$rc
@@ -42,3 +52,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+## Refresh the locks after changing dependencies in pyproject.toml: keeps every pin that still
+## fits; `make lock UPGRADE=1` moves every package to its newest release that fits the ranges.
+UV_VERSION := 0.13.8
+UV := $(VENV)/bin/uv
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV) pip compile pyproject.toml requirements-build.in --extra test --extra postgres \
+	  $(if $(UPGRADE),--upgrade) --universal --python-version 3.11 --generate-hashes --no-header \
+	  --quiet -o requirements-test.lock
+	$(UV) pip compile pyproject.toml requirements-build.in -c requirements-test.lock \
+	  --universal --python-version 3.11 --generate-hashes --no-header --quiet -o requirements.lock

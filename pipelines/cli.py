@@ -262,7 +262,7 @@ def _load(args: argparse.Namespace) -> int:
     settings = load_settings()
     from pipelines.partitions import day_keys, start_date  # dagster imported only for a load
 
-    now = utc_now()
+    now = _now()
     start, end = _range(args, now, date.fromisoformat(start_date(settings)))
     keys = day_keys(start, end)
     if not keys:
@@ -350,6 +350,11 @@ def _load_sources(  # noqa: PLR0913
     _write_last_load(data_dir, f"loaded {len(keys)} day(s) {keys[0]} .. {keys[-1]}")
     _summary(settings, where, outcome.rows, elapsed, keys, outcome.runs)
     return 0
+
+
+def _now() -> datetime:
+    """The load's clock (``WXCC_NOW`` pins it; tests patch this)."""
+    return utc_now()
 
 
 def _hint(reason: str) -> str:
@@ -452,7 +457,9 @@ def _api_environment(settings) -> Iterator[str]:  # noqa: ANN001
         return
     from sandbox.server import serve_in_background
 
-    with serve_in_background() as base_url:
+    # A pinned clock (WXCC_NOW) pins the embedded tenant's too: both must agree on what is open.
+    pinned = {"now_ms": int(utc_now().timestamp() * 1000)} if os.environ.get("WXCC_NOW") else {}
+    with serve_in_background(**pinned) as base_url:
         saved = {
             k: os.environ.get(k)
             for k in ("WXCC_API_URL", "WXCC_IDENTITY_URL", *SANDBOX_CREDENTIALS)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,6 +73,21 @@ def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         yield Pipeline(data_dir, home, instance)
+
+
+def fresh_pipelines(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    """The ``pipelines`` package imported afresh (its Definitions read the config as a new process
+    would); the modules every other test imported are back in place when the test ends.
+
+    The package itself is replaced too: a fresh submodule is also set as an attribute of its
+    package, so purging only ``pipelines.*`` would leave ``pipelines.sensors`` (what
+    ``monkeypatch.setattr("pipelines.sensors._now", ...)`` resolves) pointing at a module that the
+    collected ``defs`` do not use, and a later test would patch the wrong clock.
+    """
+    for module in [m for m in sys.modules if m == "pipelines" or m.startswith("pipelines.")]:
+        monkeypatch.delitem(sys.modules, module)
+    importlib.import_module("pipelines.cli")
+    return sys.modules["pipelines"]
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:

@@ -16,7 +16,7 @@ from pipelines.cli import main
 from sandbox.model import Tenant
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences, table_rows
-from tests.support import SEED, TASKS_PER_DAY, Pipeline, ms, point_at, sandbox
+from tests.support import SEED, TASKS_PER_DAY, Pipeline, fresh_pipelines, ms, point_at, sandbox
 from warehouse import duck
 from warehouse.schemas import TABLES, TASK_DETAILS
 
@@ -140,9 +140,7 @@ def test_each_configured_org_loads_its_own_tenant_with_its_own_token_state(
             monkeypatch.setenv(name, value)
         point_at(monkeypatch, acme_url)  # the default for orgs that name no URL of their own
         # Definitions read the org list when the code location loads: load them afresh.
-        for module in [m for m in sys.modules if m.startswith("pipelines.")]:
-            monkeypatch.delitem(sys.modules, module)
-        from pipelines.cli import main as fresh_main
+        fresh_main = fresh_pipelines(monkeypatch).cli.main
 
         code = fresh_main(
             ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]

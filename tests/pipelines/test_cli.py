@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from pipelines import cli
 from pipelines.cli import main
+from sandbox import server
 from tests.support import Pipeline, point_at, sandbox
 
 
@@ -50,6 +54,11 @@ def test_without_an_api_url_it_loads_from_the_embedded_sandbox(
 ) -> None:
     for name in ("WXCC_CLIENT_ID", "WXCC_CLIENT_SECRET", "WXCC_REFRESH_TOKEN"):
         monkeypatch.delenv(name)
+    # Both clocks pinned: the day --last-days picks, and the embedded sandbox's.
+    now = datetime(2026, 11, 21, 9, tzinfo=UTC)
+    monkeypatch.setattr(cli, "_now", lambda: now)
+    embedded = functools.partial(server.serve_in_background, now_ms=int(now.timestamp() * 1000))
+    monkeypatch.setattr(server, "serve_in_background", embedded)
     code = main(["load", "--last-days", "1", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0

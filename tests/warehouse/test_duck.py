@@ -305,13 +305,6 @@ def test_bi_tools_read_it_through_sqlalchemy_read_only(db_path: Path) -> None:
     assert row.global_variables == {"a": [1, "x", None], "z": 2}  # duckdb-engine parses JSON
 
 
-@pytest.mark.xfail(
-    tuple(int(p) for p in sa.__version__.split(".")[:2]) >= (2, 1),
-    reason="duckdb-engine 0.17 column reflection under SQLAlchemy 2.1 queries "
-    "pg_catalog.pg_collation, which DuckDB lacks (duckdb/duckdb#22069, Mause/duckdb_engine#1391)",
-    raises=sa.exc.ProgrammingError,
-    strict=True,
-)
 def test_bi_tools_can_reflect_the_columns(db_path: Path) -> None:
     con = connect(db_path)
     create_tables(con, ALL)
