@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from warehouse import ops, parquet
 from warehouse.catalog import TABLES
 from warehouse.land import WarehousePaths
@@ -53,8 +55,7 @@ class SourceStatus:
 def source_statuses(paths: WarehousePaths, *, load_running: bool) -> list[SourceStatus]:
     """Per source and org, from the private file's extraction log (the published copy when the
     private one is gone)."""
-    log_path = paths.duckdb_path if paths.duckdb_path.exists() else paths.published_path
-    attempts = ops.latest_attempts(log_path)
+    attempts = _attempts(paths)
     by_key: dict[tuple[str, str], SourceStatus] = {}
     states: dict[tuple[str, str], dict[date, list[tuple[str, str, str | None]]]] = {}
     for a in attempts:
@@ -92,6 +93,22 @@ def source_statuses(paths: WarehousePaths, *, load_running: bool) -> list[Source
                 if first + timedelta(days=i) not in days
             ]
     return [by_key[k] for k in sorted(by_key)]
+
+
+def _attempts(paths: WarehousePaths) -> list[ops.LatestAttempt]:
+    """The private file's log; the published copy's while a load holds the private file (DuckDB
+    locks it against every other process) or when it is lost or damaged."""
+    failure: Exception | None = None
+    for path in (paths.duckdb_path, paths.published_path):
+        if not path.exists():
+            continue
+        try:
+            return ops.latest_attempts(path)
+        except duckdb.Error as exc:
+            failure = exc
+    if failure is not None:
+        raise failure
+    return []
 
 
 def _file_present(paths: WarehousePaths, attempt: ops.LatestAttempt) -> bool:

@@ -6,6 +6,9 @@ Each case here printed a traceback (or loaded something wrong) before docs/opera
 from __future__ import annotations
 
 import errno
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -224,3 +227,33 @@ def test_status_answers_when_the_configuration_is_broken(
     out = capsys.readouterr().out
     assert out.startswith(f"Configuration: {config} is not valid YAML")
     assert "No extraction has been logged" in out
+
+
+def test_status_answers_while_another_process_holds_the_private_file(
+    env: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB locks a file a process writes against every other process, readers included."""
+    build = env.data_dir / "build" / "warehouse.duckdb"
+    ops.record(build, _attempt("search.task_details", "2026-11-16", "success", n=1))
+    shutil.copyfile(build, env.data_dir / "warehouse.duckdb")  # as publishing leaves it
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(build)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert main(["status"]) == 0
+        out = capsys.readouterr().out
+        # answered from the published copy (no Parquet file here: shown as a window to reload)
+        assert "failed 2026-11-16: search.task_details: its Parquet file is missing" in out
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+import signal
+signal.pause()
+"""
