@@ -39,15 +39,6 @@ class Attempt:
     org: str | None = None  # the org's partition name
 
 
-@dataclass(frozen=True)
-class WindowStatus:
-    asset: str
-    org_id: str
-    freshest_end: datetime | None
-    gaps: list[datetime]
-    org: str | None = None  # the org's partition name
-
-
 def record(path: Path, attempt: Attempt) -> None:
     """Write one attempt (its own transaction: a failed window is logged all the same). An
     attempt is recorded as ``running`` when it starts and replaced by its outcome when it ends,
@@ -94,20 +85,6 @@ def complete_windows(
 
 def _has_log(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute(queries.sql("ops/has_extraction_log_org")).fetchall()[0][0])
-
-
-def window_status(path: Path) -> list[WindowStatus]:
-    """Per asset and org: the freshest complete window's end and the failed or missing windows."""
-    if not path.exists():
-        return []
-    with duck.connect(path, read_only=True) as con:
-        if not _has_log(con):
-            return []
-        rows = con.execute(queries.sql("ops/select_window_status")).fetchall()
-    return [
-        WindowStatus(a, o, f, [g.astimezone(UTC) for g in (gaps or [])], name)
-        for a, o, f, name, gaps in rows
-    ]
 
 
 @dataclass(frozen=True)
