@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from pipelines import progress
 from pipelines.partitions import Window
@@ -170,7 +171,9 @@ def land_each(
                 try:
                     list(pool.map(attempt, windows))
                 except BaseException as exc:
-                    if not isinstance(exc, Exception):  # Ctrl-C: stop, do not wait a minute
+                    # Ctrl-C (Dagster raises its own error for it inside a run): stop the
+                    # in-flight windows' requests rather than wait for them to finish.
+                    if isinstance(exc, KeyboardInterrupt | DagsterExecutionInterruptedError):
                         stop_requests()
                         pool.shutdown(wait=False, cancel_futures=True)
                     raise
