@@ -329,6 +329,7 @@ def _load_sources(  # noqa: PLR0913
                 marked = mark_unfinished(settings.paths, job, cut, ids, since=load_started)
                 if marked:
                     said.append(f"{source} windows: {_spans(marked)}")
+            _publish_quietly(settings.paths)  # readers see the marks too
             line = (
                 f"stopped (Ctrl-C); unfinished {'; '.join(said)}, marked failed in the "
                 "extraction log; a re-run resumes"
@@ -357,6 +358,16 @@ def _load_sources(  # noqa: PLR0913
     _write_last_load(data_dir, f"loaded {len(keys)} day(s) {keys[0]} .. {keys[-1]}")
     _summary(settings, where, outcome.rows, elapsed, keys, outcome.runs)
     return 0
+
+
+def _publish_quietly(paths) -> None:  # noqa: ANN001 - WarehousePaths
+    """Publish what the store holds now; a failure here must not hide the load's outcome."""
+    from warehouse.publish import publish
+
+    try:
+        publish(paths)
+    except Exception as exc:  # noqa: BLE001 - the published file stays the last good one
+        logging.getLogger(__name__).warning("publishing failed: %s", explain(exc))
 
 
 def _still_lost(paths) -> list[tuple[str, date]]:  # noqa: ANN001 - WarehousePaths

@@ -19,7 +19,8 @@ from pipelines.cli import main
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences
 from tests.support import SEED, Pipeline, ms, point_at, sandbox
-from warehouse import duck
+from warehouse import duck, ops
+from warehouse.paths import WarehousePaths
 from warehouse.schemas import TABLES
 
 SMALL = 100  # tasks a day: these tests check states and outcomes, not volume
@@ -44,9 +45,9 @@ def _equal_truth(db: Path, truth: Path) -> None:
         assert differences(db, truth / f"{name}.parquet", table) == {}, name
 
 
-def _states(db: Path, asset: str = "search.task_details") -> dict[str, str]:
-    """Day -> status of the latest attempt."""
-    with duck.connect(db, read_only=True) as con:
+def _states(paths: WarehousePaths, asset: str = "search.task_details") -> dict[str, str]:
+    """Day -> status of the latest attempt, in the store's extraction log."""
+    with ops.log_connection(paths) as con:
         rows = con.execute(
             "SELECT strftime(window_start, '%Y-%m-%d'), arg_max(status, started) "
             "FROM ops.extraction_log WHERE asset = ? GROUP BY 1 ORDER BY 1",
@@ -67,7 +68,7 @@ def test_today_is_open_until_it_settles_and_then_equals_the_days_truth(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     db = pipeline.data_dir / "warehouse.duckdb"
-    build = pipeline.data_dir / "build" / "warehouse.duckdb"
+    build = WarehousePaths(pipeline.data_dir)
     plain = ["load", "--from", "2026-11-20", "--to", "2026-11-21", "--no-progress"]
     plain += ["--source", "search"]
     first = "2026-11-20T15:30:00"
@@ -130,7 +131,7 @@ def test_an_unreachable_api_fails_a_7_day_load_in_seconds(
     assert "search window 2026-11-10..2026-11-16 (org default) failed: Unreachable: " in out
 
 
-def test_lost_build_and_parquet_are_repaired_never_published_smaller(
+def test_lost_published_file_and_parquet_are_repaired_never_published_smaller(
     pipeline: Pipeline,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -151,16 +152,21 @@ def test_lost_build_and_parquet_are_repaired_never_published_smaller(
         )
         three_days = _count(db, "search.task_details")
 
-        shutil.rmtree(pipeline.data_dir / "build")
+        db.unlink()
         assert main(["load", "--from", "2026-11-19", "--to", "2026-11-20", *args]) == 0
-        assert "was missing: restored it from the published" in capsys.readouterr().err
+        assert "was missing: wrote it again from the window store" in capsys.readouterr().err
         assert _count(db, "search.task_details") > three_days  # the earlier days are kept
 
         shutil.rmtree(pipeline.data_dir / "parquet")
         assert main(["status"]) == 0
         assert "its Parquet file is missing" in capsys.readouterr().out
+        # A load of one day cannot make the others whole: it says so and does not exit 0.
+        assert main(["load", "--from", "2026-11-19", "--to", "2026-11-20", *args]) == 1
+        err = capsys.readouterr().err
+        assert "lost their Parquet files" in err and "2026-11-16..2026-11-18" in err
         assert main(["load", "--from", "2026-11-16", "--to", "2026-11-20", *args]) == 0
-        assert "skipping" not in capsys.readouterr().out  # every lost window loaded again
+        # every lost window loaded again; the day the one-day load restored is complete
+        assert "search: skipping 1 window(s)" in capsys.readouterr().out
     files = list((pipeline.data_dir / "parquet" / "search" / "task_details").rglob("*.parquet"))
     assert len(files) == 4
     _equal_truth(db, _truth(tmp_path, now, "2026-11-16", "2026-11-20"))
@@ -181,7 +187,7 @@ def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resume
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     now = "2026-11-20T15:30:00"
-    build = pipeline.data_dir / "build" / "warehouse.duckdb"
+    build = WarehousePaths(pipeline.data_dir)
     args = ["load", "--from", "2026-11-06", "--to", "2026-11-18", "--no-progress"]
     args += ["--source", "search"]
     with sandbox(now, latency_ms=30, tasks_per_day=SMALL) as url:

@@ -6,7 +6,6 @@ Each case here printed a traceback (or loaded something wrong) before docs/opera
 from __future__ import annotations
 
 import errno
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,9 +15,10 @@ import pytest
 
 from pipelines import cli
 from pipelines.cli import main
-from pipelines.operating import describe_os_error
+from pipelines.operating import describe_os_error, repair_derived_state
 from tests.support import Pipeline
-from warehouse import ops
+from warehouse import duck, ops
+from warehouse.paths import WarehousePaths
 
 NOW = "2026-11-20T15:30:00Z"
 
@@ -138,16 +138,19 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
-def test_a_damaged_private_build_file_says_how_to_recover(
-    env: Pipeline, capsys: pytest.CaptureFixture[str]
+def test_a_damaged_published_file_is_moved_aside_and_written_again_from_the_store(
+    env: Pipeline,
 ) -> None:
-    build = env.data_dir / "build" / "warehouse.duckdb"
-    build.parent.mkdir(parents=True)
-    build.write_bytes(b"this is not a DuckDB file" * 400)
-    assert main(["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]) == 2
-    line = _one_line(capsys)
-    assert f"the loads' private file {build} is damaged" in line
-    assert f"mv {build} {build}.damaged" in line
+    paths = WarehousePaths(env.data_dir)
+    ops.record(paths, _attempt("search.task_details", "2026-11-16", "failure", "AuthError: no"))
+    paths.published_path.write_bytes(b"this is not a DuckDB file" * 400)
+    said = repair_derived_state(env.data_dir)
+    assert len(said) == 1 and f"{paths.published_path} did not open" in said[0]
+    assert (env.data_dir / "warehouse.duckdb.damaged").exists()
+    with duck.connect(paths.published_path, read_only=True) as con:
+        rows = con.execute("SELECT status, error FROM ops.extraction_log").fetchall()
+    assert rows == [("failure", "AuthError: no")]
+    assert repair_derived_state(env.data_dir) == []  # whole again: nothing to do
 
 
 def test_a_damaged_instance_says_how_to_recover_without_losing_the_warehouse(
@@ -191,7 +194,7 @@ def test_status_answers_on_every_state_a_load_can_leave(
     """A window whose only attempt failed crashed status with AttributeError."""
     assert main(["status"]) == 0
     assert "No extraction has been logged" in capsys.readouterr().out
-    build = env.data_dir / "build" / "warehouse.duckdb"
+    build = WarehousePaths(env.data_dir)
     ops.record(build, _attempt("search.task_details", "2026-11-16", "failure", "AuthError: no", 1))
     assert main(["status"]) == 0
     out = capsys.readouterr().out
@@ -229,21 +232,20 @@ def test_status_answers_when_the_configuration_is_broken(
     assert "No extraction has been logged" in out
 
 
-def test_status_answers_while_another_process_holds_the_private_file(
+def test_status_answers_while_another_process_writes_the_store(
     env: Pipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """DuckDB locks a file a process writes against every other process, readers included."""
-    build = env.data_dir / "build" / "warehouse.duckdb"
-    ops.record(build, _attempt("search.task_details", "2026-11-16", "success", n=1))
-    shutil.copyfile(build, env.data_dir / "warehouse.duckdb")  # as publishing leaves it
+    """A load holds the store's write lock for moments at a time; status only reads (WAL)."""
+    paths = WarehousePaths(env.data_dir)
+    ops.record(paths, _attempt("search.task_details", "2026-11-16", "success", n=1))
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(build)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(paths.store_path)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         assert main(["status"]) == 0
         out = capsys.readouterr().out
-        # answered from the published copy (no Parquet file here: shown as a window to reload)
+        # no Parquet file here: shown as a window to reload
         assert "failed 2026-11-16: search.task_details: its Parquet file is missing" in out
     finally:
         holder.kill()
@@ -251,8 +253,9 @@ def test_status_answers_while_another_process_holds_the_private_file(
 
 
 HOLD = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
+import sys, sqlite3
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE")
 print("holding", flush=True)
 import signal
 signal.pause()
