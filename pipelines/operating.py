@@ -207,7 +207,17 @@ def repair_derived_state(data_dir: Path) -> list[str]:
     published = paths.published_path
     said: list[str] = []
     if not paths.store_path.exists():
-        return said  # nothing loaded yet (or the store is lost: everything loads again)
+        loaded = published.exists() or any(paths.parquet_root.rglob("*.parquet"))
+        if loaded:
+            # Publishing from an empty store would replace the warehouse with only the days
+            # this load lands: a smaller warehouse, silently.
+            raise ConfigError(
+                f"the window store {paths.store_path} is missing while {published.name} or "
+                f"{paths.parquet_root.name}/ hold loaded data: restore {paths.store_path.parent} "
+                f"from a backup, or move {published.name} and {paths.parquet_root.name}/ aside "
+                "and load every day again"
+            )
+        return said  # nothing loaded yet
     if published.exists():
         try:
             with duckdb.connect(str(published), read_only=True):
