@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipelines.cli import main
 from sandbox.truth import write_truth
@@ -274,3 +275,62 @@ def test_two_loads_at_once_have_a_clear_outcome_and_leave_the_instance_working(
             _equal_truth(
                 data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-18", "2026-11-19")
             )
+
+
+@pytest.mark.timeout(900)
+def test_ctrl_c_stops_a_load_of_two_orgs_whose_lanes_run_in_processes_of_their_own(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each org is a lane in a child process: the Ctrl-C reaches every one of them."""
+    now = "2026-11-20T15:30:00"
+    paths = WarehousePaths(pipeline.data_dir)
+    args = ["load", "--from", "2026-11-06", "--to", "2026-11-18", "--no-progress"]
+    args += ["--source", "search"]
+    with (
+        sandbox(now, latency_ms=30, tasks_per_day=SMALL) as acme_url,
+        sandbox(now, seed=SEED + 1, latency_ms=30, tasks_per_day=SMALL) as globex_url,
+    ):
+        config = {
+            "orgs": [
+                {"name": "acme", "api_url": acme_url, "identity_url": acme_url},
+                {"name": "globex", "api_url": globex_url, "identity_url": globex_url},
+            ]
+        }
+        path = tmp_path / "wxcc.yaml"
+        path.write_text(yaml.safe_dump(config))
+        monkeypatch.setenv("WXCC_CONFIG", str(path))
+        point_at(monkeypatch, acme_url)
+        env = {**os.environ, "WXCC_WINDOW_WORKERS": "2", "WXCC_NOW": now + "Z"}
+        proc = _cli(env, *args)
+        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            orgs = {p.name for p in parquet.glob("org_id=*") if any(p.rglob("*.parquet"))}
+            if len(orgs) == 2:  # both lanes landed something, neither is done
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = proc.communicate(timeout=120)
+        stopped_in = time.monotonic() - interrupted
+        assert proc.returncode == 130, err
+        assert stopped_in < 15, f"{stopped_in:.1f} s"
+        assert "Traceback" not in err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("wxcc-warehouse: stopped (Ctrl-C); unfinished search windows: ")
+        assert "(org acme)" in last and "(org globex)" in last, last
+        with ops.log_connection(paths) as con:
+            states = dict(
+                con.execute(
+                    "SELECT org, list(DISTINCT status ORDER BY status) FROM ("
+                    "  SELECT org, window_start, arg_max(status, started) AS status"
+                    "  FROM ops.extraction_log GROUP BY org, asset, window_start"
+                    ") GROUP BY org"
+                ).fetchall()
+            )
+        # no lane left a window running: every one either landed or is marked failed
+        assert states == {"acme": ["failure", "success"], "globex": ["failure", "success"]}
+        monkeypatch.setenv("WXCC_NOW", now + "Z")
+        assert main(args) == 0  # resumes both orgs
+    assert set(_states(paths).values()) == {"success"}
