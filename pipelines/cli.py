@@ -7,49 +7,110 @@ clone has something to query with one command.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 
-from pipelines.settings import SANDBOX_CREDENTIALS, load_settings
-from pipelines.sources.errors import WxccError
+from pipelines.operating import (
+    LoadBusy,
+    describe_os_error,
+    ensure_directory,
+    load_lock,
+    prepare_instance,
+    repair_derived_state,
+)
+from pipelines.settings import SANDBOX_CREDENTIALS, load_settings, utc_now
+from pipelines.sources.errors import ConfigError, WxccError
+from pipelines.sources.http import resume_requests, stop_requests
 
 SOURCES = ("search", "reporting", "legacy", "wfo")
-_DAGSTER_YAML = """\
-# Local instance: runs and event logs in SQLite under $DAGSTER_HOME (see the repo's dagster.yaml).
-telemetry:
-  enabled: false
-"""
+DEBUG_ENV = "WXCC_DEBUG"  # set to 1: tracebacks for bug reports, as --debug
+EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 1, 2, 75, 130
+MAX_DAYS = 3660  # about ten years: the Search API keeps 36 months; more is a typo
+LAST_LOAD = ".last-load.json"  # the outcome of the latest load, for `status`
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug is accepted anywhere on the line, before or after the command.
+    debug = "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     parser = _parser()
     args = parser.parse_args(argv)
     # Dagster flags APIs we use (backfill policies) as beta at import; users can do nothing about it.
     warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return args.func(args)
-    except (WxccError, ValueError) as exc:
-        print(f"wxcc-warehouse: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("wxcc-warehouse: stopped (Ctrl-C); a re-run resumes", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - every error becomes one sentence (or a traceback)
+        if debug:
+            traceback.print_exc()
+        print(f"wxcc-warehouse: {explain(exc, debug=debug)}", file=sys.stderr)
+        return exit_code(exc)
+
+
+def explain(exc: BaseException, *, debug: bool = False) -> str:
+    """One sentence for an error that reached the command line."""
+    import duckdb
+
+    if isinstance(exc, WxccError | ValueError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        return (
+            "the warehouse file is held by another process (a load, a Dagster run or an open "
+            "DuckDB session writing to it): wait for it to finish, then run again"
+        )
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    more = "" if debug else f"; run again with --debug (or {DEBUG_ENV}=1) for the traceback"
+    if isinstance(exc, duckdb.Error):
+        return f"DuckDB: {type(exc).__name__}: {first}{more}"
+    return f"unexpected {type(exc).__name__}: {first}{more} and report it"
+
+
+def exit_code(exc: BaseException) -> int:
+    if isinstance(exc, LoadBusy):
+        return EXIT_BUSY
+    if isinstance(exc, ConfigError | ValueError):
+        return EXIT_USAGE
+    return EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wxcc-warehouse", description=__doc__)
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", help=f"show tracebacks (also {DEBUG_ENV}=1)")
+    parser = argparse.ArgumentParser(prog="wxcc-warehouse", description=__doc__, parents=[debug])
     sub = parser.add_subparsers(required=True)
-    load = sub.add_parser("load", help="materialize every partition covering [from, to)")
+    load = sub.add_parser(
+        "load", help="materialize every partition covering [from, to)", parents=[debug]
+    )
     load.add_argument("--from", dest="start", type=_day, help="first UTC day (ISO date or instant)")
     load.add_argument("--to", dest="end", type=_day, help="end (exclusive), UTC")
     load.add_argument("--last-days", type=int, help="the last N complete UTC days instead")
+    load.add_argument(
+        "--today",
+        action="store_true",
+        help="the current UTC day so far (recorded open: every plain load refreshes it)",
+    )
     load.add_argument("--source", choices=(*SOURCES, "all"), default="all")
     load.add_argument("--no-progress", action="store_true", help="no progress bar")
     load.add_argument(
@@ -61,12 +122,18 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--org", action="append", help="only this org (repeatable; default all)")
     load.set_defaults(func=_load)
     ui = sub.add_parser(
-        "ui", help="the Dagster UI against the sandbox (or WXCC_API_URL), data loaded"
+        "ui",
+        help="the Dagster UI against the sandbox (or WXCC_API_URL), data loaded",
+        parents=[debug],
     )
     ui.add_argument("--port", type=int, default=3000)
     ui.add_argument("--last-days", type=int, default=2, help="days to load first (0: none)")
     ui.set_defaults(func=_ui)
-    status = sub.add_parser("status", help="per source and org: freshest complete window, gaps")
+    status = sub.add_parser(
+        "status",
+        help="per source and org: complete through when, open and failed windows, gaps",
+        parents=[debug],
+    )
     status.set_defaults(func=_status)
     return parser
 
@@ -118,19 +185,63 @@ def _venv_tool(name: str) -> str:
 
 
 def _status(_args: argparse.Namespace) -> int:
-    from warehouse.ops import window_status
+    """Always answers: a broken configuration or warehouse is said, not raised."""
+    from pipelines import status
+    from warehouse.land import WarehousePaths
 
-    settings = load_settings()
-    rows = window_status(settings.paths)
-    if not rows:
-        print(f"No extraction has been logged in {settings.paths.published_path} yet.")
-        return 0
-    print(f"{'asset':<28} {'org':<12} {'org id':<38} {'complete through':<26} gaps")
-    for row in rows:
-        freshest = row.freshest_end.isoformat() if row.freshest_end else "-"
-        gaps = ", ".join(g.date().isoformat() for g in row.gaps) or "none"
-        print(f"{row.asset:<28} {row.org or '-':<12} {row.org_id:<38} {freshest:<26} {gaps}")
+    try:
+        data_dir = load_settings().data_dir
+    except WxccError as exc:
+        print(f"Configuration: {exc}")
+        data_dir = Path(os.environ.get("WXCC_DATA_DIR") or "data")
+    paths = WarehousePaths(data_dir)
+    last = _read_last_load(data_dir)
+    if last:
+        print(f"Last load {last.get('finished', '?')}: {last.get('outcome', '?')}")
+    busy = _load_running(data_dir)
+    if busy:
+        print(f"A load is running now ({busy}).")
+    try:
+        reports = status.source_statuses(paths, load_running=bool(busy))
+    except Exception as exc:  # noqa: BLE001 - status must answer whatever it finds
+        print(f"The extraction log cannot be read: {explain(exc)}")
+        return 1
+    for line in status.render(reports, paths.published_path):
+        print(line)
     return 0
+
+
+def _load_running(data_dir: Path) -> str | None:
+    """``pid N, started T`` of a load holding an org of the data directory, if one does."""
+    for path in sorted(data_dir.glob(".load.*.lock")):
+        org = path.name.removeprefix(".load.").removesuffix(".lock")
+        try:
+            with load_lock(data_dir, [org]):
+                continue
+        except LoadBusy as exc:
+            text = str(exc)
+            return text[text.index("(") + 1 : text.index(")")]
+        except OSError:
+            continue
+    return None
+
+
+def _read_last_load(data_dir: Path) -> dict[str, str] | None:
+    try:
+        data = json.loads((data_dir / LAST_LOAD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_last_load(data_dir: Path, outcome: str) -> None:
+    record = {"finished": utc_now().isoformat(timespec="seconds"), "outcome": outcome}
+    tmp = data_dir / f"{LAST_LOAD}.tmp"
+    try:
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(tmp, data_dir / LAST_LOAD)
+    except OSError:
+        pass  # a note for `status`; the load's own outcome is what the user sees
 
 
 def _day(text: str) -> date:
@@ -146,30 +257,56 @@ def _day(text: str) -> date:
 
 
 def _load(args: argparse.Namespace) -> int:
-    start, end = _range(args)
-    from pipelines.partitions import day_keys  # dagster is imported only when a load needs it
+    settings = load_settings()
+    from pipelines.partitions import day_keys, start_date  # dagster imported only for a load
 
+    now = _now()
+    start, end = _range(args, now, date.fromisoformat(start_date(settings)))
     keys = day_keys(start, end)
     if not keys:
         raise ValueError(f"--from {start} --to {end} is an empty range")
     days = [date.fromisoformat(k) for k in keys]
     started = time.monotonic()
-    settings = load_settings()
     from pipelines.orgs import orgs_of
 
-    orgs = [o.name for o in orgs_of(settings)]
+    configured = orgs_of(settings)
+    orgs = [o.name for o in configured]
     unknown = sorted(set(args.org or ()) - set(orgs))
     if unknown:
         raise ValueError(f"no org named {', '.join(unknown)} is configured (known: {orgs})")
     orgs = [o for o in orgs if not args.org or o in args.org]
-    with _api_environment(settings) as where:
+    data_dir = ensure_directory(settings.data_dir, "WXCC_DATA_DIR")
+    with load_lock(data_dir, orgs), _stop_on_interrupt():
         os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-        home = Path(os.environ["DAGSTER_HOME"])
-        home.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists():
-            (home / "dagster.yaml").write_text(_DAGSTER_YAML)
-        from pipelines.runner import lanes, plan, run_lanes
+        prepare_instance(Path(os.environ["DAGSTER_HOME"]))
+        for said in repair_derived_state(data_dir):
+            print(f"wxcc-warehouse: {said}", file=sys.stderr)
+        resume_requests()
+        try:
+            code = _load_sources(args, settings, orgs, days, keys, started, configured)
+        except KeyboardInterrupt:
+            _write_last_load(data_dir, "stopped (Ctrl-C); a re-run resumes")
+            raise
+        except Exception as exc:
+            _write_last_load(data_dir, f"failed: {explain(exc)}")
+            raise
+    return code
 
+
+def _load_sources(  # noqa: PLR0913
+    args: argparse.Namespace,
+    settings,  # noqa: ANN001
+    orgs: list[str],
+    days: list[date],
+    keys: list[str],
+    started: float,
+    configured: list,  # noqa: ANN001
+) -> int:
+    from pipelines.runner import lanes, mark_unfinished, plan, run_lanes
+
+    data_dir = settings.data_dir
+    load_started = datetime.now(UTC)
+    with _api_environment(settings) as where:
         sources = SOURCES if args.source == "all" else (args.source,)
         work = []
         for source in sources:
@@ -183,32 +320,163 @@ def _load(args: argparse.Namespace) -> int:
             work += lanes(job, chunks)
         # Every org and source at once, each at its own org's API budget.
         outcome = run_lanes(work, progress_bar=not args.no_progress and sys.stderr.isatty())
+        if outcome.interrupted:
+            ids = {o.name: o.org_id for o in configured}
+            said = []
+            for source in sources:
+                job = f"{source}_job"
+                cut = [(o, d) for j, o, d in outcome.unfinished if j == job]
+                marked = mark_unfinished(settings.paths, job, cut, ids, since=load_started)
+                if marked:
+                    said.append(f"{source} windows: {_spans(marked)}")
+            _publish_quietly(settings.paths)  # readers see the marks too
+            line = (
+                f"stopped (Ctrl-C); unfinished {'; '.join(said)}, marked failed in the "
+                "extraction log; a re-run resumes"
+                if said
+                else "stopped (Ctrl-C); a re-run resumes"
+            )
+            print(f"wxcc-warehouse: {line}", file=sys.stderr)
+            _write_last_load(data_dir, line)
+            return EXIT_INTERRUPTED
     elapsed = time.monotonic() - started
     if outcome.failure:
-        print(
-            f"wxcc-warehouse: {outcome.failure[0]} failed: {outcome.failure[1]}",
-            file=sys.stderr,
+        line = f"{outcome.failure[0]} failed: {_hint(outcome.failure[1])}"
+        print(f"wxcc-warehouse: {line}", file=sys.stderr)
+        _write_last_load(data_dir, line)
+        return EXIT_FAILED
+    still_lost = _still_lost(settings.paths)
+    if still_lost:
+        # Windows outside the days loaded lost their files: the warehouse is not whole.
+        line = (
+            f"{len(still_lost)} window(s) lost their Parquet files and were not in the days "
+            f"loaded: {_spans(still_lost)}; load those days to restore them"
         )
-        return 1
+        print(f"wxcc-warehouse: {line}", file=sys.stderr)
+        _write_last_load(data_dir, line)
+        return EXIT_FAILED
+    _write_last_load(data_dir, f"loaded {len(keys)} day(s) {keys[0]} .. {keys[-1]}")
     _summary(settings, where, outcome.rows, elapsed, keys, outcome.runs)
     return 0
 
 
+def _publish_quietly(paths) -> None:  # noqa: ANN001 - WarehousePaths
+    """Publish what the store holds now; a failure here must not hide the load's outcome."""
+    from warehouse.publish import publish
+
+    try:
+        publish(paths)
+    except Exception as exc:  # noqa: BLE001 - the published file stays the last good one
+        logging.getLogger(__name__).warning("publishing failed: %s", explain(exc))
+
+
+def _still_lost(paths) -> list[tuple[str, date]]:  # noqa: ANN001 - WarehousePaths
+    """(org, day) of windows whose latest attempt is a repair's lost-file failure."""
+    from warehouse import ops
+
+    return sorted(
+        {
+            (a.org or a.org_id, a.window_start.date())
+            for a in ops.latest_attempts(paths)
+            if a.status == "failure" and a.error == ops.LOST_FILES
+        }
+    )
+
+
 def _now() -> datetime:
-    return datetime.now(UTC)  # tests pin it
+    """The load's clock (``WXCC_NOW`` pins it; tests patch this)."""
+    return utc_now()
 
 
-def _range(args: argparse.Namespace) -> tuple[date, date]:
-    if args.last_days is not None:
+def _hint(reason: str) -> str:
+    """A run's one-line failure, with what to do when it is the machine's."""
+    if "No space left on device" in reason or "Errno 28" in reason:
+        return f"{reason} (the disk is full: free some space and run again; a re-run resumes)"
+    if "Read-only file system" in reason or "Permission denied" in reason:
+        return f"{reason} (WXCC_DATA_DIR must be writable)"
+    return reason
+
+
+def _spans(windows: list[tuple[str, date]]) -> str:
+    """``2026-11-10..2026-11-13 (org default)``: consecutive days folded."""
+    by_org: dict[str, list[date]] = {}
+    for org, day in windows:
+        by_org.setdefault(org, []).append(day)
+    parts = []
+    for org, ds in by_org.items():
+        ds = sorted(set(ds))
+        runs: list[list[date]] = []
+        for d in ds:
+            if runs and d - runs[-1][-1] == timedelta(days=1):
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        spans = ", ".join(f"{r[0]}" + (f"..{r[-1]}" if len(r) > 1 else "") for r in runs)
+        parts.append(f"{spans} (org {org})")
+    return "; ".join(parts)
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[None]:
+    """Ctrl-C stops every request of this process at once (Dagster installs its own handler
+    while a run executes; the windows' code stops the requests then)."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop_requests()
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread (tests): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _range(args: argparse.Namespace, now: datetime, first: date) -> tuple[date, date]:
+    today = now.date()
+    if args.today:
+        if args.last_days is not None or args.start or args.end:
+            raise ValueError("give --today alone, not with --last-days or --from/--to")
+        start, end = today, today + timedelta(days=1)
+    elif args.last_days is not None:
         if args.start or args.end:
             raise ValueError("give either --last-days or --from/--to, not both")
-        today = _now().date()
-        return today - timedelta(days=args.last_days), today
-    if not (args.start and args.end):
-        raise ValueError("give --from and --to (UTC dates, [from, to)) or --last-days N")
-    if args.end <= args.start:
-        raise ValueError(f"--to {args.end} must be after --from {args.start}")
-    return args.start, args.end
+        if not 1 <= args.last_days <= MAX_DAYS:
+            raise ValueError(
+                f"--last-days {args.last_days}: give 1 to {MAX_DAYS} days (the Search API keeps "
+                "36 months of history)"
+            )
+        start, end = today - timedelta(days=args.last_days), today
+    else:
+        if not (args.start and args.end):
+            raise ValueError(
+                "give --from and --to (UTC dates, [from, to)), --last-days N or --today"
+            )
+        start, end = args.start, args.end
+        if end <= start:
+            raise ValueError(f"--to {end} must be after --from {start}")
+        if (end - start).days > MAX_DAYS:
+            raise ValueError(f"--from {start} --to {end} spans more than {MAX_DAYS} days")
+    if start > today:
+        raise ValueError(
+            f"--from {start} is in the future (today is {today} UTC): there is nothing to load "
+            "yet; --today loads the current day so far"
+        )
+    if end > today + timedelta(days=1):
+        raise ValueError(
+            f"--to {end} is in the future (today is {today} UTC): the latest window is today's "
+            f"(--to {today + timedelta(days=1)}, or --today)"
+        )
+    if start < first:
+        raise ValueError(
+            f"--from {start} is before the configured start date {first} (WXCC_START_DATE or "
+            f"start_date in WXCC_CONFIG): load from {first} or set an earlier start date"
+        )
+    return start, end
 
 
 @contextmanager
@@ -220,7 +488,9 @@ def _api_environment(settings) -> Iterator[str]:  # noqa: ANN001
         return
     from sandbox.server import serve_in_background
 
-    with serve_in_background() as base_url:
+    # A pinned clock (WXCC_NOW) pins the embedded tenant's too: both must agree on what is open.
+    pinned = {"now_ms": int(utc_now().timestamp() * 1000)} if os.environ.get("WXCC_NOW") else {}
+    with serve_in_background(**pinned) as base_url:
         saved = {
             k: os.environ.get(k)
             for k in ("WXCC_API_URL", "WXCC_IDENTITY_URL", *SANDBOX_CREDENTIALS)
@@ -262,5 +532,19 @@ def _summary(  # noqa: PLR0913
     )
 
 
+def console() -> None:
+    """The ``wxcc-warehouse`` console script: ``main``, and after a Ctrl-C an immediate exit.
+
+    Everything a stopped load owes is written by then (the extraction log, the published file);
+    tearing down Dagster's and DuckDB's modules would only add seconds before the prompt returns.
+    """
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -94,6 +94,45 @@ def lookback_schedule(
     return _schedule
 
 
+# The current day, refreshed: every TODAY_MINUTES a run reloads today's window for every org
+# (replacing the day's rows; the window stays "open" in the extraction log until it settles).
+# Off until turned on (in the UI or with DefaultScheduleStatus): each refresh spends API budget
+# (README, "The current day").
+TODAY_MINUTES = 15
+TODAY_SOURCES = ("search", "reporting")
+
+
+def today_schedule(
+    job: dg.UnresolvedAssetJobDefinition,
+    partitions: dg.MultiPartitionsDefinition,
+    *,
+    minutes: int = TODAY_MINUTES,
+) -> dg.ScheduleDefinition:
+    """Every ``minutes``, for every org, a run of the UTC day still open at the tick."""
+    partitions_def = partitions.get_partitions_def_for_dimension(DAY)
+    assert isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
+    orgs = partitions.get_partitions_def_for_dimension(ORG).get_partition_keys()
+
+    @dg.schedule(
+        name=f"{job.name}_today_schedule",
+        cron_schedule=f"*/{minutes} * * * *",
+        job=job,
+        execution_timezone="UTC",
+        description=f"The current UTC day so far, every {minutes} minutes (it stays open).",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+        now = context.scheduled_execution_time or datetime.now(UTC)
+        day = partitions_def.get_partition_key_for_timestamp(now.timestamp())
+        tick = now.strftime("%Y-%m-%dT%H:%M")
+        return [
+            dg.RunRequest(run_key=f"today:{tick}:{org}", partition_key=partition_key(org, day))
+            for org in orgs
+        ]
+
+    return _schedule
+
+
 JOBS = list(JOBS_BY_SOURCE.values())
 SCHEDULES = [
     lookback_schedule(
@@ -102,4 +141,4 @@ SCHEDULES = [
         lookback=int(os.environ.get("WXCC_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS)),
     )
     for job in JOBS
-]
+] + [today_schedule(JOBS_BY_SOURCE[source], PARTITIONS) for source in TODAY_SOURCES]

@@ -149,8 +149,10 @@ def _org(entry: Any, settings: Settings, n: int) -> Org:
 def _budget(value: Any) -> int:
     if value is None:
         return DEFAULT_REQUESTS_PER_MINUTE
-    if not isinstance(value, int) or value < 0:
+    # bool is an int in Python: `requests_per_minute: true` must not pass as a budget of 1.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 1_000_000:
         raise ConfigError(
-            f"requests_per_minute must be a whole number >= 0 (0: unlimited), not {value!r}"
+            f"requests_per_minute (WXCC_CONFIG) must be a whole number from 0 (unlimited) to "
+            f"1000000, not {value!r}"
         )
     return value

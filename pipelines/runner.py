@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -33,6 +38,7 @@ from pipelines import progress
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
 from pipelines.jobs import ORG_TAG
 from pipelines.partitions import partition_key
+from pipelines.sources.http import requests_stopped, stop_requests
 from warehouse import ops
 from warehouse.land import WarehousePaths
 
@@ -51,6 +57,9 @@ class Outcome:
     failure: tuple[str, str] | None = None  # (what failed, one-line reason)
     runs: int = 0
     skipped: int = 0  # windows already complete
+    interrupted: bool = False  # Ctrl-C: the runs stopped early
+    # (job, org, day) a Ctrl-C may have left unfinished: the lanes' days from the run it cut
+    unfinished: list[tuple[str, str, date]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,23 +191,69 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
                     outcome.rows[table] = outcome.rows.get(table, 0) + count
                 if found.failure:
                     failures[index] = found.failure
+                outcome.interrupted = outcome.interrupted or found.interrupted
+                outcome.unfinished += found.unfinished
 
         if len(work) == 1:
             with progress.listening(on_window):
                 merge(0, run_lane(work[0]))
         else:
+            children: list[subprocess.Popen[str]] = []
             count = max(1, min(workers, len(work)))
             with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
-                list(
-                    pool.map(
-                        lambda item: merge(item[0], _run_child(item[1], on_window)),
-                        enumerate(work),
+                futures = [
+                    pool.submit(
+                        lambda i, lane: merge(i, _run_child(lane, on_window, children)), i, w
                     )
-                )
+                    for i, w in enumerate(work)
+                ]
+                try:
+                    for future in futures:
+                        future.result()
+                except KeyboardInterrupt:
+                    # Ctrl-C: lanes not started never start; the running ones' processes are
+                    # told (each stops its requests and reports what it left unfinished).
+                    stop_requests()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    _interrupt(children, lock)
+                    outcome.interrupted = True
+                    for future, lane in zip(futures, work, strict=True):
+                        if future.cancelled():
+                            outcome.unfinished += _days(lane)
+                        else:
+                            future.result()
     # The failure reported is the first lane's in the order asked (source, then org), not
     # whichever ended first, so the same mistake always reads the same.
     outcome.failure = failures[min(failures)] if failures else None
     return outcome
+
+
+# Seconds a lane's process gets to stop after a Ctrl-C before it is killed: it stops its
+# requests at once and records nothing itself, so it needs well under a second.
+STOP_GRACE_S = 10.0
+
+
+def _interrupt(children: list[subprocess.Popen[str]], lock: threading.Lock) -> None:
+    """Forward Ctrl-C to every lane process; kill one that has not stopped in the grace."""
+    with lock:
+        running = list(children)
+    for child in running:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for child in running:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _days(lane: Lane, chunks: list[Chunk] | None = None) -> list[tuple[str, str, date]]:
+    return [
+        (lane.job_name, c.org, d)
+        for c in (lane.chunks if chunks is None else chunks)
+        for d in c.days
+    ]
 
 
 def run_lane(lane: Lane) -> Outcome:
@@ -206,25 +261,27 @@ def run_lane(lane: Lane) -> Outcome:
     outcome = Outcome()
     job = defs.resolve_job_def(lane.job_name)
     with dg.DagsterInstance.get() as instance:
-        for chunk in lane.chunks:
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config=_QUIET,
-                tags={
-                    ORG_TAG: chunk.org,
-                    ASSET_PARTITION_RANGE_START_TAG: partition_key(
-                        chunk.org, chunk.days[0].isoformat()
-                    ),
-                    ASSET_PARTITION_RANGE_END_TAG: partition_key(
-                        chunk.org, chunk.days[-1].isoformat()
-                    ),
-                },
-            )
+        for n, chunk in enumerate(lane.chunks):
+            result = None
+            if not requests_stopped():
+                try:
+                    result = _execute(job, instance, chunk)
+                except (KeyboardInterrupt, DagsterExecutionInterruptedError):
+                    stop_requests()  # in-flight windows end at their next request
+            if result is None or requests_stopped():  # Ctrl-C: say what may be unfinished
+                outcome.interrupted = True
+                outcome.unfinished = _days(lane, lane.chunks[n:])
+                break
             outcome.runs += 1
+            # A single-run backfill reports one materialization per partition of its range,
+            # each with the run's whole metadata: count each asset once per run.
+            counted: set[str] = set()
             for event in result.get_asset_materialization_events():
                 materialization = event.step_materialization_data.materialization
                 table = ".".join(materialization.asset_key.path)
+                if table in counted:
+                    continue
+                counted.add(table)
                 rows = materialization.metadata.get("rows")
                 count = int(rows.value) if rows is not None else 0
                 outcome.rows[table] = outcome.rows.get(table, 0) + count
@@ -235,7 +292,24 @@ def run_lane(lane: Lane) -> Outcome:
     return outcome
 
 
-def _run_child(lane: Lane, on_window: progress.Listener) -> Outcome:
+def _execute(
+    job: dg.JobDefinition, instance: dg.DagsterInstance, chunk: Chunk
+) -> dg.ExecuteInProcessResult:
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=_QUIET,
+        tags={
+            ORG_TAG: chunk.org,
+            ASSET_PARTITION_RANGE_START_TAG: partition_key(chunk.org, chunk.days[0].isoformat()),
+            ASSET_PARTITION_RANGE_END_TAG: partition_key(chunk.org, chunk.days[-1].isoformat()),
+        },
+    )
+
+
+def _run_child(
+    lane: Lane, on_window: progress.Listener, children: list[subprocess.Popen[str]]
+) -> Outcome:
     """Run ``lane`` in a child process, relaying its windows to ``on_window``."""
     spec = {
         "job_name": lane.job_name,
@@ -250,6 +324,9 @@ def _run_child(lane: Lane, on_window: progress.Listener) -> Outcome:
         stderr=errors_file,
         text=True,
     )
+    children.append(child)  # list.append is atomic: Ctrl-C reaches every started lane
+    if requests_stopped():  # Ctrl-C came while this lane was starting
+        child.send_signal(signal.SIGINT)
     assert child.stdout is not None
     found: Outcome | None = None
     for line in child.stdout:
@@ -263,11 +340,15 @@ def _run_child(lane: Lane, on_window: progress.Listener) -> Outcome:
                 rows=message["rows"],
                 runs=message["runs"],
                 failure=tuple(message["failure"]) if message["failure"] else None,  # type: ignore[arg-type]
+                interrupted=message.get("interrupted", False),
+                unfinished=[(j, o, date.fromisoformat(d)) for j, o, d in message["unfinished"]],
             )
     child.wait()
     errors_file.seek(0)
     errors = errors_file.read()
     errors_file.close()
+    if found is None and requests_stopped():
+        return Outcome(interrupted=True, unfinished=_days(lane))
     if found is None:
         last = (errors.strip().splitlines() or ["no output"])[-1]
         return Outcome(
@@ -293,13 +374,26 @@ def _lane_main(argv: list[str]) -> int:
         sys.stdout.write(_LINE + json.dumps(line) + "\n")
         sys.stdout.flush()
 
+    def interrupted(_signum: int, _frame: object) -> None:
+        # The terminal's Ctrl-C and the parent's forwarded one may both arrive: act on one.
+        if not requests_stopped():
+            stop_requests()
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
     with progress.listening(report):
         outcome = run_lane(lane)
-    sys.stdout.write(
-        _LINE
-        + json.dumps({"rows": outcome.rows, "runs": outcome.runs, "failure": outcome.failure})
-        + "\n"
-    )
+    found = {
+        "rows": outcome.rows,
+        "runs": outcome.runs,
+        "failure": outcome.failure,
+        "interrupted": outcome.interrupted,
+        "unfinished": [[j, o, d.isoformat()] for j, o, d in outcome.unfinished],
+    }
+    sys.stdout.write(_LINE + json.dumps(found) + "\n")
+    sys.stdout.flush()
+    if outcome.interrupted:
+        os._exit(0)  # noqa: SLF001 - stopped: skip the seconds of interpreter teardown
     return 0
 
 
@@ -310,10 +404,61 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
             # The asset's own exception is the innermost cause; Dagster wraps it once.
             while error.cause is not None:
                 error = error.cause
-            return (
-                error.message.strip().splitlines()[-1] if error.message else error.cls_name or "?"
-            )
+            if not error.message:
+                return error.cls_name or "?"
+            # Dagster names the class by its module path: the class name says enough.
+            return re.sub(r"^[\w.]+\.(\w+): ", r"\1: ", error.message.strip().splitlines()[-1])
     return "the run failed before any step ran (see the Dagster UI for its event log)"
+
+
+INTERRUPTED = "Interrupted: stopped (Ctrl-C) before this window finished; a re-run resumes"
+
+
+def mark_unfinished(
+    paths: WarehousePaths,
+    job_name: str,
+    unfinished: list[tuple[str, date]],
+    configured_ids: dict[str, str | None],
+    since: datetime,
+) -> list[tuple[str, date]]:
+    """Record the windows a Ctrl-C left unfinished as failed, so ``status`` shows them and the
+    next load redoes them (an asset's window this load landed since ``since`` stays); the
+    (org, day) windows marked. An org whose id is not known yet (it was never signed in) has
+    nothing in the log to mark."""
+    now = datetime.now(UTC)
+    landed = {
+        (a.asset, a.org_id, a.window_start)
+        for a in ops.latest_attempts(paths)
+        if a.status in ("success", "open") and a.finished >= since
+    }  # windows of an asset this load did land before the stop: not unfinished
+    run_id = f"interrupted-{now.strftime('%Y%m%dT%H%M%S')}"
+    attempts: list[ops.Attempt] = []
+    marked: set[tuple[str, date]] = set()
+    for org in sorted({org for org, _ in unfinished}):
+        ids = ops.org_ids(paths, org) or [i for i in (configured_ids.get(org),) if i]
+        for day in sorted({d for o, d in unfinished if o == org}):
+            start = datetime.combine(day, datetime.min.time(), UTC)
+            for org_id in ids:
+                for asset in _logged_assets(job_name):
+                    if (asset, org_id, start) in landed:
+                        continue
+                    marked.add((org, day))
+                    attempts.append(
+                        ops.Attempt(
+                            asset=asset,
+                            org_id=org_id,
+                            window_start=start,
+                            window_end=start + timedelta(days=1),
+                            run_id=run_id,
+                            started=now,
+                            finished=now,
+                            status="failure",
+                            error=INTERRUPTED,
+                            org=org,
+                        )
+                    )
+    ops.record_many(paths, attempts)
+    return sorted(marked)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
     """Read settings; ``env`` defaults to ``os.environ`` (after loading ``./.env`` if present)."""
     if env is None:
         if dotenv and Path(".env").is_file():
-            load_dotenv(Path(".env"), override=False)  # the working directory's, never a parent's
+            _load_dotenv(Path(".env"))
         env = dict(os.environ)
     config_file = _config_path(env)
     config = _read_config(config_file) if config_file else {}
@@ -109,6 +110,35 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
     )
 
 
+def _load_dotenv(path: Path) -> None:
+    """The working directory's ``.env`` (never a parent's), refused clearly when unreadable."""
+    try:
+        path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path.absolute()} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path.absolute()} cannot be read: {exc.strerror}") from None
+    load_dotenv(path, override=False)
+
+
+def utc_now(env: dict[str, str] | None = None) -> datetime:
+    """The load's clock: now, or ``WXCC_NOW`` (an ISO instant) to agree with a sandbox whose
+    clock is frozen (``wxcc-sandbox serve --now``): which days are open depends on it."""
+    env = os.environ if env is None else env
+    text = env.get("WXCC_NOW")
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"WXCC_NOW {text!r} is not an ISO instant (2026-11-20T15:30:00Z)"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _config_path(env: dict[str, str]) -> Path | None:
     if env.get("WXCC_CONFIG"):
         path = Path(env["WXCC_CONFIG"])
@@ -122,6 +152,12 @@ def _config_path(env: dict[str, str]) -> Path | None:
 def _read_config(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} (WXCC_CONFIG) is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path} (WXCC_CONFIG) cannot be read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

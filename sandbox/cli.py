@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,22 @@ def parse_instant(text: str) -> int:
     return int(parsed.timestamp() * 1000)
 
 
+class UsageError(Exception):
+    """A bad option or config file: one sentence, exit status 2."""
+
+
+# Whole-number options: (smallest, largest) accepted.
+_BOUNDS: dict[str, tuple[int, int]] = {
+    "port": (0, 65535),
+    "seed": (0, 2**63 - 1),
+    "tasks_per_day": (1, 1_000_000),
+    "budget": (0, 1_000_000),
+    "latency_ms": (0, 600_000),
+    "token_lifetime": (1, 10 * 365 * 86400),
+    "cache_mb": (1, 1_048_576),
+}
+
+
 def _load_file(path: str | None) -> dict[str, Any]:
     """The whole YAML file: the pipeline's WXCC_CONFIG may be given, for what truth needs of it
     (the WFO reports); the sandbox's own options sit under ``sandbox:`` or at the top level."""
@@ -55,10 +71,19 @@ def _load_file(path: str | None) -> dict[str, Any]:
         return {}
     import yaml
 
-    with open(path, encoding="utf-8") as fh:
-        loaded = yaml.safe_load(fh) or {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            loaded = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise UsageError(f"--config {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--config {path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--config {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(loaded, dict):
-        raise SystemExit(f"wxcc-sandbox: {path}: expected a mapping")
+        raise UsageError(f"--config {path}: expected a mapping")
     return loaded
 
 
@@ -66,8 +91,27 @@ def _load_config(path: str | None) -> dict[str, Any]:
     loaded = _load_file(path)
     section = loaded.get("sandbox", loaded)
     if not isinstance(section, dict):
-        raise SystemExit(f"wxcc-sandbox: {path}: 'sandbox' must be a mapping")
+        raise UsageError(f"--config {path}: 'sandbox' must be a mapping")
     return {str(k).replace("-", "_"): v for k, v in section.items()}
+
+
+def _checked(key: str, value: Any) -> Any:  # noqa: ANN401
+    """``value`` of option ``key`` if acceptable, else a UsageError naming the option."""
+    option = "--" + key.replace("_", "-")
+    if key in _BOUNDS and value is not None:
+        low, high = _BOUNDS[key]
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise UsageError(f"{option} must be a whole number from {low} to {high}, not {value!r}")
+        try:
+            number = int(value)
+        except ValueError:
+            raise UsageError(
+                f"{option} must be a whole number from {low} to {high}, not {value!r}"
+            ) from None
+        if not low <= number <= high:
+            raise UsageError(f"{option} must be a whole number from {low} to {high}, not {number}")
+        return number
+    return value
 
 
 def _options(args: argparse.Namespace, keys: list[str]) -> dict[str, Any]:
@@ -81,10 +125,20 @@ def _options(args: argparse.Namespace, keys: list[str]) -> dict[str, Any]:
             out[key] = config[key]
         else:
             out[key] = DEFAULTS.get(key)
+    out = {key: _checked(key, value) for key, value in out.items()}
     if isinstance(out.get("now"), str):
-        out["now"] = parse_instant(out["now"])
+        try:
+            out["now"] = parse_instant(out["now"])
+        except argparse.ArgumentTypeError:
+            raise UsageError(
+                f"--now {out['now']!r} is not an ISO 8601 instant (2026-11-20T15:30:00Z)"
+            ) from None
     elif isinstance(out.get("now"), datetime):
         out["now"] = int(out["now"].timestamp() * 1000)
+    elif isinstance(out.get("now"), date):
+        out["now"] = int(datetime.combine(out["now"], datetime.min.time(), UTC).timestamp() * 1000)
+    elif out.get("now") is not None:
+        raise UsageError(f"--now {out['now']!r} is not an ISO 8601 instant")
     return out
 
 
@@ -216,9 +270,13 @@ def _truth(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``wxcc-sandbox`` console script."""
     args = _parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    return _truth(args)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _truth(args)
+    except UsageError as exc:
+        print(f"wxcc-sandbox: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -251,6 +251,48 @@ def record_attempt(path: Path, row: Mapping[str, object]) -> None:
 
 
 @retried
+def forget_lost(path: Path) -> list[tuple[str, str, int, int]]:
+    """Forget every window one of whose current files is gone from disk, with the other tables
+    its commit made current; the (table, org id, start ms, end ms) forgotten. The next publish
+    then lists only files that exist, and the windows are loaded again."""
+    if not path.exists():
+        return []
+    forgotten: list[tuple[str, str, int, int]] = []
+    with connect(path) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            rows = con.execute(queries.sql("store/select_window_files")).fetchall()
+            lost = {commit for *_, file, commit in rows if not Path(file).exists()}
+            for table_name, org_id, start, end, _file, commit in rows:
+                if commit in lost:
+                    forgotten.append((table_name, org_id, int(start), int(end)))
+            for commit in sorted(lost):
+                con.execute(queries.sql("store/delete_commit_windows"), {"commit_id": commit})
+            if lost:
+                con.execute(queries.sql("store/insert_commit"), {"now": time.time()})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return forgotten
+
+
+@retried
+def record_attempts(path: Path, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert or replace several extraction-log rows in one transaction (all or none)."""
+    with connect(path) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for row in rows:
+                con.execute(queries.sql("store/upsert_extraction_log"), dict(row))
+            con.execute(queries.sql("store/insert_commit"), {"now": time.time()})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+@retried
 def replace_differences(
     path: Path, window: Mapping[str, object], rows: Sequence[Mapping[str, object]]
 ) -> None:

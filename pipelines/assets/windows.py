@@ -19,15 +19,18 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from pipelines import progress
 from pipelines.assets.checks import asset_key, unique_key_check, unique_key_spec
 from pipelines.partitions import API_POOL, PARTITIONS, Window, day_windows, org_of
 from pipelines.resources import Warehouse, WxccApi
+from pipelines.settings import utc_now
+from pipelines.sources.http import requests_stopped, stop_requests
 from warehouse import ops
 from warehouse.land import LandResult
 from warehouse.publish import publish
@@ -36,6 +39,10 @@ from warehouse.schemas import Table
 # Windows in flight at once per run. Four keep a 300-a-minute budget busy at up to ~700 ms of
 # latency a page; more only adds memory (each holds a Parquet row group).
 DEFAULT_WINDOW_WORKERS = 4
+
+# A day's records keep arriving for a while after it ends (tasks created at 23:59 end later, the
+# statistics of the last interval are computed after it); the daily schedule runs at 00:30.
+SETTLING_DELAY = timedelta(minutes=30)
 
 COUNTED = ("pages", "requests", "retries", "rate_limited", "api_count")
 
@@ -63,6 +70,13 @@ class RunOutcome:
     stats: dict[str, float]
     failures: list[WindowFailure]
     landed: dict[Window, Landed]
+
+
+def settled_status(window: Window) -> str:
+    """``open`` for a window that may still change (ends after now, or within the settling
+    delay): every plain re-run loads it again until it settles; ``success`` otherwise."""
+    settled_at = window.end + SETTLING_DELAY
+    return "open" if utc_now() < settled_at else "success"
 
 
 def window_workers() -> int:
@@ -126,7 +140,7 @@ def land_each(
             ops.Attempt(
                 **base,
                 finished=datetime.now(UTC),
-                status="success",
+                status=settled_status(window),
                 rows=rows,
                 **{k: _int(landed.stats.get(k)) for k in COUNTED},
             ),
@@ -146,10 +160,20 @@ def land_each(
         count = min(workers or window_workers(), len(windows)) or 1
         if count == 1:
             for window in windows:
+                if requests_stopped():
+                    break
                 attempt(window)
         else:
             with ThreadPoolExecutor(count, thread_name_prefix=f"window-{asset}") as pool:
-                list(pool.map(attempt, windows))
+                try:
+                    list(pool.map(attempt, windows))
+                except BaseException as exc:
+                    # Ctrl-C (Dagster raises its own error for it inside a run): stop the
+                    # in-flight windows' requests rather than wait for them to finish.
+                    if isinstance(exc, KeyboardInterrupt | DagsterExecutionInterruptedError):
+                        stop_requests()
+                        pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     except BaseException:
         _publish(context, warehouse, quiet=True)
         raise

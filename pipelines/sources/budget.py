@@ -20,12 +20,16 @@ other's reservations.
 from __future__ import annotations
 
 import fcntl
+import logging
+import math
 import os
 import struct
 from pathlib import Path
 
 from pipelines.sources.errors import ConfigError
 from pipelines.sources.http import Clock, SystemClock
+
+log = logging.getLogger(__name__)
 
 WINDOW_S = 60.0
 DEFAULT_MARGIN_S = 0.5
@@ -63,7 +67,7 @@ class SharedRateLimiter:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             now = self._clock.now()
-            ledger = self._read(fd)
+            ledger = self._read(fd, now)
             slot = now
             if ledger:
                 slot = max(slot, ledger[-1])  # slots never go back: the ledger stays sorted
@@ -78,11 +82,22 @@ class SharedRateLimiter:
             self._clock.sleep(wait)
         return max(wait, 0.0)
 
-    def _read(self, fd: int) -> list[float]:
+    def _read(self, fd: int, now: float) -> list[float]:
         raw = os.pread(fd, self._format.size, 0)
         if len(raw) != self._format.size:  # new, or written for another budget: start afresh
             return []
-        return [t for t in self._format.unpack(raw) if t > 0]
+        ledger = [t for t in self._format.unpack(raw) if t > 0 or not math.isfinite(t)]
+        # A slot is never reserved more than a window per queued request ahead; anything else
+        # (a damaged file, a clock set far back) would make every process wait forever or
+        # overflow a sleep. Only a cache of recent send times: start it afresh.
+        horizon = now + self.window_s * (self.per_minute + 1)
+        if any(not math.isfinite(t) or t > horizon for t in ledger) or ledger != sorted(ledger):
+            log.warning(
+                "the API budget ledger %s held impossible times (damaged?); starting it afresh",
+                self.path,
+            )
+            return []
+        return ledger
 
     def _pack(self, ledger: list[float]) -> bytes:
         return self._format.pack(*([0.0] * (self.per_minute - len(ledger)) + ledger))

@@ -98,6 +98,14 @@ class ServerError(WxccError):
     """The API kept failing with 5xx (or gave no answer at all) after every retry."""
 
 
+class Unreachable(ServerError):
+    """The API's host refused the connection or does not resolve: waiting will not help."""
+
+
+class Interrupted(WxccError):
+    """The user stopped the load (Ctrl-C): requests not yet sent are not sent."""
+
+
 class ApiError(WxccError):
     """The API refused a request with a 4xx that retrying cannot fix.
 

@@ -11,6 +11,12 @@
   429 and 503, as the rate-limiting guide asks: "Do not try again until after the retry-after
   duration";
 - typed errors when retrying is over or pointless (:mod:`pipelines.sources.errors`);
+- failing fast where waiting cannot help: a refused connection or an unknown host gets one short
+  retry round (``CONNECT_ATTEMPTS``), after which the host is remembered as unreachable for
+  ``UNREACHABLE_S`` and every other request to it in this process fails at once, so a load of
+  many windows (and many token refreshes) fails in seconds rather than one round per window;
+- a process-wide stop (:func:`stop_requests`, on Ctrl-C): requests not yet sent and backoff waits
+  end at once with :class:`Interrupted`;
 - an optional client-side :class:`RateLimiter` so a run stays inside the tenant's budget
   (300 requests a minute per client id) instead of discovering it through 429s.
 
@@ -37,8 +43,10 @@ from pipelines.sources.errors import (
     ApiError,
     AuthError,
     ConfigError,
+    Interrupted,
     RateLimited,
     ServerError,
+    Unreachable,
     redact,
 )
 
@@ -49,6 +57,52 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 RETRY_AFTER_STATUS = frozenset({429, 503})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 TRACKING_PREFIX = "WXCC-WAREHOUSE-"
+# A refused connection or an unknown host: a few quick tries (a service restarting answers again
+# within seconds), then the host counts as unreachable for a while in this process.
+CONNECT_ATTEMPTS = 3
+CONNECT_MAX_DELAY = 2.0
+UNREACHABLE_S = 120.0
+
+_unreachable: dict[str, tuple[float, str]] = {}  # base URL -> (monotonic time, message)
+_unreachable_lock = threading.Lock()
+_stop = threading.Event()
+
+
+def stop_requests() -> None:
+    """Ctrl-C: every request not yet sent, and every backoff wait, ends with Interrupted."""
+    _stop.set()
+
+
+def requests_stopped() -> bool:
+    return _stop.is_set()
+
+
+def resume_requests() -> None:
+    """Undo :func:`stop_requests` and forget unreachable hosts (a new load in this process)."""
+    _stop.clear()
+    with _unreachable_lock:
+        _unreachable.clear()
+
+
+def _check_stopped(what: str) -> None:
+    if _stop.is_set():
+        raise Interrupted(f"{what}: stopped (Ctrl-C) before it was sent")
+
+
+def _known_unreachable(base_url: str) -> str | None:
+    with _unreachable_lock:
+        seen = _unreachable.get(base_url)
+        if seen is None:
+            return None
+        if time.monotonic() - seen[0] > UNREACHABLE_S:
+            del _unreachable[base_url]
+            return None
+        return seen[1]
+
+
+def _connect_failure(exc: httpx.TransportError) -> bool:
+    """Refused, reset before an answer, or a name that does not resolve: not a slow server."""
+    return isinstance(exc, httpx.ConnectError)
 
 
 def _version() -> str:
@@ -76,8 +130,8 @@ class SystemClock:
         return time.time()
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+        if seconds > 0 and _stop.wait(seconds):  # Ctrl-C ends a backoff wait at once
+            raise Interrupted("stopped (Ctrl-C) while waiting to retry")
 
 
 class TokenSource(Protocol):
@@ -354,6 +408,10 @@ class WxccHttp:
         failures = 0
         reauthenticated = False
         while True:
+            _check_stopped(what)
+            known = _known_unreachable(self.base_url)
+            if known is not None:
+                raise Unreachable(f"{what}: {known}")
             if self.limiter is not None:
                 self.stats.waited_s += self.limiter.acquire()
             sent_headers = {"TrackingId": tracking_id}
@@ -376,13 +434,28 @@ class WxccHttp:
                     ) from None
                 self.stats.transport_errors += 1
                 failures += 1
+                if _connect_failure(exc) and failures >= min(
+                    CONNECT_ATTEMPTS, self.retry.max_attempts
+                ):
+                    reason = (
+                        f"cannot connect to {self.base_url} ({type(exc).__name__}: "
+                        f"{redact(exc, limit=120)}); check the URL (WXCC_API_URL, "
+                        "WXCC_IDENTITY_URL or the org's api_url), the network and the service "
+                        "status"
+                    )
+                    with _unreachable_lock:
+                        _unreachable[self.base_url] = (time.monotonic(), reason)
+                    raise Unreachable(f"{what}: {reason} (tried {failures} times)") from None
                 if failures >= self.retry.max_attempts:
                     raise ServerError(
                         f"{what}: no answer from {self.base_url} after {failures} attempts "
                         f"(last: {type(exc).__name__}: {redact(exc, limit=120)}); check the URL, "
                         "the network and the service status"
                     ) from None
-                self._wait(what, f"{type(exc).__name__}", failures, self.retry.backoff(failures))
+                delay = self.retry.backoff(failures)
+                if _connect_failure(exc):
+                    delay = min(delay, CONNECT_MAX_DELAY)
+                self._wait(what, f"{type(exc).__name__}", failures, delay)
                 continue
             self.stats.bytes += len(response.content)
             status = response.status_code
@@ -461,7 +534,9 @@ class WxccHttp:
 
     def _wait(self, what: str, reason: str, failures: int, delay: float) -> None:
         self.stats.retries += 1
-        level = logging.INFO if reason == "HTTP 429" else logging.WARNING
+        # 429s are the budget working as designed; a refused connection gets its one sentence
+        # when the short round is over. Neither is worth a warning per attempt.
+        level = logging.INFO if reason in ("HTTP 429", "ConnectError") else logging.WARNING
         log.log(
             level,
             "%s: %s on attempt %d of %d; retrying in %.2f s",

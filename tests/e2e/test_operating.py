@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,41 @@ def _log(db: Path) -> list[tuple]:
             "SELECT asset, strftime(window_start, '%Y-%m-%d'), status, run_id "
             "FROM ops.extraction_log ORDER BY started"
         ).fetchall()
+
+
+def _running(data_dir: Path, org: str) -> int:
+    """Attempts of ``org`` the store's extraction log has as ``running`` (started, not ended)."""
+    store = data_dir / "store" / "warehouse.sqlite"
+    if not store.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as con:
+            query = "SELECT count(*) FROM extraction_log WHERE status = 'running' AND org = ?"
+            return con.execute(query, (org,)).fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def _kill_mid_load(proc: subprocess.Popen[bytes], data_dir: Path, org: str) -> None:
+    """SIGKILL ``proc`` at a moment it is guaranteed mid-load: some windows landed and some
+    attempt is ``running``. The process is stopped (SIGSTOP) while the store is read, so what
+    is read is what the kill leaves: a poll alone came too late on a loaded machine, where the
+    windows land in seconds and the load was then publishing or tearing down."""
+    parquet = data_dir / "parquet" / "search" / "task_details"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(list(parquet.rglob("*.parquet"))) >= 2:  # some windows landed
+            proc.send_signal(signal.SIGSTOP)
+            if _running(data_dir, org):
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return
+            proc.send_signal(signal.SIGCONT)
+        time.sleep(0.02)
+    raise AssertionError(
+        "the load ended before it could be killed mid-way: "
+        + (proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else "")
+    )
 
 
 def test_a_14_day_backfill_equals_truth_in_bounded_runs_and_resumes(
@@ -91,15 +128,7 @@ def test_a_load_killed_mid_backfill_resumes_to_truth_redoing_what_was_cut(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if len(list(parquet.rglob("*.parquet"))) >= 3:  # some windows landed, not all
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        _kill_mid_load(proc, pipeline.data_dir, "default")
         assert main(args) == 0  # resumes: skips what completed, redoes the rest
     killed = [r for r in _log(db) if r[2] == "running"]
     assert killed, "the kill left no unfinished attempt: it came too late to test anything"
@@ -198,15 +227,7 @@ def test_killing_one_orgs_load_leaves_the_other_unaffected_and_it_resumes(
             )
 
         acme, globex = load("acme"), load("globex")
-        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and acme.poll() is None:
-            if len(list(parquet.glob("org_id=*/*/*.parquet"))) >= 3:  # some windows landed
-                break
-            time.sleep(0.05)
-        assert acme.poll() is None, acme.stderr.read().decode() if acme.stderr else ""
-        acme.send_signal(signal.SIGKILL)
-        acme.wait()
+        _kill_mid_load(acme, pipeline.data_dir, "acme")
         _, err = globex.communicate(timeout=600)
         assert globex.returncode == 0, err.decode()
         # globex is whole while acme's load lies killed.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipelines.cli import main
@@ -36,5 +38,10 @@ def test_every_attempt_is_logged_and_status_shows_gaps(
 
     assert main(["status"]) == 0
     out = capsys.readouterr().out
-    line = next(x for x in out.splitlines() if x.startswith("search.task_details"))
-    assert "2026-11-19T00:00:00+00:00" in line and line.endswith("2026-11-17")
+    assert "search (org default, org id" in out
+    assert "  complete through 2026-11-19 (2 day(s) complete)" in out
+    assert re.search(r"\n  failed 2026-11-17: search\.\w+: IncompleteWindow", out), out
+    assert (
+        "  to fill: wxcc-warehouse load --source search --org default --from 2026-11-17 --to 2026-11-18"
+        in out
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -73,7 +75,7 @@ def test_processes_draw_on_one_ledger(tmp_path: Path) -> None:
     for p in procs:
         p.join(30)
     assert sorted(out.get() for _ in procs) == [200, 200, 200]
-    ledger = SharedRateLimiter(path, 1000)._read(os.open(path, os.O_RDONLY))
+    ledger = SharedRateLimiter(path, 1000)._read(os.open(path, os.O_RDONLY), time.time())
     assert len(ledger) == 600 and ledger == sorted(ledger)  # every request of every process
 
 
@@ -83,3 +85,13 @@ def test_the_state_folder_is_private_and_a_bad_budget_is_refused(tmp_path: Path)
         assert folder.stat().st_mode & 0o077 == 0
     with pytest.raises(ConfigError, match="at least 1 request"):
         SharedRateLimiter(tmp_path / "budget", 0)
+
+
+def test_a_damaged_ledger_is_started_afresh_not_slept_on(tmp_path: Path) -> None:
+    """A corrupt state/<org>/api-budget once made every load fail with OverflowError for good."""
+    path = tmp_path / "api-budget"
+    limiter = SharedRateLimiter(path, 5, Clock())
+    path.write_bytes(struct.pack("<5d", 0.0, 0.0, 1e300, float("inf"), float("nan")))
+    assert limiter.acquire() == 0.0
+    path.write_bytes(b"\xff" * 40)  # NaNs
+    assert limiter.acquire() == 0.0

@@ -144,12 +144,12 @@ def test_server_error_after_all_attempts_names_the_request(clock: FakeClock) -> 
 
 def test_no_answer_after_all_attempts(clock: FakeClock) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+        raise httpx.ReadTimeout("no answer in time", request=request)
 
     with make_http(refuse, clock, retry=RetryPolicy(max_attempts=2)) as http:
         with pytest.raises(
             ServerError,
-            match=r"no answer from https://api.test after 2 attempts \(last: ConnectError",
+            match=r"no answer from https://api.test after 2 attempts \(last: ReadTimeout",
         ):
             http.request("GET", "/v1/tasks")
 

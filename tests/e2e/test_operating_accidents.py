@@ -1,0 +1,336 @@
+"""A machine's accidents and a user's habits, end to end (docs/operating.md): the open current
+day, an unreachable API, lost derived files, Ctrl-C, and two loads at once."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.cli import main
+from sandbox.truth import write_truth
+from tests.e2e.truth_compare import differences
+from tests.support import SEED, Pipeline, ms, point_at, sandbox
+from warehouse import duck, ops
+from warehouse.paths import WarehousePaths
+from warehouse.schemas import TABLES
+
+SMALL = 100  # tasks a day: these tests check states and outcomes, not volume
+
+
+def _truth(tmp_path: Path, now: str, start: str, end: str, tasks: int = SMALL) -> Path:
+    out = tmp_path / f"truth-{now}-{start}-{end}".replace(":", "")
+    write_truth(
+        out,
+        seed=SEED,
+        tasks_per_day=tasks,
+        now_ms=ms(now),
+        from_ms=ms(f"{start}T00:00:00"),
+        to_ms=ms(f"{end}T00:00:00"),
+        families=("search",),
+    )
+    return out
+
+
+def _equal_truth(db: Path, truth: Path) -> None:
+    for name, table in TABLES.items():
+        assert differences(db, truth / f"{name}.parquet", table) == {}, name
+
+
+def _states(paths: WarehousePaths, asset: str = "search.task_details") -> dict[str, str]:
+    """Day -> status of the latest attempt, in the store's extraction log."""
+    with ops.log_connection(paths) as con:
+        rows = con.execute(
+            "SELECT strftime(window_start, '%Y-%m-%d'), arg_max(status, started) "
+            "FROM ops.extraction_log WHERE asset = ? GROUP BY 1 ORDER BY 1",
+            [asset],
+        ).fetchall()
+    return dict(rows)
+
+
+def _count(db: Path, table: str) -> int:
+    with duck.connect(db, read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def test_today_is_open_until_it_settles_and_then_equals_the_days_truth(
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = pipeline.data_dir / "warehouse.duckdb"
+    build = WarehousePaths(pipeline.data_dir)
+    plain = ["load", "--from", "2026-11-20", "--to", "2026-11-21", "--no-progress"]
+    plain += ["--source", "search"]
+    first = "2026-11-20T15:30:00"
+    monkeypatch.setenv("WXCC_NOW", first + "Z")
+    assert main(["load", "--from", "2026-11-22", "--to", "2026-11-23"]) == 2  # the future
+    assert "is in the future" in capsys.readouterr().err
+    with sandbox(first, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        assert main(["load", "--today", "--no-progress", "--source", "search"]) == 0
+    assert _states(build) == {"2026-11-20": "open"}
+    partial = _count(db, "search.task_details")
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "open (not settled; every plain load refreshes them): 2026-11-20" in out
+    assert "complete through - " in out
+
+    # Ten minutes after midnight the day has ended but not settled: still open, refreshed.
+    settling = "2026-11-21T00:10:00"
+    monkeypatch.setenv("WXCC_NOW", settling + "Z")
+    with sandbox(settling, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        assert main(plain) == 0
+    assert "skipping" not in capsys.readouterr().out
+    assert _states(build) == {"2026-11-20": "open"}
+    assert _count(db, "search.task_details") > partial
+
+    later = "2026-11-21T06:00:00"
+    monkeypatch.setenv("WXCC_NOW", later + "Z")
+    with sandbox(later, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        assert main(plain) == 0  # a plain re-run: the open day is loaded again
+        assert _states(build) == {"2026-11-20": "success"}
+        assert main(plain) == 0  # settled: now it is skipped
+    assert "skipping 1 window(s) already complete" in capsys.readouterr().out
+    _equal_truth(db, _truth(tmp_path, later, "2026-11-20", "2026-11-21"))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "complete through 2026-11-21 (1 day(s) complete)" in out and "open (" not in out
+
+
+def test_an_unreachable_api_fails_a_7_day_load_in_seconds(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    point_at(monkeypatch, f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("WXCC_NOW", "2026-11-20T15:30:00Z")
+    started = time.monotonic()
+    code = main(["load", "--from", "2026-11-10", "--to", "2026-11-17", "--no-progress"])
+    elapsed = time.monotonic() - started
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert elapsed < 30, f"{elapsed:.1f} s"
+    assert len(err) == 1 and f"cannot connect to http://127.0.0.1:{port}" in err[0], err
+    assert "check the URL (WXCC_API_URL" in err[0]
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "search window 2026-11-10..2026-11-16 (org default) failed: Unreachable: " in out
+
+
+def test_lost_published_file_and_parquet_are_repaired_never_published_smaller(
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    now = "2026-11-20T15:30:00"
+    monkeypatch.setenv("WXCC_NOW", now + "Z")
+    db = pipeline.data_dir / "warehouse.duckdb"
+    args = ["--no-progress", "--source", "search"]
+    with sandbox(now, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        assert main(["load", "--from", "2026-11-16", "--to", "2026-11-19", *args]) == 0
+        out = capsys.readouterr().out
+        # "rows this load" once per run, not once per day of a 3-day run
+        printed = re.search(r"search\.task_details\s+([\d,]+) rows this load", out)
+        assert printed and int(printed.group(1).replace(",", "")) == _count(
+            db, "search.task_details"
+        )
+        three_days = _count(db, "search.task_details")
+
+        db.unlink()
+        assert main(["load", "--from", "2026-11-19", "--to", "2026-11-20", *args]) == 0
+        assert "was missing: wrote it again from the window store" in capsys.readouterr().err
+        assert _count(db, "search.task_details") > three_days  # the earlier days are kept
+
+        shutil.rmtree(pipeline.data_dir / "parquet")
+        assert main(["status"]) == 0
+        assert "its Parquet file is missing" in capsys.readouterr().out
+        # A load of one day cannot make the others whole: it says so and does not exit 0.
+        assert main(["load", "--from", "2026-11-19", "--to", "2026-11-20", *args]) == 1
+        err = capsys.readouterr().err
+        assert "lost their Parquet files" in err and "2026-11-16..2026-11-18" in err
+        assert main(["load", "--from", "2026-11-16", "--to", "2026-11-20", *args]) == 0
+        # every lost window loaded again; the day the one-day load restored is complete
+        assert "search: skipping 1 window(s)" in capsys.readouterr().out
+    files = list((pipeline.data_dir / "parquet" / "search" / "task_details").rglob("*.parquet"))
+    assert len(files) == 4
+    _equal_truth(db, _truth(tmp_path, now, "2026-11-16", "2026-11-20"))
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.timeout(600)
+def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resumes(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    now = "2026-11-20T15:30:00"
+    build = WarehousePaths(pipeline.data_dir)
+    args = ["load", "--from", "2026-11-06", "--to", "2026-11-18", "--no-progress"]
+    args += ["--source", "search"]
+    with sandbox(now, latency_ms=30, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        env = {**os.environ, "WXCC_WINDOW_WORKERS": "2", "WXCC_NOW": now + "Z"}
+        proc = _cli(env, *args)
+        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list(parquet.rglob("*.parquet"))) >= 2:  # some windows landed, not all
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        stopped_in = time.monotonic() - interrupted
+        assert proc.returncode == 130, err
+        assert stopped_in < 10, f"{stopped_in:.1f} s"
+        assert "Traceback" not in err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("wxcc-warehouse: stopped (Ctrl-C); unfinished search windows: ")
+        assert last.endswith("marked failed in the extraction log; a re-run resumes")
+        states = _states(build)
+        interrupted_days = [d for d, s in states.items() if s == "failure"]
+        assert interrupted_days and "2026-11-17" in interrupted_days
+        assert all(s in ("success", "failure") for s in states.values())
+        monkeypatch.setenv("WXCC_NOW", now + "Z")
+        assert main(args) == 0  # resumes
+    assert set(_states(build).values()) == {"success"}
+    _equal_truth(
+        pipeline.data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-06", "2026-11-18")
+    )
+
+
+def _pair(env: dict[str, str], *args: str) -> list[tuple[int, str]]:
+    procs = [_cli(env, *args), _cli(env, *args)]
+    return [(p.wait(240), p.communicate()[1]) for p in procs]
+
+
+@pytest.mark.timeout(1200)  # ten loads in processes of their own, on a shared machine
+@pytest.mark.parametrize("loaded_first", [False, True], ids=["new", "loaded"])
+def test_two_loads_at_once_have_a_clear_outcome_and_leave_the_instance_working(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loaded_first: bool
+) -> None:
+    """Five times: two loads started together; one loads, the other exits at once naming it."""
+    now = "2026-11-20T15:30:00"
+    args = ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]
+    args += ["--source", "search", "--reload"]
+    busy = re.compile(r"^wxcc-warehouse: another load \(pid \d+, started \S+\) is using \S+: ")
+    with sandbox(now, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        for trial in range(5):
+            data_dir = tmp_path / f"data-{trial}" if not loaded_first else pipeline.data_dir
+            env = {**os.environ, "WXCC_DATA_DIR": str(data_dir), "WXCC_NOW": now + "Z"}
+            env.pop("DAGSTER_HOME")  # the default: $WXCC_DATA_DIR/dagster, new with the dir
+            if loaded_first and trial == 0:
+                assert _cli(env, *args).wait(240) == 0
+            outcomes = _pair(env, *args)
+            codes = sorted(code for code, _ in outcomes)
+            assert codes in ([0, 0], [0, 75]), outcomes
+            for code, err in outcomes:
+                if code == 75:
+                    assert busy.match(err.strip()) and len(err.strip().splitlines()) == 1, err
+                else:
+                    assert "Traceback" not in err, err
+            status = subprocess.run(
+                [sys.executable, "-m", "pipelines.cli", "status"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert status.returncode == 0 and "complete through 2026-11-19" in status.stdout
+            plain = [a for a in args if a != "--reload"]
+            rerun = subprocess.run(
+                [sys.executable, "-m", "pipelines.cli", *plain],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=240,
+            )
+            assert rerun.returncode == 0, rerun.stderr
+            _equal_truth(
+                data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-18", "2026-11-19")
+            )
+
+
+@pytest.mark.timeout(900)
+def test_ctrl_c_stops_a_load_of_two_orgs_whose_lanes_run_in_processes_of_their_own(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each org is a lane in a child process: the Ctrl-C reaches every one of them."""
+    now = "2026-11-20T15:30:00"
+    paths = WarehousePaths(pipeline.data_dir)
+    args = ["load", "--from", "2026-11-06", "--to", "2026-11-18", "--no-progress"]
+    args += ["--source", "search"]
+    with (
+        sandbox(now, latency_ms=30, tasks_per_day=SMALL) as acme_url,
+        sandbox(now, seed=SEED + 1, latency_ms=30, tasks_per_day=SMALL) as globex_url,
+    ):
+        config = {
+            "orgs": [
+                {"name": "acme", "api_url": acme_url, "identity_url": acme_url},
+                {"name": "globex", "api_url": globex_url, "identity_url": globex_url},
+            ]
+        }
+        path = tmp_path / "wxcc.yaml"
+        path.write_text(yaml.safe_dump(config))
+        monkeypatch.setenv("WXCC_CONFIG", str(path))
+        point_at(monkeypatch, acme_url)
+        env = {**os.environ, "WXCC_WINDOW_WORKERS": "2", "WXCC_NOW": now + "Z"}
+        proc = _cli(env, *args)
+        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            orgs = {p.name for p in parquet.glob("org_id=*") if any(p.rglob("*.parquet"))}
+            if len(orgs) == 2:  # both lanes landed something, neither is done
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = proc.communicate(timeout=120)
+        stopped_in = time.monotonic() - interrupted
+        assert proc.returncode == 130, err
+        assert stopped_in < 15, f"{stopped_in:.1f} s"
+        assert "Traceback" not in err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("wxcc-warehouse: stopped (Ctrl-C); unfinished search windows: ")
+        assert "(org acme)" in last and "(org globex)" in last, last
+        with ops.log_connection(paths) as con:
+            states = dict(
+                con.execute(
+                    "SELECT org, list(DISTINCT status ORDER BY status) FROM ("
+                    "  SELECT org, window_start, arg_max(status, started) AS status"
+                    "  FROM ops.extraction_log GROUP BY org, asset, window_start"
+                    ") GROUP BY org"
+                ).fetchall()
+            )
+        # no lane left a window running: every one either landed or is marked failed
+        assert states == {"acme": ["failure", "success"], "globex": ["failure", "success"]}
+        monkeypatch.setenv("WXCC_NOW", now + "Z")
+        assert main(args) == 0  # resumes both orgs
+    assert set(_states(paths).values()) == {"success"}

@@ -1,0 +1,262 @@
+"""A user's mistakes and a machine's accidents reach the user as one sentence, never a traceback.
+
+Each case here printed a traceback (or loaded something wrong) before docs/operating.md's work.
+"""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipelines import cli
+from pipelines.cli import main
+from pipelines.operating import describe_os_error, repair_derived_state
+from tests.support import Pipeline
+from warehouse import duck, ops
+from warehouse.paths import WarehousePaths
+
+NOW = "2026-11-20T15:30:00Z"
+
+
+@pytest.fixture
+def env(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    monkeypatch.setenv("WXCC_NOW", NOW)
+    return pipeline
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (
+            ["load", "--from", "2023-12-30", "--to", "2024-01-02"],
+            "--from 2023-12-30 is before the configured start date 2024-01-01 (WXCC_START_DATE",
+        ),
+        (["load", "--last-days", "99999999"], "--last-days 99999999: give 1 to 3660 days"),
+        (["load", "--last-days", "0"], "--last-days 0: give 1 to"),
+        (["load", "--from", "2030-01-01", "--to", "2030-01-02"], "is in the future"),
+        (
+            ["load", "--from", "2026-11-19", "--to", "2026-11-23"],
+            "--to 2026-11-23 is in the future",
+        ),
+        (["load", "--today", "--last-days", "2"], "give --today alone"),
+    ],
+)
+def test_a_bad_range_is_one_sentence(
+    env: Pipeline, argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert said in _one_line(capsys)
+
+
+def test_a_data_directory_or_dagster_home_that_is_a_file_is_named(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a directory")
+    monkeypatch.setenv("WXCC_DATA_DIR", str(afile))
+    assert main(["load", "--from", "2026-11-18", "--to", "2026-11-19"]) == 2
+    line = _one_line(capsys)
+    assert f"WXCC_DATA_DIR is {afile}, which is a file, not a directory" in line
+    monkeypatch.setenv("WXCC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(afile))
+    assert main(["load", "--from", "2026-11-18", "--to", "2026-11-19"]) == 2
+    assert f"DAGSTER_HOME is {afile}, which is a file" in _one_line(capsys)
+
+
+def test_a_config_or_env_file_that_is_not_utf8_is_named(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "wxcc.yaml"
+    config.write_bytes(b"start_date: 2025-01-01 # \xe9t\xe9\n")
+    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    assert main(["load", "--last-days", "1"]) == 2
+    assert f"{config} (WXCC_CONFIG) is not UTF-8 text" in _one_line(capsys)
+    monkeypatch.delenv("WXCC_CONFIG")
+    (tmp_path / ".env").write_bytes(b"WXCC_DATA_DIR=caf\xe9\n")  # the working directory's
+    assert main(["load", "--last-days", "1"]) == 2
+    assert ".env is not UTF-8 text" in _one_line(capsys)
+
+
+def test_a_boolean_budget_is_refused_by_name(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "wxcc.yaml"
+    config.write_text("orgs:\n  - name: acme\n    requests_per_minute: true\n")
+    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    assert main(["load", "--last-days", "1"]) == 2
+    assert "requests_per_minute (WXCC_CONFIG) must be a whole number" in _one_line(capsys)
+
+
+def test_machine_failures_read_as_sentences() -> None:
+    full = OSError(errno.ENOSPC, "No space left on device", "/data/parquet/x.parquet")
+    assert describe_os_error(full) == (
+        "the disk is full (/data/parquet/x.parquet): free some space and run again "
+        "(a re-run resumes)"
+    )
+    assert "read-only" in describe_os_error(OSError(errno.EROFS, "Read-only file system", "/d"))
+    assert cli.exit_code(full) == 1
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(_args: object) -> int:
+        raise RuntimeError("something nobody foresaw")
+
+    monkeypatch.setattr(cli, "_status", broken)
+    assert main(["status"]) == 1
+    line = _one_line(capsys)
+    assert line == (
+        "wxcc-warehouse: unexpected RuntimeError: something nobody foresaw; run again with "
+        "--debug (or WXCC_DEBUG=1) for the traceback and report it"
+    )
+    assert main(["status", "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+    monkeypatch.setenv("WXCC_DEBUG", "1")
+    assert main(["status"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_a_damaged_published_file_is_moved_aside_and_written_again_from_the_store(
+    env: Pipeline,
+) -> None:
+    paths = WarehousePaths(env.data_dir)
+    ops.record(paths, _attempt("search.task_details", "2026-11-16", "failure", "AuthError: no"))
+    paths.published_path.write_bytes(b"this is not a DuckDB file" * 400)
+    said = repair_derived_state(env.data_dir)
+    assert len(said) == 1 and f"{paths.published_path} did not open" in said[0]
+    assert (env.data_dir / "warehouse.duckdb.damaged").exists()
+    with duck.connect(paths.published_path, read_only=True) as con:
+        rows = con.execute("SELECT status, error FROM ops.extraction_log").fetchall()
+    assert rows == [("failure", "AuthError: no")]
+    assert repair_derived_state(env.data_dir) == []  # whole again: nothing to do
+
+
+def test_a_damaged_instance_says_how_to_recover_without_losing_the_warehouse(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = tmp_path / "home"
+    (home / "history").mkdir(parents=True)
+    (home / "history" / "runs.db").write_bytes(b"garbage, not SQLite" * 100)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert main(["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]) == 1
+    line = _one_line(capsys)
+    assert f"the Dagster instance at {home} (DAGSTER_HOME) is damaged" in line
+    assert f"mv {home} {home}.damaged" in line and "the warehouse" in line
+
+
+def _attempt(
+    asset: str, day: str, status: str, error: str | None = None, n: int = 0
+) -> ops.Attempt:
+    start = datetime.fromisoformat(f"{day}T00:00:00+00:00")
+    stamp = datetime(2026, 11, 20, 12, n, tzinfo=UTC)
+    return ops.Attempt(
+        asset=asset,
+        org_id="org-1",
+        org="default",
+        window_start=start,
+        window_end=start.replace(day=start.day + 1),
+        run_id=f"run-{n}",
+        started=stamp,
+        finished=stamp,
+        status=status,
+        error=error,
+    )
+
+
+def test_status_answers_on_every_state_a_load_can_leave(
+    env: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A window whose only attempt failed crashed status with AttributeError."""
+    assert main(["status"]) == 0
+    assert "No extraction has been logged" in capsys.readouterr().out
+    build = WarehousePaths(env.data_dir)
+    ops.record(build, _attempt("search.task_details", "2026-11-16", "failure", "AuthError: no", 1))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "complete through - (0 day(s) complete)" in out
+    assert "failed 2026-11-16: search.task_details: AuthError: no" in out
+    for n, (day, status) in enumerate(
+        [("2026-11-17", "running"), ("2026-11-19", "open"), ("2026-11-15", "success")], start=2
+    ):
+        ops.record(build, _attempt("search.task_details", day, status, n=n))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "open (not settled; every plain load refreshes them): 2026-11-19" in out
+    assert "failed 2026-11-17: search.task_details: unfinished: the load stopped" in out
+    assert "gaps: 2026-11-18" in out
+    # The success of 2026-11-15 has no Parquet file: a gap to reload, not a complete day.
+    assert "failed 2026-11-15: search.task_details: its Parquet file is missing" in out
+    assert (
+        "to fill: wxcc-warehouse load --source search --org default --from 2026-11-15 --to 2026-11-20"
+        in out
+    )
+
+
+def test_status_answers_when_the_configuration_is_broken(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "wxcc.yaml"
+    config.write_text("orgs: [unclosed\n")
+    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Configuration: {config} is not valid YAML")
+    assert "No extraction has been logged" in out
+
+
+def test_status_answers_while_another_process_writes_the_store(
+    env: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A load holds the store's write lock for moments at a time; status only reads (WAL)."""
+    paths = WarehousePaths(env.data_dir)
+    ops.record(paths, _attempt("search.task_details", "2026-11-16", "success", n=1))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(paths.store_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert main(["status"]) == 0
+        out = capsys.readouterr().out
+        # no Parquet file here: shown as a window to reload
+        assert "failed 2026-11-16: search.task_details: its Parquet file is missing" in out
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD = """
+import sys, sqlite3
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+import signal
+signal.pause()
+"""
