@@ -1,7 +1,4 @@
--- The org ids the extraction log has landed windows under for the org named $org (an org's id
--- comes from its configuration or its access token; consumers of landed data read it here
--- instead of asking the API again).
-SELECT DISTINCT org_id
-FROM ops.extraction_log
-WHERE org = $org AND status = 'success'
-ORDER BY org_id
+-- The org ids the extraction log has seen under the org's partition name $org, whatever the
+-- attempt's outcome: an interrupted load marks the windows of an org that has only `running`
+-- attempts so far, and the marts read the id the sources were landed under.
+SELECT DISTINCT org_id FROM ops.extraction_log WHERE org = $org ORDER BY org_id
