@@ -190,11 +190,11 @@ def _status(_args: argparse.Namespace) -> int:
     from warehouse.land import WarehousePaths
 
     try:
-        data_dir = load_settings().data_dir
+        paths = load_settings().paths
     except WxccError as exc:
         print(f"Configuration: {exc}")
-        data_dir = Path(os.environ.get("WXCC_DATA_DIR") or "data")
-    paths = WarehousePaths(data_dir)
+        paths = WarehousePaths(Path(os.environ.get("WXCC_DATA_DIR") or "data"))
+    data_dir = paths.data_dir
     last = _read_last_load(data_dir)
     if last:
         print(f"Last load {last.get('finished', '?')}: {last.get('outcome', '?')}")
@@ -279,7 +279,7 @@ def _load(args: argparse.Namespace) -> int:
     with load_lock(data_dir, orgs), _stop_on_interrupt():
         os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
         prepare_instance(Path(os.environ["DAGSTER_HOME"]))
-        for said in repair_derived_state(data_dir):
+        for said in repair_derived_state(data_dir, settings.storage):
             print(f"wxcc-warehouse: {said}", file=sys.stderr)
         resume_requests()
         try:

@@ -75,10 +75,12 @@ def publish(
         pending, files = store.snapshot(paths.store_path)
         written = False
         if pending is not None or not target.exists():
-            _write(paths, files, target)
+            # With object storage the views read the local mirror: only versions this machine
+            # has not mirrored yet are downloaded (warehouse.objects).
+            _write(paths, paths.local_files(files), target)
             written = True
         for old in store.published(paths.store_path, pending, now, now - grace_seconds):
-            Path(old).unlink(missing_ok=True)
+            paths.delete(old)
     return written
 
 
