@@ -40,6 +40,11 @@ class WarehousePaths:
         return self.data_dir / "store" / "publish.lock"
 
     @property
+    def published_state_path(self) -> Path:
+        """What the published file holds (``warehouse.publish``: which views to replace)."""
+        return self.data_dir / "store" / "published.json"
+
+    @property
     def published_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
 
