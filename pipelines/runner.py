@@ -139,10 +139,10 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
     each drawing on its own org's API budget; nothing else serializes them. A lane stops at its
     first failed run; the others go on, and the outcome names the first failure.
 
-    One lane runs in this process; several run in a child process each (``python -m
-    pipelines.runner``), which report their windows and outcome as JSON lines: Dagster sets up
+    The first lane runs in this process; each other one in a child process (``python -m
+    pipelines.runner``), which reports its windows and outcome as JSON lines: Dagster sets up
     each run's logging with ``logging.config.dictConfig``, which deadlocks against another
-    thread's run logging (seen with the Postgres event log), so runs never share a process.
+    thread's run logging (seen with the Postgres event log), so no two runs share a process.
     """
     logging.getLogger("dagster").setLevel(logging.WARNING)
     outcome = Outcome()
@@ -194,34 +194,39 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
                 outcome.interrupted = outcome.interrupted or found.interrupted
                 outcome.unfinished += found.unfinished
 
-        if len(work) == 1:
-            with progress.listening(on_window):
-                merge(0, run_lane(work[0]))
-        else:
-            children: list[subprocess.Popen[str]] = []
-            count = max(1, min(workers, len(work)))
-            with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
-                futures = [
-                    pool.submit(
-                        lambda i, lane: merge(i, _run_child(lane, on_window, children)), i, w
-                    )
-                    for i, w in enumerate(work)
-                ]
-                try:
-                    for future in futures:
+        # The first lane runs here, in the main thread: this process has Dagster imported and
+        # the definitions built already, which a child spends ~2 s of CPU on (bench/README.md,
+        # bench_two_orgs); every other lane runs in a child process of its own.
+        children: list[subprocess.Popen[str]] = []
+        count = max(1, min(workers - 1, len(work) - 1))
+        with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
+            futures = [
+                pool.submit(lambda i, lane: merge(i, _run_child(lane, on_window, children)), i, w)
+                for i, w in enumerate(work[1:], start=1)
+            ]
+            here: Outcome | None = None
+            try:
+                with progress.listening(on_window):
+                    here = run_lane(work[0])
+                merge(0, here)
+                if here.interrupted:
+                    raise KeyboardInterrupt  # its Ctrl-C: stop the other lanes too
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                # Ctrl-C: lanes not started never start; the running ones' processes are
+                # told (each stops its requests and reports what it left unfinished).
+                stop_requests()
+                pool.shutdown(wait=False, cancel_futures=True)
+                _interrupt(children, lock)
+                outcome.interrupted = True
+                if here is None:  # stopped between its runs: any of its days may be unfinished
+                    outcome.unfinished += _days(work[0])
+                for future, lane in zip(futures, work[1:], strict=True):
+                    if future.cancelled():
+                        outcome.unfinished += _days(lane)
+                    else:
                         future.result()
-                except KeyboardInterrupt:
-                    # Ctrl-C: lanes not started never start; the running ones' processes are
-                    # told (each stops its requests and reports what it left unfinished).
-                    stop_requests()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    _interrupt(children, lock)
-                    outcome.interrupted = True
-                    for future, lane in zip(futures, work, strict=True):
-                        if future.cancelled():
-                            outcome.unfinished += _days(lane)
-                        else:
-                            future.result()
     # The failure reported is the first lane's in the order asked (source, then org), not
     # whichever ended first, so the same mistake always reads the same.
     outcome.failure = failures[min(failures)] if failures else None
