@@ -258,6 +258,7 @@ def _day(text: str) -> date:
 
 def _load(args: argparse.Namespace) -> int:
     settings = load_settings()
+    _prestart_lanes(args, settings)
     from pipelines.partitions import day_keys, start_date  # dagster imported only for a load
 
     now = _now()
@@ -291,6 +292,20 @@ def _load(args: argparse.Namespace) -> int:
             _write_last_load(data_dir, f"failed: {explain(exc)}")
             raise
     return code
+
+
+def _prestart_lanes(args: argparse.Namespace, settings) -> None:  # noqa: ANN001 - Settings
+    """Start the processes of the lanes after the first (``pipelines.prestart``) now, while
+    this one imports Dagster and plans: at most one per org and source of this load."""
+    from pipelines import prestart
+    from pipelines.orgs import orgs_of
+
+    try:
+        orgs = [o.name for o in orgs_of(settings) if not args.org or o.name in args.org]
+    except WxccError:
+        return  # the load says what is wrong with the configuration
+    sources = len(SOURCES) if args.source == "all" else 1
+    prestart.start(min(len(orgs) * sources, prestart.MAX_LANES) - 1)
 
 
 def _load_sources(  # noqa: PLR0913

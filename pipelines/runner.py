@@ -34,7 +34,7 @@ from dagster._core.storage.tags import (
 )
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pipelines import progress
+from pipelines import prestart, progress
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
 from pipelines.jobs import ORG_TAG
 from pipelines.partitions import partition_key
@@ -43,9 +43,7 @@ from warehouse import ops
 from warehouse.land import WarehousePaths
 
 CHUNK_DAYS = 7  # days a run covers: a 14-day backfill is 2 runs per org and job
-# Runs in flight at once in one load (one per org and source): each waits on its org's API
-# budget, so more lanes cost threads, not throughput of any one org.
-MAX_LANES = 8
+MAX_LANES = prestart.MAX_LANES  # lanes in flight at once in one load
 # The event log keeps everything (see it in the UI); the terminal shows the progress bar and the
 # one-line reason of a failure, not Dagster's stack traces.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -227,6 +225,7 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
                         outcome.unfinished += _days(lane)
                     else:
                         future.result()
+    prestart.release()  # processes started ahead for lanes that had nothing to do
     # The failure reported is the first lane's in the order asked (source, then org), not
     # whichever ended first, so the same mistake always reads the same.
     outcome.failure = failures[min(failures)] if failures else None
@@ -321,14 +320,18 @@ def _run_child(
         "org": lane.org,
         "chunks": [[c.org, [d.isoformat() for d in c.days]] for c in lane.chunks],
     }
-    # stderr to a file, not a pipe: a full pipe would block the child while stdout is read.
-    errors_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below
-    child = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.runner", json.dumps(spec)],
-        stdout=subprocess.PIPE,
-        stderr=errors_file,
-        text=True,
-    )
+    started = prestart.take(spec)  # one started ahead has its imports done already
+    if started is not None:
+        child, errors_file = started.process, started.errors
+    else:
+        # stderr to a file, not a pipe: a full pipe would block the child while stdout is read.
+        errors_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.runner", json.dumps(spec)],
+            stdout=subprocess.PIPE,
+            stderr=errors_file,
+            text=True,
+        )
     children.append(child)  # list.append is atomic: Ctrl-C reaches every started lane
     if requests_stopped():  # Ctrl-C came while this lane was starting
         child.send_signal(signal.SIGINT)
@@ -366,8 +369,15 @@ _LINE = "wxcc-lane "  # prefix of the JSON lines a lane's process writes on stdo
 
 
 def _lane_main(argv: list[str]) -> int:
-    """``python -m pipelines.runner '<lane as JSON>'``: one lane, reported as JSON lines."""
-    spec = json.loads(argv[0])
+    """``python -m pipelines.runner '<lane as JSON>'``: one lane, reported as JSON lines
+    (``-``: the lane comes on stdin, to a process started ahead: ``pipelines.prestart``)."""
+    if argv[0] == "-":
+        found = prestart.read_lane()
+        if found is None:
+            return 0  # started ahead, then not needed
+        spec: dict = found
+    else:
+        spec = json.loads(argv[0])
     lane = Lane(
         spec["job_name"],
         spec["org"],
