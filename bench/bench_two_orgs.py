@@ -75,13 +75,20 @@ class Measured:
     cpu: float  # user + system seconds of the load and every process it started
     sandbox_cpu: float  # the sandboxes' CPU seconds meanwhile (they serve this load only)
     load: float  # the machine's mean 1-minute load average during the load
+    stalled: float | None  # share of the load's time some task waited for a CPU (Linux PSI)
     lanes: list[str]  # per org: requests, the budget's floor, when its windows ran
 
     def __str__(self) -> str:
         share = (self.cpu + self.sandbox_cpu) / self.wall
         return (
             f"{self.wall:.1f}s wall, {self.cpu:.1f}s CPU (+{self.sandbox_cpu:.1f}s sandboxes: "
-            f"{share:.2f} cores busy on average), load average {self.load:.1f}\n"
+            f"{share:.2f} cores busy on average), load average {self.load:.1f}"
+            + (
+                f", some task waiting for a CPU {self.stalled:.0%} of the time"
+                if self.stalled is not None
+                else ""
+            )
+            + "\n"
             + "".join(f"      {lane}\n" for lane in self.lanes)
         )
 
@@ -89,6 +96,15 @@ class Measured:
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_stall_us() -> int | None:
+    """Microseconds some task waited for a CPU since boot (``/proc/pressure/cpu``), if known."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return None
+    return int(line.rsplit("total=", 1)[1])
 
 
 def _process_cpu(pid: int) -> float:
@@ -161,6 +177,7 @@ def _load(
     }
     sandbox_cpu = sum(_process_cpu(pid) for pid in sandboxes)
     epoch, started, cpu = time.time(), time.perf_counter(), _children_cpu()
+    stall = _cpu_stall_us()
     with _LoadSampler() as load:
         subprocess.run(
             [
@@ -178,11 +195,14 @@ def _load(
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    wall = time.perf_counter() - started
+    stall_end = _cpu_stall_us()
     return Measured(
-        wall=time.perf_counter() - started,
+        wall=wall,
         cpu=_children_cpu() - cpu,
         sandbox_cpu=sum(_process_cpu(pid) for pid in sandboxes) - sandbox_cpu,
         load=load.mean,
+        stalled=(stall_end - stall) / 1e6 / wall if stall is not None and stall_end else None,
         lanes=_lanes(data_dir / "warehouse.duckdb", epoch, budget),
     )
 
