@@ -69,3 +69,15 @@ def test_the_lane_process_applies_the_environment_it_is_sent(
     assert os.environ["WXCC_ADDED"] == "1" and "WXCC_DROPPED" not in os.environ
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert prestart.read_lane() is None  # started ahead, given no lane: it exits
+
+
+def test_processes_given_no_lane_are_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prestart, "_started", [])
+    process = subprocess.Popen(
+        [sys.executable, "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    prestart._started.append(
+        prestart.Started(process, tempfile.TemporaryFile(mode="w+"), dict(os.environ))
+    )
+    prestart.release()
+    assert process.poll() is not None and prestart._started == []
