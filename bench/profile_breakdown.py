@@ -24,7 +24,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
         ("dedupe digest (orjson.dumps + blake2b per record)", r"_first_sightings"),
-        ("decode (orjson.loads of page bytes)", r"^_post \(.*sources/search\.py"),
+        ("decode (orjson.loads of page bytes)", r"(^|\.)_post \(.*sources/search\.py"),
         ("activity merge (client)", r"_complete_record|_complete_activities|_add_nodes"),
         ("CAD variables (warehouse.variables)", r"warehouse/variables\.py"),
         ("normalize (warehouse.normalize)", r"warehouse/normalize\.py"),
@@ -64,7 +64,7 @@ def _idle(frames: list[str]) -> bool:
     leaf = frames[-1] if frames else ""
     return bool(
         re.search(
-            r"^(wait|_wait_for_tstate_lock|sleep|select|poll|recv_into|recv|read|acquire|"
+            r"(^|\.)(wait|_wait_for_tstate_lock|sleep|select|poll|recv_into|recv|read|acquire|"
             r"_recv|readinto|accept|get) \(",
             leaf,
         )
