@@ -135,10 +135,14 @@ def _warehouse_rows(data_dir: Path) -> dict[str, int]:
 
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
-        return {
+        found = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - constants
             for t in (*ROW_TABLES, "search.task_variable")
         }
+        found["requests"] = con.execute(
+            "SELECT coalesce(sum(requests), 0) FROM ops.extraction_log WHERE status <> 'running'"
+        ).fetchone()[0]
+        return found
     finally:
         con.close()
 
@@ -260,7 +264,7 @@ def _report(side: Side) -> None:
         f"{side.name:<28} {side.wall_s:7.1f} s wall {side.cpu_s:7.1f} s CPU  "
         f"task_details {td:,} ({td / side.wall_s:,.0f}/s)  all rows {rows:,} "
         f"({rows / side.wall_s:,.0f}/s, {1000 * side.cpu_s / max(rows, 1):.3f} CPU s per 1,000)  "
-        f"sandbox {side.sandbox_cpu_s:.1f} s CPU",
+        f"sandbox {side.sandbox_cpu_s:.1f} s CPU, {side.rows.get('requests', 0):,} requests",
         flush=True,
     )
 
