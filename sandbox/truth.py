@@ -225,11 +225,13 @@ def write_truth(
     to_ms: int,
     config: Mapping[str, Any] | None = None,
     families: tuple[str, ...] = FAMILIES,
+    cache_dir: str | Path | None = None,
 ) -> list[Path]:
     """Write ``<schema>.<table>.parquet`` per warehouse table for ``[from_ms, to_ms)`` at ``now_ms``.
 
     ``families`` chooses the API families written (default all); ``config`` is the pipeline's
     ``WXCC_CONFIG`` content, for what it configures (the WFO reports exported).
+    ``cache_dir``: read and keep simulated days there (``sandbox.daystore``; None: memory only).
 
     Tables keyed by created time (tasks, task legs) hold the records created in the window before
     ``now_ms``; agent sessions (with their channels and activities) those started in it. Each
@@ -238,7 +240,7 @@ def write_truth(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tenant = Tenant(seed, tasks_per_day)
+    tenant = Tenant(seed, tasks_per_day, cache_dir=cache_dir)
     writers = {"search": _search_truth, **_FAMILY_WRITERS}
     paths: list[Path] = []
     for family in FAMILIES:
