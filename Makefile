@@ -30,12 +30,16 @@ $(TEST_STAMP): requirements-test.lock pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/wxcc-warehouse load --last-days 2
 
+## Test worker processes (pytest-xdist): the suite is CPU-bound and CI machines have two cores.
+## TEST_WORKERS=0 runs every test in this one process (pdb, or a plain traceback order).
+TEST_WORKERS ?= 2
+
 ## Run the test suite (exit 5, "no tests ran", is a failure in .ci/run), in a shuffled order:
 ## pytest-randomly prints its seed; replay an order with PYTEST_ARGS=--randomly-seed=N, or run
 ## in file order with PYTEST_ARGS='-p no:randomly'.
 test: $(TEST_STAMP)
 	@$(BIN)/python -c 'from importlib.metadata import version as v; print("installed from requirements-test.lock:", ", ".join(f"{p} {v(p)}" for p in $(MAIN_PACKAGES)))'
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$rc
 

@@ -144,6 +144,9 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
     """
     logging.getLogger("dagster").setLevel(logging.WARNING)
     outcome = Outcome()
+    if not work:  # every window already complete: nothing to run here or in a child
+        prestart.release()
+        return outcome
     lock = threading.Lock()
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -1,11 +1,13 @@
 """Fixtures shared by the pipeline and end-to-end tests."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+from tests import support
 from tests.support import Pipeline, make_pipeline
 
 
@@ -13,6 +15,13 @@ from tests.support import Pipeline, make_pipeline
 def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     """Environment for one load under tmp_path; tests point WXCC_API_URL at their sandbox."""
     yield from make_pipeline(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def fresh_pipelines() -> Iterator[Callable[[], ModuleType]]:
+    """Call it to import ``pipelines`` afresh under the test's settings (see support)."""
+    with support.fresh_pipelines() as load:
+        yield load
 
 
 @pytest.fixture(autouse=True)

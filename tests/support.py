@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,19 +75,41 @@ def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         yield Pipeline(data_dir, home, instance)
 
 
-def fresh_pipelines(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """The ``pipelines`` package imported afresh (its Definitions read the config as a new process
-    would); the modules every other test imported are back in place when the test ends.
+@contextmanager
+def fresh_pipelines() -> Iterator[Callable[[], types.ModuleType]]:
+    """A loader of the ``pipelines`` package imported afresh (its Definitions read the config as a
+    new process would); when the block ends, ``sys.modules`` holds exactly the ``pipelines``
+    modules it held before.
 
     The package itself is replaced too: a fresh submodule is also set as an attribute of its
     package, so purging only ``pipelines.*`` would leave ``pipelines.sensors`` (what
     ``monkeypatch.setattr("pipelines.sensors._now", ...)`` resolves) pointing at a module that the
-    collected ``defs`` do not use, and a later test would patch the wrong clock.
+    collected ``defs`` do not use. And every module the fresh import or the test pulled in for the
+    first time is dropped at the end: left behind, a later test importing it lazily would get
+    Definitions built from this test's config (its orgs), not the process's.
     """
-    for module in [m for m in sys.modules if m == "pipelines" or m.startswith("pipelines.")]:
-        monkeypatch.delitem(sys.modules, module)
-    importlib.import_module("pipelines.cli")
-    return sys.modules["pipelines"]
+
+    def ours() -> dict[str, types.ModuleType]:
+        return {
+            name: module
+            for name, module in sys.modules.items()
+            if name == "pipelines" or name.startswith("pipelines.")
+        }
+
+    before = ours()
+
+    def load() -> types.ModuleType:
+        for name in ours():
+            del sys.modules[name]
+        importlib.import_module("pipelines.cli")
+        return sys.modules["pipelines"]
+
+    try:
+        yield load
+    finally:
+        for name in ours():
+            del sys.modules[name]
+        sys.modules.update(before)
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:

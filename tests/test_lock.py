@@ -27,6 +27,7 @@ NOT_IMPORTED = {
     "pytest": "runs the suite",
     "pytest-timeout": "pytest plugin (timeout = 300 in pyproject.toml)",
     "pytest-randomly": "pytest plugin: the suite runs in a shuffled order",
+    "pytest-xdist": "pytest plugin: `make test` runs the suite in two worker processes",
     "ruff": "lint and format checks run by tests/test_lint.py",
     "dagster-postgres": "Dagster's Postgres storage, named in dagster.yaml",
     "psycopg2-binary": "the driver dagster-postgres connects with",

