@@ -3,14 +3,17 @@ day, an unreachable API, lost derived files, Ctrl-C, and two loads at once."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -267,6 +270,108 @@ def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resume
     _equal_truth(
         pipeline.data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-06", "2026-11-18")
     )
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """In the child: no file may grow past ``limit`` bytes (``RLIMIT_FSIZE``), a full disk's
+    portable stand-in (a write past it fails with EFBIG, as one fails with ENOSPC on a full disk)."""
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not kill the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
+
+
+@pytest.mark.timeout(600)
+def test_a_full_disk_fails_the_load_in_a_sentence_and_a_rerun_equals_truth(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    now = "2026-11-20T15:30:00"
+    args = ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]
+    args += ["--source", "search"]
+    monkeypatch.setenv("WXCC_NOW", now + "Z")
+    with sandbox(now, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        full = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", *args],
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=_file_size_limit(300 * 1024),  # the published file cannot be written
+        )
+        lines = full.stderr.strip().splitlines()
+        assert full.returncode == 1, full.stderr
+        assert len(lines) == 1 and "Traceback" not in full.stderr, full.stderr
+        # names the file that could not grow (or the Dagster instance), and what to do
+        assert lines[0].startswith("wxcc-warehouse: "), lines
+        assert str(tmp_path) in lines[0], lines
+        assert "free some space and run again; a re-run resumes" in lines[0], lines
+        assert main(args) == 0  # the space is back: a plain re-run
+    _equal_truth(
+        pipeline.data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-18", "2026-11-19")
+    )
+
+
+# Linux capabilities a process of root drops to obey file permissions as any user does.
+_PR_CAPBSET_DROP, _CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 24, 1, 2
+
+
+def _as_a_user() -> None:
+    """In the child: permission bits apply even to root (who otherwise writes anywhere): the
+    capabilities that override them leave its bounding set, so the program exec'd has none."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _chmod_tree(root: Path, *, writable: bool) -> None:
+    for path in [root, *root.rglob("*")]:
+        mode = path.stat().st_mode
+        path.chmod(mode | 0o200 if writable else mode & ~0o222)
+
+
+@pytest.mark.timeout(600)
+def test_a_read_only_data_directory_is_said_in_a_sentence_and_a_rerun_equals_truth(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    now = "2026-11-20T15:30:00"
+    args = ["--no-progress", "--source", "search"]
+    monkeypatch.setenv("WXCC_NOW", now + "Z")
+    data_dir = pipeline.data_dir
+    with sandbox(now, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        assert main(["load", "--from", "2026-11-18", "--to", "2026-11-19", *args]) == 0
+        _chmod_tree(data_dir, writable=False)  # as a read-only mount or a copy would be
+        try:
+            refused = subprocess.run(
+                [sys.executable, "-m", "pipelines.cli", "load", "--from", "2026-11-18"]
+                + ["--to", "2026-11-20", *args],
+                env=dict(os.environ),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                preexec_fn=_as_a_user,
+            )
+        except subprocess.SubprocessError as exc:  # the capability could not be dropped
+            pytest.skip(f"running as root, permission bits cannot be made to apply: {exc}")
+        finally:
+            _chmod_tree(data_dir, writable=True)
+        lines = refused.stderr.strip().splitlines()
+        assert refused.returncode == 2, refused.stderr
+        assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert lines[0].startswith(f"wxcc-warehouse: WXCC_DATA_DIR {data_dir} is not writable: ")
+        assert lines[0].endswith(
+            "point WXCC_DATA_DIR at a writable directory or fix its permissions"
+        ), lines
+        # writable again: a plain re-run loads the day the refused load could not
+        assert main(["load", "--from", "2026-11-18", "--to", "2026-11-20", *args]) == 0
+    assert _states(WarehousePaths(data_dir)) == {"2026-11-18": "success", "2026-11-19": "success"}
+    _equal_truth(data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-18", "2026-11-20"))
 
 
 def _pair(env: dict[str, str], *args: str) -> list[tuple[int, str]]:
