@@ -348,6 +348,14 @@ def test_a_read_only_data_directory_is_said_in_a_sentence_and_a_rerun_equals_tru
         assert main(["load", "--from", "2026-11-18", "--to", "2026-11-19", *args]) == 0
         _chmod_tree(data_dir, writable=False)  # as a read-only mount or a copy would be
         try:
+            status = subprocess.run(
+                [sys.executable, "-m", "pipelines.cli", "status"],
+                env=dict(os.environ),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                preexec_fn=_as_a_user,
+            )
             refused = subprocess.run(
                 [sys.executable, "-m", "pipelines.cli", "load", "--from", "2026-11-18"]
                 + ["--to", "2026-11-20", *args],
@@ -361,6 +369,9 @@ def test_a_read_only_data_directory_is_said_in_a_sentence_and_a_rerun_equals_tru
             pytest.skip(f"running as root, permission bits cannot be made to apply: {exc}")
         finally:
             _chmod_tree(data_dir, writable=True)
+        # status reads a read-only directory (its window store opened immutable)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "complete through 2026-11-19 (1 day(s) complete)" in status.stdout, status.stdout
         lines = refused.stderr.strip().splitlines()
         assert refused.returncode == 2, refused.stderr
         assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
