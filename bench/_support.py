@@ -252,8 +252,10 @@ def _pipeline_pass(
     base_url: str, windows: list[tuple[int, int]], data_dir: Path, phases: bool
 ) -> PipelineRun:
     """The asset's path for taskDetails: token provider, retrying transport, Search client
-    (counts, splits, pages), normalizer, Parquet writer, DuckDB loader (``land_windows``)."""
+    (counts, splits, pages, fetched one page ahead), normalizer, Parquet writer, window checks
+    and commit (``land_windows``)."""
     from pipelines.sources.http import RetryPolicy, WxccHttp
+    from pipelines.sources.paging import prefetched
     from pipelines.sources.search import TASK_DETAILS as QUERY
     from pipelines.sources.search import SearchClient
     from warehouse import land
@@ -299,8 +301,14 @@ def _pipeline_pass(
         meter.start()
         started = time.perf_counter()
         for start, end in windows:
+            # As the asset does: the next page is fetched while this one is normalized.
             landed = land_windows(
-                paths, [TASK_DETAILS], org_id, start, end, client.window_pages(QUERY, start, end)
+                paths,
+                [TASK_DETAILS],
+                org_id,
+                start,
+                end,
+                prefetched(client.window_pages(QUERY, start, end)),
             )
             report.rows += landed[TASK_DETAILS].rows
         report.seconds = time.perf_counter() - started

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.bench_sandbox [--tasks-per-day 15000,60000] [--days 2]
         [--feeds task_details,task_activity,...] [--py-spy DIR] [--no-pipeline] [--no-truth]
+        [--warm-disk] [--load | --only-load]
 
 For each volume a fresh ``wxcc-sandbox serve`` (default options: no ``--cache-mb``; clock frozen,
 budget unlimited, seed 3) in its own process; then, per feed the pipeline loads (taskDetails,
@@ -20,6 +21,16 @@ client, normalizer, Parquet, DuckDB; the sandbox now partly warm) and the ratio 
 rate to the pipeline's, by wall time and by CPU (rows per sandbox CPU second over rows per
 pipeline CPU second: the figure a shared machine does not distort). Then (unless
 ``--no-truth``) ``wxcc-sandbox truth`` of the same days in a fresh process.
+
+Each sandbox keeps its simulated days in a new empty folder (``--cache-dir``): the cold figures
+are a fresh process with nothing on disk. ``--warm-disk`` then starts a second sandbox on the same
+folder and fetches again (days read from disk, nothing rendered yet). Truth is timed twice: its
+days simulated anew (``--cache-dir off``) and read from the serving sandbox's folder.
+
+``--load`` (or ``--only-load``) also times a real ``wxcc-warehouse load --source search`` of the
+days into a fresh data directory against a fresh sandbox (an empty disk cache; budget unlimited
+on both sides, as in issue 15's table): wall time, the load's CPU (process and children) and the
+sandbox's.
 
 ``--py-spy DIR`` records the sandbox process with py-spy (if installed) per volume and writes
 the collapsed stacks and the top functions by own and inclusive time there.
@@ -67,10 +78,14 @@ def _own_cpu() -> float:
 
 
 @contextmanager
-def serve(tasks_per_day: int, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
-    """``wxcc-sandbox serve`` with default options (clock frozen, budget unlimited): URL, pid."""
+def serve(
+    tasks_per_day: int, cache_dir: Path, extra: tuple[str, ...] = ()
+) -> Iterator[tuple[str, int]]:
+    """``wxcc-sandbox serve`` with default options (clock frozen, budget unlimited) keeping its
+    simulated days in ``cache_dir`` (an empty one: cold): URL, pid."""
     cmd = [sys.executable, "-m", "sandbox.cli", "serve", "--port", "0", "--budget", "0"]
     cmd += ["--seed", str(SEED), "--tasks-per-day", str(tasks_per_day), "--now", NOW_ISO]
+    cmd += ["--cache-dir", str(cache_dir)]
     proc = subprocess.Popen([*cmd, *extra], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -222,8 +237,11 @@ def land_feeds(
     return runs
 
 
-def time_truth(tasks_per_day: int, windows: list[tuple[int, int]]) -> tuple[float, float]:
-    """``wxcc-sandbox truth`` (every family) for the days, in a fresh process: wall and CPU s."""
+def time_truth(
+    tasks_per_day: int, windows: list[tuple[int, int]], cache_dir: str
+) -> tuple[float, float]:
+    """``wxcc-sandbox truth`` (every family) for the days, in a fresh process, its simulated
+    days in ``cache_dir`` (``off``: simulated anew): wall and CPU s."""
     from datetime import UTC, datetime
 
     def iso(ms: int) -> str:
@@ -233,6 +251,7 @@ def time_truth(tasks_per_day: int, windows: list[tuple[int, int]]) -> tuple[floa
         cmd = [sys.executable, "-m", "sandbox.cli", "truth", "--seed", str(SEED)]
         cmd += ["--now", NOW_ISO, "--tasks-per-day", str(tasks_per_day)]
         cmd += ["--from", iso(windows[0][0]), "--to", iso(windows[-1][1]), "--out", out]
+        cmd += ["--cache-dir", cache_dir]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -240,6 +259,56 @@ def time_truth(tasks_per_day: int, windows: list[tuple[int, int]]) -> tuple[floa
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return wall, cpu
+
+
+def time_load(tasks_per_day: int, windows: list[tuple[int, int]]) -> dict[str, float]:
+    """``wxcc-warehouse load --source search`` of the days into a fresh data directory against a
+    fresh sandbox (default options, an empty disk cache; budget unlimited on both sides): wall
+    seconds, the load's CPU (its process and children) and the sandbox's CPU."""
+    from datetime import UTC, datetime
+
+    import yaml
+
+    def day(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir, days_dir = Path(tmp) / "data", Path(tmp) / "days"
+        data_dir.mkdir()
+        with serve(tasks_per_day, days_dir) as (url, pid):
+            config = data_dir / "wxcc.yaml"
+            org = {"name": "bench", "api_url": url, "identity_url": url}
+            config.write_text(yaml.safe_dump({"orgs": [{**org, "requests_per_minute": 0}]}))
+            env = {
+                **os.environ,
+                "WXCC_DATA_DIR": str(data_dir),
+                "WXCC_CONFIG": str(config),
+                "DAGSTER_HOME": str(data_dir / "dagster"),
+                "WXCC_API_URL": url,
+                "WXCC_IDENTITY_URL": url,
+                "WXCC_CLIENT_ID": "sandbox-client",
+                "WXCC_CLIENT_SECRET": "sandbox-secret",
+                "WXCC_REFRESH_TOKEN": "sandbox-refresh",
+            }
+            cmd = [str(Path(sys.executable).parent / "wxcc-warehouse"), "load", "--source"]
+            cmd += ["search", "--from", day(windows[0][0]), "--to", day(windows[-1][1])]
+            cmd += ["--no-progress"]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu0, t0 = _cpu_of(pid), time.perf_counter()
+            subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - t0
+            sandbox_cpu = _cpu_of(pid) - cpu0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return {"wall": wall, "load_cpu": load_cpu, "sandbox_cpu": sandbox_cpu}
+
+
+def _commit(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return done.stdout.strip()
 
 
 def _top(collapsed: Path, n: int = 25) -> str:
@@ -280,6 +349,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-truth", action="store_false", dest="truth", help="skip timing wxcc-sandbox truth"
     )
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="also time a real wxcc-warehouse load --source search of the days (fresh sandbox)",
+    )
+    parser.add_argument(
+        "--only-load",
+        action="store_true",
+        help="only the real load (no fetch loop, pipeline pass or truth)",
+    )
+    parser.add_argument(
+        "--warm-disk",
+        action="store_true",
+        help="also fetch the days again from a second sandbox reading the first's days on disk",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -287,10 +371,28 @@ def main(argv: list[str] | None = None) -> int:
     windows = [(NOW_MS - (d + 1) * DAY_MS, NOW_MS - d * DAY_MS) for d in range(args.days)][::-1]
     out = sys.stdout
     out.write("sandbox cold serving rate, pipeline's Search client as a bare fetch loop\n")
-    out.write(f"seed {SEED}, now {NOW_ISO}, {args.days} UTC days; CPU in seconds\n\n")
+    out.write(f"seed {SEED}, now {NOW_ISO}, {args.days} UTC days; CPU in seconds\n")
+    head = _commit("rev-parse", "--short", "HEAD")
+    same = _commit("diff", "--stat", "main", "--", "pipelines", "warehouse", "queries") == ""
+    out.write(
+        f"pipeline code (pipelines/, warehouse/, queries/) at {head}"
+        f"{', the same as main ' + _commit('rev-parse', '--short', 'main') if same else ''};"
+        " each sandbox cold: a fresh process, an empty disk cache of days\n\n"
+    )
     for volume in (int(v) for v in args.tasks_per_day.split(",")):
+        if args.load or args.only_load:
+            t = time_load(volume, windows)
+            out.write(
+                f"{volume:,} tasks/day: wxcc-warehouse load --source search of the days, cold "
+                f"sandbox: {t['wall']:.1f} s wall, load CPU {t['load_cpu']:.1f} s (process and "
+                f"children), sandbox CPU {t['sandbox_cpu']:.1f} s\n"
+            )
+            out.flush()
+            if args.only_load:
+                continue
         spy: subprocess.Popen[bytes] | None = None
-        with serve(volume) as (url, pid):
+        days_dir = Path(tempfile.mkdtemp(prefix="bench-sandbox-days-"))
+        with serve(volume, days_dir) as (url, pid):
             if args.py_spy is not None and shutil.which("py-spy"):
                 args.py_spy.mkdir(parents=True, exist_ok=True)
                 spy = subprocess.Popen(
@@ -322,6 +424,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.pipeline:
                 with tempfile.TemporaryDirectory() as data_dir:
                     landed = land_feeds(url, pid, feeds, windows, Path(data_dir))
+        warm: list[FeedRun] = []
+        if args.warm_disk:
+            with serve(volume, days_dir) as (url, pid):
+                warm = fetch_feeds(url, pid, feeds, windows)
         tasks = next((r.rows for r in runs if r.feed in ("task_details", "task")), 0)
         out.write(f"{volume:,} tasks/day ({tasks:,} tasks in the days)\n")
         out.write("  cold sandbox, bare fetch loop:\n")
@@ -357,13 +463,33 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r.client_cpu_s:>14.1f}{r.sandbox_cpu_s:>13.1f}{by_wall:>23.1f}"
                     f"{by_cpu:>8.1f}\n"
                 )
-        if args.truth:
-            truth_wall, truth_cpu = time_truth(volume, windows)
+            met = [
+                cold.feed
+                for cold, r in zip(runs, landed, strict=True)
+                if cold.sandbox_cpu_s
+                and r.client_cpu_s
+                and (cold.rows / cold.sandbox_cpu_s) >= 3 * (r.rows / r.client_cpu_s)
+            ]
             out.write(
-                f"  wxcc-sandbox truth of the days (every family): {truth_wall:.1f} s wall, "
-                f"{truth_cpu:.1f} s CPU; serving the Search feeds cold: {wall:.1f} s wall, "
-                f"sandbox CPU {total_cpu:.1f} s\n"
+                f"  cold >= 3x the pipeline by CPU: {len(met)} of {len(runs)} feeds"
+                f" ({', '.join(met) or 'none'})\n"
             )
+        if warm:
+            warm_cpu = sum(r.sandbox_cpu_s for r in warm)
+            out.write(
+                f"  a second sandbox reading the days from disk: sandbox CPU {warm_cpu:.1f} s "
+                f"({1e6 * warm_cpu / tasks if tasks else 0:.0f} us per task), "
+                f"{sum(r.wall_s for r in warm):.1f} s wall\n"
+            )
+        if args.truth:
+            for label, where in (("days simulated anew", "off"), ("days on disk", str(days_dir))):
+                truth_wall, truth_cpu = time_truth(volume, windows, where)
+                out.write(
+                    f"  wxcc-sandbox truth of the days (every family, {label}): "
+                    f"{truth_wall:.1f} s wall, {truth_cpu:.1f} s CPU; serving the Search feeds "
+                    f"cold: {wall:.1f} s wall, sandbox CPU {total_cpu:.1f} s\n"
+                )
+        shutil.rmtree(days_dir, ignore_errors=True)
         if spy is not None:
             collapsed = args.py_spy / f"sandbox-{volume}.txt"
             if collapsed.exists():

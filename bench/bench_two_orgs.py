@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from sandbox.model import Tenant
@@ -35,7 +39,9 @@ SEEDS = {"acme": 42, "globex": 7}
 
 
 @contextmanager
-def _sandbox(seed: int, tasks_per_day: int, latency_ms: int, budget: int) -> Iterator[str]:
+def _sandbox(
+    seed: int, tasks_per_day: int, latency_ms: int, budget: int
+) -> Iterator[tuple[str, int]]:
     proc = subprocess.Popen(
         [
             str(BIN / "wxcc-sandbox"),
@@ -57,13 +63,104 @@ def _sandbox(seed: int, tasks_per_day: int, latency_ms: int, budget: int) -> Ite
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
-        yield line.rsplit(" ", 1)[-1]
+        yield line.rsplit(" ", 1)[-1], proc.pid
     finally:
         proc.terminate()
         proc.wait()
 
 
-def _load(data_dir: Path, config: dict, start: date, end: date) -> float:
+@dataclass(frozen=True)
+class Measured:
+    wall: float
+    cpu: float  # user + system seconds of the load and every process it started
+    sandbox_cpu: float  # the sandboxes' CPU seconds meanwhile (they serve this load only)
+    load: float  # the machine's mean 1-minute load average during the load
+    stalled: float | None  # share of the load's time some task waited for a CPU (Linux PSI)
+    lanes: list[str]  # per org: requests, the budget's floor, when its windows ran
+
+    def __str__(self) -> str:
+        share = (self.cpu + self.sandbox_cpu) / self.wall
+        return (
+            f"{self.wall:.1f}s wall, {self.cpu:.1f}s CPU (+{self.sandbox_cpu:.1f}s sandboxes: "
+            f"{share:.2f} cores busy on average), load average {self.load:.1f}"
+            + (
+                f", some task waiting for a CPU {self.stalled:.0%} of the time"
+                if self.stalled is not None
+                else ""
+            )
+            + "\n"
+            + "".join(f"      {lane}\n" for lane in self.lanes)
+        )
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_stall_us() -> int | None:
+    """Microseconds some task waited for a CPU since boot (``/proc/pressure/cpu``), if known."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return None
+    return int(line.rsplit("total=", 1)[1])
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process (``/proc``; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _LoadSampler:
+    """The machine's 1-minute load average, sampled every second while a load runs."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self._stop.wait(1.0):
+                return
+
+    @property
+    def mean(self) -> float:
+        return sum(self.samples) / max(len(self.samples), 1)
+
+
+def _lanes(db: Path, started: float, budget: int) -> list[str]:
+    """Per org, from the extraction log: requests, the floor the budget sets on them, and when
+    the org's first window started and its last one finished (seconds after the load began)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.sql(
+            "SELECT org, sum(requests), epoch(min(started)), epoch(max(finished)), count(*) "
+            "FROM ops.extraction_log GROUP BY org ORDER BY org"
+        ).fetchall()
+    return [
+        f"{org}: {requests} requests (budget floor {requests * 60 / budget:.0f}s), "
+        f"{attempts} window attempts from +{first - started:.1f}s to +{last - started:.1f}s"
+        for org, requests, first, last, attempts in rows
+    ]
+
+
+def _load(
+    data_dir: Path, config: dict, start: date, end: date, sandboxes: list[int], budget: int
+) -> Measured:
     data_dir.mkdir(parents=True)
     path = data_dir / "wxcc.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -78,24 +175,36 @@ def _load(data_dir: Path, config: dict, start: date, end: date) -> float:
         "WXCC_CLIENT_SECRET": "sandbox-secret",
         "WXCC_REFRESH_TOKEN": "sandbox-refresh",
     }
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            str(BIN / "wxcc-warehouse"),
-            "load",
-            "--from",
-            start.isoformat(),
-            "--to",
-            end.isoformat(),
-            "--source",
-            "search",
-            "--no-progress",
-        ],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+    sandbox_cpu = sum(_process_cpu(pid) for pid in sandboxes)
+    epoch, started, cpu = time.time(), time.perf_counter(), _children_cpu()
+    stall = _cpu_stall_us()
+    with _LoadSampler() as load:
+        subprocess.run(
+            [
+                str(BIN / "wxcc-warehouse"),
+                "load",
+                "--from",
+                start.isoformat(),
+                "--to",
+                end.isoformat(),
+                "--source",
+                "search",
+                "--no-progress",
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    wall = time.perf_counter() - started
+    stall_end = _cpu_stall_us()
+    return Measured(
+        wall=wall,
+        cpu=_children_cpu() - cpu,
+        sandbox_cpu=sum(_process_cpu(pid) for pid in sandboxes) - sandbox_cpu,
+        load=load.mean,
+        stalled=(stall_end - stall) / 1e6 / wall if stall is not None and stall_end else None,
+        lanes=_lanes(data_dir / "warehouse.duckdb", epoch, budget),
     )
-    return time.perf_counter() - started
 
 
 def _org(name: str, url: str) -> dict[str, object]:
@@ -112,19 +221,26 @@ def main(argv: list[str] | None = None) -> int:
     end = datetime.fromisoformat(NOW).date()
     start = end - timedelta(days=args.days)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        urls = {
+        served = {
             name: stack.enter_context(
                 _sandbox(seed, args.tasks_per_day, args.latency_ms, args.budget)
             )
             for name, seed in SEEDS.items()
         }
-        one = _load(Path(tmp) / "one", {"orgs": [_org("acme", urls["acme"])]}, start, end)
+        urls = {name: url for name, (url, _pid) in served.items()}
+        pids = [pid for _url, pid in served.values()]
+        one_config = {"orgs": [_org("acme", urls["acme"])]}
+        one = _load(Path(tmp) / "one", one_config, start, end, pids, args.budget)
         both_dir = Path(tmp) / "both"
-        both = _load(both_dir, {"orgs": [_org(n, u) for n, u in urls.items()]}, start, end)
+        both_config = {"orgs": [_org(n, u) for n, u in urls.items()]}
+        both = _load(both_dir, both_config, start, end, pids, args.budget)
         sys.stdout.write(
             f"{args.days} days of Search, {args.tasks_per_day} tasks a day, latency "
-            f"{args.latency_ms} ms, budget {args.budget}/min per org: one org {one:.1f}s, "
-            f"two orgs at once {both:.1f}s, ratio {both / one:.2f}x (target <= 1.25x)\n"
+            f"{args.latency_ms} ms, budget {args.budget}/min per org, {os.cpu_count()} cores\n"
+            f"  one org alone:    {one}"
+            f"  two orgs at once: {both}"
+            f"  ratio {both.wall / one.wall:.2f}x wall (target <= 1.25x), "
+            f"{both.cpu / one.cpu:.2f}x CPU\n"
         )
         now_ms = int(datetime.fromisoformat(NOW).replace(tzinfo=UTC).timestamp() * 1000)
         for name, seed in SEEDS.items():

@@ -201,11 +201,11 @@ def _status(_args: argparse.Namespace) -> int:
     from warehouse.land import WarehousePaths
 
     try:
-        data_dir = load_settings().data_dir
+        paths = load_settings().paths
     except WxccError as exc:
         print(f"Configuration: {exc}")
-        data_dir = Path(os.environ.get("WXCC_DATA_DIR") or "data")
-    paths = WarehousePaths(data_dir)
+        paths = WarehousePaths(Path(os.environ.get("WXCC_DATA_DIR") or "data"))
+    data_dir = paths.data_dir
     last = _read_last_load(data_dir)
     if last:
         print(f"Last load {last.get('finished', '?')}: {last.get('outcome', '?')}")
@@ -269,6 +269,7 @@ def _day(text: str) -> date:
 
 def _load(args: argparse.Namespace) -> int:
     settings = load_settings()
+    _prestart_lanes(args, settings)
     from pipelines.partitions import day_keys, start_date  # dagster imported only for a load
 
     now = _now()
@@ -290,7 +291,7 @@ def _load(args: argparse.Namespace) -> int:
     with load_lock(data_dir, orgs), _stop_on_interrupt():
         os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
         prepare_instance(Path(os.environ["DAGSTER_HOME"]))
-        for said in repair_derived_state(data_dir):
+        for said in repair_derived_state(data_dir, settings.storage):
             print(f"wxcc-warehouse: {said}", file=sys.stderr)
         resume_requests()
         try:
@@ -302,6 +303,20 @@ def _load(args: argparse.Namespace) -> int:
             _write_last_load(data_dir, f"failed: {explain(exc)}")
             raise
     return code
+
+
+def _prestart_lanes(args: argparse.Namespace, settings) -> None:  # noqa: ANN001 - Settings
+    """Start the processes of the lanes after the first (``pipelines.prestart``) now, while
+    this one imports Dagster and plans: at most one per org and source of this load."""
+    from pipelines import prestart
+    from pipelines.orgs import orgs_of
+
+    try:
+        orgs = [o.name for o in orgs_of(settings) if not args.org or o.name in args.org]
+    except WxccError:
+        return  # the load says what is wrong with the configuration
+    sources = len(SOURCES) if args.source == "all" else 1
+    prestart.start(min(len(orgs) * sources, prestart.MAX_LANES) - 1)
 
 
 def _load_sources(  # noqa: PLR0913

@@ -26,9 +26,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.sources.errors import ConfigError, WxccError
+
+if TYPE_CHECKING:
+    from warehouse.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +221,7 @@ def open_instance(home: Path) -> Any:  # noqa: ANN401 (dagster.DagsterInstance, 
         ) from None
 
 
-def repair_derived_state(data_dir: Path) -> list[str]:
+def repair_derived_state(data_dir: Path, storage: ObjectStore | None = None) -> list[str]:
     """Put back derived files that can be derived again; sentences saying what was done.
 
     The published ``warehouse.duckdb`` is derived from the window store (``store/``): if it is
@@ -233,7 +236,7 @@ def repair_derived_state(data_dir: Path) -> list[str]:
     from warehouse.land import WarehousePaths
     from warehouse.publish import publish
 
-    paths = WarehousePaths(data_dir)
+    paths = WarehousePaths(data_dir, storage)
     published = paths.published_path
     said: list[str] = []
     if not paths.store_path.exists():

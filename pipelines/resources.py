@@ -122,4 +122,9 @@ class Warehouse(dg.ConfigurableResource):
 
     @property
     def paths(self) -> WarehousePaths:
-        return WarehousePaths(Path(self.data_dir)) if self.data_dir else load_settings().paths
+        settings = load_settings()
+        if not self.data_dir:
+            return settings.paths
+        # The storage URL comes from the environment, never from run config (with its
+        # endpoint, it says where credentials are used; they are the AWS SDK's own).
+        return WarehousePaths(Path(self.data_dir), settings.storage)

@@ -34,7 +34,7 @@ from dagster._core.storage.tags import (
 )
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pipelines import progress
+from pipelines import prestart, progress
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
 from pipelines.jobs import ORG_TAG
 from pipelines.partitions import partition_key
@@ -43,9 +43,7 @@ from warehouse import ops
 from warehouse.land import WarehousePaths
 
 CHUNK_DAYS = 7  # days a run covers: a 14-day backfill is 2 runs per org and job
-# Runs in flight at once in one load (one per org and source): each waits on its org's API
-# budget, so more lanes cost threads, not throughput of any one org.
-MAX_LANES = 8
+MAX_LANES = prestart.MAX_LANES  # lanes in flight at once in one load
 # The event log keeps everything (see it in the UI); the terminal shows the progress bar and the
 # one-line reason of a failure, not Dagster's stack traces.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -139,10 +137,10 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
     each drawing on its own org's API budget; nothing else serializes them. A lane stops at its
     first failed run; the others go on, and the outcome names the first failure.
 
-    One lane runs in this process; several run in a child process each (``python -m
-    pipelines.runner``), which report their windows and outcome as JSON lines: Dagster sets up
+    The first lane runs in this process; each other one in a child process (``python -m
+    pipelines.runner``), which reports its windows and outcome as JSON lines: Dagster sets up
     each run's logging with ``logging.config.dictConfig``, which deadlocks against another
-    thread's run logging (seen with the Postgres event log), so runs never share a process.
+    thread's run logging (seen with the Postgres event log), so no two runs share a process.
     """
     logging.getLogger("dagster").setLevel(logging.WARNING)
     outcome = Outcome()
@@ -194,34 +192,40 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
                 outcome.interrupted = outcome.interrupted or found.interrupted
                 outcome.unfinished += found.unfinished
 
-        if len(work) == 1:
-            with progress.listening(on_window):
-                merge(0, run_lane(work[0]))
-        else:
-            children: list[subprocess.Popen[str]] = []
-            count = max(1, min(workers, len(work)))
-            with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
-                futures = [
-                    pool.submit(
-                        lambda i, lane: merge(i, _run_child(lane, on_window, children)), i, w
-                    )
-                    for i, w in enumerate(work)
-                ]
-                try:
-                    for future in futures:
+        # The first lane runs here, in the main thread: this process has Dagster imported and
+        # the definitions built already, which a child spends ~2 s of CPU on (bench/README.md,
+        # bench_two_orgs); every other lane runs in a child process of its own.
+        children: list[subprocess.Popen[str]] = []
+        count = max(1, min(workers - 1, len(work) - 1))
+        with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
+            futures = [
+                pool.submit(lambda i, lane: merge(i, _run_child(lane, on_window, children)), i, w)
+                for i, w in enumerate(work[1:], start=1)
+            ]
+            here: Outcome | None = None
+            try:
+                with progress.listening(on_window):
+                    here = run_lane(work[0])
+                merge(0, here)
+                if here.interrupted:
+                    raise KeyboardInterrupt  # its Ctrl-C: stop the other lanes too
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                # Ctrl-C: lanes not started never start; the running ones' processes are
+                # told (each stops its requests and reports what it left unfinished).
+                stop_requests()
+                pool.shutdown(wait=False, cancel_futures=True)
+                _interrupt(children, lock)
+                outcome.interrupted = True
+                if here is None:  # stopped between its runs: any of its days may be unfinished
+                    outcome.unfinished += _days(work[0])
+                for future, lane in zip(futures, work[1:], strict=True):
+                    if future.cancelled():
+                        outcome.unfinished += _days(lane)
+                    else:
                         future.result()
-                except KeyboardInterrupt:
-                    # Ctrl-C: lanes not started never start; the running ones' processes are
-                    # told (each stops its requests and reports what it left unfinished).
-                    stop_requests()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    _interrupt(children, lock)
-                    outcome.interrupted = True
-                    for future, lane in zip(futures, work, strict=True):
-                        if future.cancelled():
-                            outcome.unfinished += _days(lane)
-                        else:
-                            future.result()
+    prestart.release()  # processes started ahead for lanes that had nothing to do
     # The failure reported is the first lane's in the order asked (source, then org), not
     # whichever ended first, so the same mistake always reads the same.
     outcome.failure = failures[min(failures)] if failures else None
@@ -316,14 +320,18 @@ def _run_child(
         "org": lane.org,
         "chunks": [[c.org, [d.isoformat() for d in c.days]] for c in lane.chunks],
     }
-    # stderr to a file, not a pipe: a full pipe would block the child while stdout is read.
-    errors_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below
-    child = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.runner", json.dumps(spec)],
-        stdout=subprocess.PIPE,
-        stderr=errors_file,
-        text=True,
-    )
+    started = prestart.take(spec)  # one started ahead has its imports done already
+    if started is not None:
+        child, errors_file = started.process, started.errors
+    else:
+        # stderr to a file, not a pipe: a full pipe would block the child while stdout is read.
+        errors_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.runner", json.dumps(spec)],
+            stdout=subprocess.PIPE,
+            stderr=errors_file,
+            text=True,
+        )
     children.append(child)  # list.append is atomic: Ctrl-C reaches every started lane
     if requests_stopped():  # Ctrl-C came while this lane was starting
         child.send_signal(signal.SIGINT)
@@ -361,8 +369,15 @@ _LINE = "wxcc-lane "  # prefix of the JSON lines a lane's process writes on stdo
 
 
 def _lane_main(argv: list[str]) -> int:
-    """``python -m pipelines.runner '<lane as JSON>'``: one lane, reported as JSON lines."""
-    spec = json.loads(argv[0])
+    """``python -m pipelines.runner '<lane as JSON>'``: one lane, reported as JSON lines
+    (``-``: the lane comes on stdin, to a process started ahead: ``pipelines.prestart``)."""
+    if argv[0] == "-":
+        found = prestart.read_lane()
+        if found is None:
+            return 0  # started ahead, then not needed
+        spec: dict = found
+    else:
+        spec = json.loads(argv[0])
     lane = Lane(
         spec["job_name"],
         spec["org"],

@@ -17,6 +17,7 @@ from dotenv import load_dotenv
 
 from pipelines.sources.errors import ConfigError
 from warehouse.land import WarehousePaths
+from warehouse.objects import ObjectStore
 
 SECRET_FIELDS = frozenset({"client_secret", "refresh_token", "legacy_api_key", "wfo_password"})
 
@@ -48,6 +49,8 @@ class Settings:
     start_date: str | None = None
     config_file: Path | None = None
     config: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Window files in an S3-compatible bucket (WXCC_STORAGE_URL); None: on the local disk.
+    storage: ObjectStore | None = None
 
     @property
     def uses_sandbox(self) -> bool:
@@ -56,7 +59,7 @@ class Settings:
 
     @property
     def paths(self) -> WarehousePaths:
-        return WarehousePaths(self.data_dir)
+        return WarehousePaths(self.data_dir, self.storage)
 
     @property
     def dagster_home(self) -> Path:
@@ -107,7 +110,39 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         start_date=env.get("WXCC_START_DATE") or None,
         config_file=config_file,
         config=config,
+        storage=storage_of(env, config),
     )
+
+
+# Setting -> (variable, WXCC_CONFIG key). Credentials are not settings of ours: the S3 client
+# reads the AWS SDK's chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a role).
+STORAGE_SETTINGS = {
+    "url": ("WXCC_STORAGE_URL", "storage_url"),
+    "endpoint_url": ("WXCC_S3_ENDPOINT_URL", "s3_endpoint_url"),
+    "region": ("WXCC_S3_REGION", "s3_region"),
+}
+
+
+def storage_of(env: dict[str, str], config: dict[str, Any]) -> ObjectStore | None:
+    """Where window files live: ``WXCC_STORAGE_URL`` (or ``storage_url`` in ``WXCC_CONFIG``;
+    the variable wins), with the S3 endpoint and region beside it; None: the local disk."""
+    found: dict[str, str | None] = {}
+    for name, (variable, key) in STORAGE_SETTINGS.items():
+        value = env.get(variable) or config.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{key} in WXCC_CONFIG must be a string, not {value!r}")
+        found[name] = value or None
+    if not found["url"]:
+        if found["endpoint_url"]:
+            raise ConfigError(
+                "WXCC_S3_ENDPOINT_URL is set but WXCC_STORAGE_URL is not: set the bucket too "
+                "(s3://<bucket>/<prefix>)"
+            )
+        return None
+    try:
+        return ObjectStore(found["url"], found["endpoint_url"], found["region"])  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _load_dotenv(path: Path) -> None:

@@ -2,9 +2,13 @@
 
     wxcc-sandbox serve [--port P] [--seed S] [--now ISO] [--tasks-per-day N] [--budget R]
                        [--latency-ms L] [--token-lifetime SECONDS] [--faults NAME[,NAME...]]
-                       [--cache-mb MB] [--config FILE]
-    wxcc-sandbox truth [--seed S] [--now ISO] [--tasks-per-day N] [--config FILE]
-                       --from ISO --to ISO --out DIR
+                       [--cache-mb MB] [--cache-dir DIR|off] [--config FILE]
+    wxcc-sandbox truth [--seed S] [--now ISO] [--tasks-per-day N] [--cache-dir DIR|off]
+                       [--config FILE] --from ISO --to ISO --out DIR
+
+Simulated days are kept on disk (``--cache-dir``; default ``$WXCC_SANDBOX_CACHE_DIR``, else the
+user's cache directory, ``~/.cache/wxcc-sandbox`` on Linux; ``off``: memory only), so a second
+process with the same seed and volume reads them instead of simulating them again.
 
 ``--config`` names a YAML file whose keys (top level, or under ``sandbox:``) are the long options
 without dashes, underscores for dashes (``tasks_per_day: 500``); options on the command line win.
@@ -31,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "token_lifetime": ACCESS_TOKEN_LIFETIME_S,
     "faults": "none",
     "cache_mb": None,  # sandbox.app.DEFAULT_CACHE_MB
+    "cache_dir": None,  # sandbox.daystore.default_dir()
 }
 
 
@@ -153,6 +158,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--now", type=str, help="freeze the tenant clock at this ISO instant")
         p.add_argument("--tasks-per-day", dest="tasks_per_day", type=int, help="default 2000")
         p.add_argument("--config", help="YAML file with default options")
+        p.add_argument(
+            "--cache-dir",
+            dest="cache_dir",
+            help="keep simulated days on disk here (default $WXCC_SANDBOX_CACHE_DIR, else "
+            "the user's cache directory; 'off': memory only)",
+        )
 
     serve = sub.add_parser("serve", help="serve the tenant's APIs on 127.0.0.1")
     common(serve)
@@ -200,6 +211,7 @@ def _serve(args: argparse.Namespace) -> int:
             "token_lifetime",
             "faults",
             "cache_mb",
+            "cache_dir",
         ],
     )
     try:
@@ -216,6 +228,7 @@ def _serve(args: argparse.Namespace) -> int:
         token_lifetime_s=int(opts["token_lifetime"]),
         faults=faults,
         gc_freeze=True,  # this process only serves (see SearchEngine)
+        cache_dir=_cache_dir(opts["cache_dir"]),
         **({} if opts["cache_mb"] is None else {"cache_mb": int(opts["cache_mb"])}),
     )
     try:
@@ -241,10 +254,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache_dir(given: Any) -> Path | None:  # noqa: ANN401
+    """Where simulated days are kept: ``--cache-dir``, ``off`` for nowhere, else the default."""
+    if given is None:
+        from sandbox.daystore import default_dir
+
+        return default_dir()
+    if str(given).strip().lower() == "off":
+        return None
+    return Path(str(given)).expanduser()
+
+
 def _truth(args: argparse.Namespace) -> int:
     from sandbox.truth import write_truth
 
-    opts = _options(args, ["seed", "now", "tasks_per_day"])
+    opts = _options(args, ["seed", "now", "tasks_per_day", "cache_dir"])
     now_ms = opts["now"] if opts["now"] is not None else int(datetime.now(UTC).timestamp() * 1000)
     args.out.mkdir(parents=True, exist_ok=True)
     written = write_truth(
@@ -255,6 +279,7 @@ def _truth(args: argparse.Namespace) -> int:
         from_ms=args.from_,
         to_ms=args.to,
         config=_load_file(args.config),
+        cache_dir=_cache_dir(opts["cache_dir"]),
     )
     if isinstance(written, dict):
         paths = list(written.values())

@@ -19,9 +19,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sandbox.clock import day_of
+from sandbox.daystore import DayStore, cached
 from sandbox.entities import (
     CHANNELS,
     Agent,
@@ -1031,8 +1033,16 @@ class Tenant:
     """A simulated WxCC org: entities plus tasks and agent sessions, deterministic per seed."""
 
     def __init__(
-        self, seed: int = 42, tasks_per_day: int = 2000, *, cache_days: int | None = None
+        self,
+        seed: int = 42,
+        tasks_per_day: int = 2000,
+        *,
+        cache_days: int | None = None,
+        cache_dir: Path | str | None = None,
     ) -> None:
+        """``cache_dir``: keep simulated days on disk there (``sandbox.daystore``), so another
+        tenant with the same seed and volume, in this process or a later one, reads them
+        instead of simulating them; None keeps them in memory only."""
         if tasks_per_day < 0:
             raise ValueError("tasks_per_day must be >= 0")
         self.seed = seed
@@ -1041,12 +1051,22 @@ class Tenant:
         self.org_id: str = self.entities.org_id
         self._ctx = _Ctx(self.entities)
         self._records_ctx = RecordContext(self.entities)
+        self.day_store: DayStore | None = (
+            None
+            if cache_dir is None
+            else DayStore(Path(cache_dir), self.entities, seed, tasks_per_day)
+        )
+        self._day = cached(self._simulate_anew, self.day_store)
         # Days kept by memory (a year at 10,000 tasks/day is served window by window).
         self.day = DayCache(self._simulate, max_days=cache_days)
 
     def _simulate(self, day: int) -> DayPlan:
+        """The day from the disk cache if there is one and it holds it, else simulated."""
         with _gc_paused():
-            return simulate_day(self.entities, self.seed, self.tasks_per_day, day)
+            return self._day(day)
+
+    def _simulate_anew(self, day: int) -> DayPlan:
+        return simulate_day(self.entities, self.seed, self.tasks_per_day, day)
 
     # -- entities (shortcuts) ----------------------------------------------------------------
 

@@ -55,15 +55,17 @@ def build_app(
     seed: int = 42,
     tasks_per_day: int = 2000,
     tenant: Any = None,
+    cache_dir: Any = None,
     **app_kwargs: Any,
 ) -> Starlette:
-    """``create_app`` for ``tenant`` or a new ``Tenant(seed, tasks_per_day)``."""
+    """``create_app`` for ``tenant`` or a new ``Tenant(seed, tasks_per_day, cache_dir=...)``
+    (``cache_dir``: simulated days kept on disk there; None: in memory only)."""
     from sandbox.app import create_app
 
     if tenant is None:
         from sandbox.model import Tenant
 
-        tenant = Tenant(seed=seed, tasks_per_day=tasks_per_day)
+        tenant = Tenant(seed=seed, tasks_per_day=tasks_per_day, cache_dir=cache_dir)
     return create_app(tenant, **app_kwargs)
 
 

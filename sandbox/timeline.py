@@ -21,6 +21,7 @@ import random
 from bisect import bisect
 from collections.abc import Callable, Sequence
 from itertools import accumulate
+from typing import Any
 
 from sandbox.clock import DAY_MS, MINUTE_MS, day_start, local_minute, utc_offset_ms, weekday
 from sandbox.entities import (
@@ -125,6 +126,23 @@ class Act:
         self.staff = staff
         self.queue = queue
         self.info = info
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by its arguments (sandbox.daystore writes days to disk): ten activities a
+        # task, and pickle's generic path for slotted objects builds a state dict for each.
+        return (
+            Act,
+            (
+                self.event,
+                self.suffix,
+                self.start,
+                self.end,
+                self.kind,
+                self.staff,
+                self.queue,
+                self.info,
+            ),
+        )
 
 
 class TaskPlan:

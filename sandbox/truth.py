@@ -22,7 +22,8 @@ parent columns copy the enclosing objects' fields. Open records keep their open 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -60,34 +61,16 @@ def _json_text(value: object) -> str | None:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def _getter(api_path: str) -> Callable[[Mapping[str, Any]], Any]:
-    """Read ``a.b.c`` from an object; a missing or null parent object gives None."""
-    parts = tuple(api_path.split("."))
-    if len(parts) == 1:
-        key = parts[0]
-        return lambda obj: obj[key]
-
-    def get(obj: Mapping[str, Any]) -> Any:
-        value: Any = obj
-        for part in parts:
-            if value is None:
-                return None
-            value = value[part]
-        return value
-
-    return get
-
-
 def _lists(table: Table) -> tuple[str, ...]:
     return table.parent.lists if table.parent is not None else ()
 
 
-def _reader(table: Table, column: Any) -> Callable[[Row], Any]:
-    """How a column reads a row: from the row's own object, or from an enclosing one."""
+def _reader(table: Table, column: Any) -> tuple[int, tuple[str, ...]]:
+    """How a column reads a row: the object it reads (``row[depth]``: -1 the row's own, else
+    an enclosing one) and the path within it."""
     lists = _lists(table)
     if not column.from_parent:
-        get = _getter(column.api_path)
-        return lambda row: get(row[-1])
+        return -1, tuple(column.api_path.split("."))
     # A parent column's path is full: strip the list paths it lies under to find its object.
     depth, rest = 0, column.api_path
     for list_path in lists[:-1]:
@@ -95,18 +78,22 @@ def _reader(table: Table, column: Any) -> Callable[[Row], Any]:
             depth, rest = depth + 1, rest[len(list_path) + 1 :]
         else:
             break
-    get = _getter(rest)
-    return lambda row: get(row[depth])
+    return depth, tuple(rest.split("."))
 
 
-def _without_nodes(
-    tenant: Tenant, source: str, from_ms: int, to_ms: int, now_ms: int
-) -> Iterator[Mapping[str, Any]]:
-    """The records ``tenant.<source>`` yields, rendered without their activity lists, a chunk
-    at a time (memory stays flat over long windows)."""
-    index = tenant.record_index(source, from_ms, to_ms, now_ms)
-    for i in range(0, len(index.refs), _BATCH_ROWS):
-        yield from index.render(index.refs[i : i + _BATCH_ROWS], False)
+def _read_column(objs: list[Mapping[str, Any]], parts: tuple[str, ...]) -> list[Any]:
+    """``a.b.c`` of every object, a column at a time (a missing or null parent object gives
+    None; a missing member fails: the model promises every member)."""
+    values: list[Any] = list(map(itemgetter(parts[0]), objs))
+    for part in parts[1:]:
+        values = [None if v is None else v[part] for v in values]
+    return values
+
+
+def _with_entry_point(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for rec in records:
+        rec["entryPoint"] = dict(rec["lastEntryPoint"])
+        yield rec
 
 
 def _rows(table: Table, record: Mapping[str, Any]) -> Iterator[Row]:
@@ -153,8 +140,12 @@ class _TableWriter:
         if not rows:
             return
         arrays = [pa.array([self.org_id] * len(rows), pa.string())]
-        for read, kind, arrow_type in self.columns:
-            values = [read(r) for r in rows]
+        objects: dict[int, list[Mapping[str, Any]]] = {}
+        for (depth, parts), kind, arrow_type in self.columns:
+            objs = objects.get(depth)
+            if objs is None:
+                objs = objects[depth] = list(map(itemgetter(depth), rows))
+            values = _read_column(objs, parts)
             if kind == "json":
                 values = [_json_text(v) for v in values]
             elif kind == "instant":
@@ -225,11 +216,13 @@ def write_truth(
     to_ms: int,
     config: Mapping[str, Any] | None = None,
     families: tuple[str, ...] = FAMILIES,
+    cache_dir: str | Path | None = None,
 ) -> list[Path]:
     """Write ``<schema>.<table>.parquet`` per warehouse table for ``[from_ms, to_ms)`` at ``now_ms``.
 
     ``families`` chooses the API families written (default all); ``config`` is the pipeline's
     ``WXCC_CONFIG`` content, for what it configures (the WFO reports exported).
+    ``cache_dir``: read and keep simulated days there (``sandbox.daystore``; None: memory only).
 
     Tables keyed by created time (tasks, task legs) hold the records created in the window before
     ``now_ms``; agent sessions (with their channels and activities) those started in it. Each
@@ -238,7 +231,7 @@ def write_truth(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tenant = Tenant(seed, tasks_per_day)
+    tenant = Tenant(seed, tasks_per_day, cache_dir=cache_dir)
     writers = {"search": _search_truth, **_FAMILY_WRITERS}
     paths: list[Path] = []
     for family in FAMILIES:
@@ -253,15 +246,13 @@ def _search_truth(
     out: Path, tenant: Tenant, *, now_ms: int, from_ms: int, to_ms: int, config: dict[str, Any]
 ) -> list[Path]:
     org = tenant.org_id
+    # One rendering of each task feeds its four tables: the task query's record is the CSR
+    # plus ``entryPoint`` (the entry point it arrived on: ``sandbox.model.Tenant.legacy_tasks``).
     paths = _write(
         out,
         org,
-        (TASK_DETAILS, TASK_ACTIVITY, TASK_VARIABLE),
-        map(_with_variables, tenant.tasks(from_ms, to_ms, now_ms)),
-    )
-    # The task query's table holds no activity: its records are rendered without CAR nodes.
-    paths += _write(
-        out, org, (TASK,), _without_nodes(tenant, "legacy_tasks", from_ms, to_ms, now_ms)
+        (TASK_DETAILS, TASK_ACTIVITY, TASK_VARIABLE, TASK),
+        map(_with_variables, _with_entry_point(tenant.tasks(from_ms, to_ms, now_ms))),
     )
     paths += _write(
         out,

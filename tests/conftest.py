@@ -1,5 +1,6 @@
 """Fixtures shared by the pipeline and end-to-end tests."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,3 +23,19 @@ def _fresh_request_state() -> Iterator[None]:
     resume_requests()
     yield
     resume_requests()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sandbox_days_under_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``wxcc-sandbox`` processes the tests start keep simulated days in one folder of the
+    session's temporary tree (shared: a later test's sandbox starts warm), not in the user's
+    cache directory."""
+    from sandbox.daystore import ENV_DIR
+
+    before = os.environ.get(ENV_DIR)
+    os.environ[ENV_DIR] = str(tmp_path_factory.mktemp("sandbox-days"))
+    yield
+    if before is None:
+        os.environ.pop(ENV_DIR, None)
+    else:
+        os.environ[ENV_DIR] = before

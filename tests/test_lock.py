@@ -30,6 +30,7 @@ NOT_IMPORTED = {
     "ruff": "lint and format checks run by tests/test_lint.py",
     "dagster-postgres": "Dagster's Postgres storage, named in dagster.yaml",
     "psycopg2-binary": "the driver dagster-postgres connects with",
+    "moto": "its `moto_server` command: the S3-compatible server the object-storage test starts",
 }
 IMPORT_NAMES = {
     "graphql-core": "graphql",

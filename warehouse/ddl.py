@@ -142,6 +142,10 @@ def render_copy_table(schema: str, name: str, relation: str) -> str:
     return f"CREATE TABLE {ident(schema)}.{ident(name)} AS SELECT * FROM {ident(relation)};\n"
 
 
+def render_drop_table(schema: str, name: str) -> str:
+    return f"DROP TABLE IF EXISTS {ident(schema)}.{ident(name)};\n"
+
+
 def render_check_window(table: Table) -> str:
     key_nulls = "".join(
         f",\n    count(*) FILTER (WHERE {ident(k)} IS NULL)" for k in key_columns(table)

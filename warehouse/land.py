@@ -112,6 +112,7 @@ def land_windows(
             writer.abort()
         raise
     versions: list[Path] = []
+    stored: list[str] = []
     try:
         for n, writer in enumerate(writers):
             try:
@@ -125,17 +126,24 @@ def land_windows(
         pa.default_memory_pool().release_unused()
         for writer, version in zip(writers, versions, strict=True):
             check_window_file(writer.table, version, org_id, start_ms, end_ms)
+        # With object storage, every file is put whole before the store names any of them:
+        # a window becomes current all at once, never with a file missing from the bucket.
+        for version in versions:
+            stored.append(paths.store_file(version))
         retired = store.commit_window(
             paths.store_path,
             org_id,
             start_ms,
             end_ms,
             [
-                store.WindowFile(w.table.qualified_name, str(v), w.rows_written)
-                for w, v in zip(writers, versions, strict=True)
+                store.WindowFile(w.table.qualified_name, name, w.rows_written)
+                for w, name in zip(writers, stored, strict=True)
             ],
         )
     except BaseException:
+        for name in stored:
+            if name not in map(str, versions):
+                _delete_quietly(paths, name)
         for version in versions:
             version.unlink(missing_ok=True)
         raise
@@ -154,6 +162,14 @@ def land_windows(
 
         publish_now(paths)
     return results
+
+
+def _delete_quietly(paths: WarehousePaths, stored: str) -> None:
+    """An uploaded version no commit names (the landing failed after its put)."""
+    try:
+        paths.delete(stored)
+    except OSError as exc:
+        log.warning("could not delete the unused upload %s: %s", stored, exc)
 
 
 def check_window_file(table: Table, path: Path, org_id: str, start_ms: int, end_ms: int) -> int:

@@ -119,7 +119,7 @@ def open_sources(paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
     the window files current now (the same views the published file holds), so building marts
     takes no lock and never opens the file readers have open."""
     con = duck.connect(":memory:")
-    publish.create_table_views(con, store.current_files(paths.store_path))
+    publish.create_table_views(con, paths.local_files(store.current_files(paths.store_path)))
     return con
 
 

@@ -93,6 +93,7 @@ class _ColumnStep:
     name: str
     arrow_type: pa.DataType
     source: str  # key of its values: the api path, or _PARENT + name for a parent column
+    instant: bool = False  # an instant column (UTC_MS)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class _Plan:
     columns: tuple[_ColumnStep, ...]  # in the table's column order (after org_id)
     lists: tuple[_ListStep, ...] = ()  # child tables only, outermost first
     id_key: str = "id"  # member of a record (or row) that identifies it in error messages
+    instants: tuple[_ColumnStep, ...] = ()  # the instant columns, checked together per chunk
 
 
 def _tuple_getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
@@ -127,7 +129,11 @@ def _plan(table: Table) -> _Plan:
     columns = []
     for col in table.columns:
         if col.from_parent:
-            columns.append(_ColumnStep(col, col.name, col.arrow_type, _PARENT + col.name))
+            columns.append(
+                _ColumnStep(
+                    col, col.name, col.arrow_type, _PARENT + col.name, col.arrow_type == UTC_MS
+                )
+            )
             continue
         parts = col.api_path.split(".")
         for depth in range(len(parts)):
@@ -135,7 +141,9 @@ def _plan(table: Table) -> _Plan:
             users.setdefault(parent, []).append(col.name)
             if key not in members.setdefault(parent, []):
                 members[parent].append(key)
-        columns.append(_ColumnStep(col, col.name, col.arrow_type, col.api_path))
+        columns.append(
+            _ColumnStep(col, col.name, col.arrow_type, col.api_path, col.arrow_type == UTC_MS)
+        )
     levels = tuple(
         _Level(
             path=path,
@@ -150,7 +158,12 @@ def _plan(table: Table) -> _Plan:
     )
     if table.parent is None:
         key = table.column(table.key[0]).api_path
-        return _Plan(levels=levels, columns=tuple(columns), id_key=key.split(".")[0])
+        return _Plan(
+            levels=levels,
+            columns=tuple(columns),
+            id_key=key.split(".")[0],
+            instants=tuple(c for c in columns if c.instant),
+        )
     lists = []
     parents = [c for c in table.columns if c.from_parent]
     for depth, list_path in enumerate(table.parent.lists):
@@ -166,7 +179,12 @@ def _plan(table: Table) -> _Plan:
     placed = sum(len(step.parent_names) for step in lists)
     if placed != len(parents):
         raise ValueError(f"{table.qualified_name}: a parent column reads from the row level")
-    return _Plan(levels=levels, columns=tuple(columns), lists=tuple(lists))
+    return _Plan(
+        levels=levels,
+        columns=tuple(columns),
+        lists=tuple(lists),
+        instants=tuple(c for c in columns if c.instant),
+    )
 
 
 def empty_batch(table: Table) -> pa.RecordBatch:
@@ -364,8 +382,13 @@ def _convert(
         for key, column in zip(level.keys, zip(*rows, strict=False), strict=True):
             values[prefix + key] = column
     arrays = [pa.array([org_id] * len(records), pa.string())]
+    instants: list[pa.Array] = []
     for col in plan.columns:
-        arrays.append(_to_array(table, col, values[col.source], chunk))
+        array = _to_array(table, col, values[col.source], chunk)
+        arrays.append(array)
+        if col.instant:
+            instants.append(array)
+    _check_instants(table, plan.instants, instants, values, chunk)
     batch = pa.RecordBatch.from_arrays(arrays, schema=table.arrow)
     for name in table.key:
         column = batch.column(name)
@@ -404,32 +427,63 @@ def _to_array(table: Table, col: _ColumnStep, values: Sequence[Any], chunk: _Chu
             raise _error(table, col, chunk, i, f"is not JSON-serializable ({exc})") from None
         return pa.array(text, pa.string())
     arrow_type = col.arrow_type
+    if arrow_type not in _STRICT:
+        _check_types(table, col, values, chunk)
+    try:
+        array = pa.array(values, arrow_type)
+    except (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        if arrow_type in _STRICT:  # say which value, as the check before pa.array would have
+            _check_types(table, col, values, chunk)
+        _check_range(table, col, values, chunk)
+        raise NormalizeError(
+            f"{table.qualified_name}: column {col.name} (api path {col.column.api_path}): {exc}"
+        ) from exc
+    if col.instant and array.null_count < len(array):
+        # The API writes -1 for an instant not reached yet (an open agent session's endTime):
+        # it is unknown, not 1969-12-31T23:59:59.999Z. (``in`` scans the Python values in C:
+        # much cheaper than two compute kernels per column and page.)
+        if -1 in values:
+            not_yet = pc.equal(array.cast(pa.int64()), -1)
+            array = pc.if_else(not_yet, pa.scalar(None, UTC_MS), array)
+        # pyarrow accepts any int64 here; DuckDB's microsecond timestamps do not. The bounds
+        # of every instant column of the chunk are checked at once (_check_instants).
+    return array
+
+
+# pa.array itself refuses every JSON value but a str (string) or a bool (boolean) for these
+# types, so their values are not type-checked in Python first; when pa.array refuses one,
+# _check_types names it with the same message.
+_STRICT = frozenset({pa.string(), pa.bool_()})
+
+
+def _check_types(table: Table, col: _ColumnStep, values: Sequence[Any], chunk: _Chunk) -> None:
+    arrow_type = col.arrow_type
     allowed = _ALLOWED[arrow_type]
     if not set(map(type, values)) <= allowed:
         i = next(j for j, v in enumerate(values) if type(v) not in allowed)
         raise _error(
             table, col, chunk, i, f"expected {_EXPECTED[arrow_type]}, got {_describe(values[i])}"
         )
-    try:
-        array = pa.array(values, arrow_type)
-    except (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        _check_range(table, col, values, chunk)
-        raise NormalizeError(
-            f"{table.qualified_name}: column {col.name} (api path {col.column.api_path}): {exc}"
-        ) from exc
-    if arrow_type == UTC_MS and array.null_count < len(array):
-        # The API writes -1 for an instant not reached yet (an open agent session's endTime):
-        # it is unknown, not 1969-12-31T23:59:59.999Z.
-        not_yet = pc.equal(array.cast(pa.int64()), -1)
-        if pc.any(not_yet).as_py():
-            array = pc.if_else(not_yet, pa.scalar(None, UTC_MS), array)
-    if arrow_type == UTC_MS and array.null_count < len(array):
-        # pyarrow accepts any int64 here; DuckDB's microsecond timestamps do not.
-        lo, hi = _INT_RANGE[UTC_MS]
-        bounds = pc.min_max(array.cast(pa.int64()))
-        if bounds["min"].as_py() < lo or bounds["max"].as_py() > hi:
-            _check_range(table, col, values, chunk)
-    return array
+
+
+def _check_instants(
+    table: Table,
+    steps: tuple[_ColumnStep, ...],
+    arrays: list[pa.Array],
+    values: dict[str, Sequence[Any]],
+    chunk: _Chunk,
+) -> None:
+    """Every instant of the chunk fits DuckDB's microsecond timestamps (one kernel call for all
+    instant columns); the first column out of range is reported as before."""
+    if not arrays:
+        return
+    bounds = pc.min_max(pa.chunked_array([a.view(pa.int64()) for a in arrays], pa.int64()))
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    lo, hi = _INT_RANGE[UTC_MS]
+    if low is None or (lo <= low and high <= hi):
+        return
+    for step in steps:
+        _check_range(table, step, values[step.source], chunk)
 
 
 def _check_range(table: Table, col: _ColumnStep, values: Sequence[Any], chunk: _Chunk) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 
@@ -142,7 +141,8 @@ def present_windows(paths: WarehousePaths) -> set[tuple[str, str, int]]:
         return set()
     with store.reading(paths.store_path) as con:
         rows = con.execute(queries.sql("store/select_window_files")).fetchall()
-    return {(t, o, int(s)) for t, o, s, _e, f, _c in rows if Path(f).exists()}
+    present = paths.existing(f for *_, f, _c in rows)
+    return {(t, o, int(s)) for t, o, s, _e, f, _c in rows if f in present}
 
 
 def epoch_ms(instant: datetime) -> int:
@@ -156,7 +156,7 @@ def forget_lost_windows(paths: WarehousePaths, run_id: str) -> list[LatestAttemp
     """Windows whose current file is gone: taken out of the store (never published with a
     table missing) and logged failed with :data:`LOST_FILES` (``status`` shows them; a load
     loads them again); their latest attempts before."""
-    forgotten = store.forget_lost(paths.store_path)
+    forgotten = store.forget_lost(paths.store_path, paths.existing)
     if not forgotten:
         return []
     keys = {(t, o, s) for t, o, s, _e in forgotten}

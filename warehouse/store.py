@@ -275,10 +275,13 @@ def record_attempt(path: Path, row: Mapping[str, object]) -> None:
 
 
 @retried
-def forget_lost(path: Path) -> list[tuple[str, str, int, int]]:
-    """Forget every window one of whose current files is gone from disk, with the other tables
-    its commit made current; the (table, org id, start ms, end ms) forgotten. The next publish
-    then lists only files that exist, and the windows are loaded again."""
+def forget_lost(
+    path: Path, existing: Callable[[list[str]], set[str]] | None = None
+) -> list[tuple[str, str, int, int]]:
+    """Forget every window one of whose current files is gone, with the other tables its commit
+    made current; the (table, org id, start ms, end ms) forgotten. The next publish then lists
+    only files that exist, and the windows are loaded again. ``existing`` says which of the
+    stored files exist (``WarehousePaths.existing``: in the bucket too); default: on disk."""
     if not path.exists():
         return []
     forgotten: list[tuple[str, str, int, int]] = []
@@ -286,7 +289,9 @@ def forget_lost(path: Path) -> list[tuple[str, str, int, int]]:
         con.execute("BEGIN IMMEDIATE")
         try:
             rows = con.execute(queries.sql("store/select_window_files")).fetchall()
-            lost = {commit for *_, file, commit in rows if not Path(file).exists()}
+            files = [file for *_, file, _commit in rows]
+            present = existing(files) if existing else {f for f in files if Path(f).exists()}
+            lost = {commit for *_, file, commit in rows if file not in present}
             for table_name, org_id, start, end, _file, commit in rows:
                 if commit in lost:
                     forgotten.append((table_name, org_id, int(start), int(end)))

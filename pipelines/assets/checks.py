@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
-from pathlib import Path
 
 import dagster as dg
 
@@ -56,7 +55,8 @@ def unique_key_check(
             continue
         path, recorded = current
         try:
-            found = check_window_file(table, Path(path), org_id, window.start_ms, window.end_ms)
+            local = warehouse.paths.local_file(path)
+            found = check_window_file(table, local, org_id, window.start_ms, window.end_ms)
         except ValueError as exc:
             bad.append(f"{window.start.date()}: {exc}")
             continue

@@ -6,7 +6,9 @@ agent sessions and their channels come from the same agentSession records, so on
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
@@ -22,6 +24,7 @@ from pipelines.resources import Warehouse, WxccApi
 from pipelines.settings import load_settings
 from pipelines.sources import search as queries
 from pipelines.sources.errors import IncompleteWindow
+from pipelines.sources.paging import prefetched
 from pipelines.sources.search import Page, RawQuery
 from warehouse import schemas
 from warehouse.land import land_windows
@@ -135,8 +138,17 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
         with wxcc.session(org) as session:
 
             def land_one(window: Window) -> Landed:
-                with session.search_client() as client:
-                    pages = client.window_pages(feed.query, window.start_ms, window.end_ms)
+                with (
+                    session.search_client() as client,
+                    # The next page is requested while this one is normalized and written.
+                    closing(
+                        prefetched(
+                            client.window_pages(feed.query, window.start_ms, window.end_ms),
+                            name=f"pages-{feed.name}",
+                        )
+                    ) as fetched,
+                ):
+                    pages: Iterator[list[dict[str, Any]]] = fetched
                     in_progress = [0]
                     if feed.tables[0] is schemas.TASK_DETAILS:
                         pages = _counting_in_progress(pages, in_progress)

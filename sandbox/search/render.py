@@ -35,9 +35,26 @@ class _Builder:
 
     def compile(self, top: str) -> Renderer:
         namespace = dict(self.namespace)
-        exec(compile("\n".join(self.lines), "<search-projection>", "exec"), namespace)  # noqa: S102
+        exec(_code("\n".join(self.lines)), namespace)  # noqa: S102
         renderer: Renderer = namespace[top]
         return renderer
+
+
+_CODE: dict[str, Any] = {}
+
+
+def _code(source: str) -> Any:  # noqa: ANN401 - a code object
+    """``source`` compiled, once per text. A client paging one record's further activities
+    sends a new ``after`` each time: a new selection, but the same source (the activities'
+    arguments live in the projector bound by name), and compiling it twice a request took a
+    quarter of those requests' time."""
+    code = _CODE.get(source)
+    if code is None:
+        code = compile(source, "<search-projection>", "exec")
+        if len(_CODE) > 512:
+            _CODE.clear()
+        _CODE[source] = code
+    return code
 
 
 def _read(source: str, name: str, fast: bool) -> str:
@@ -355,6 +372,9 @@ def _node_renderer(sels: list[Sel], type_name: str) -> Renderer:
 
     Compiled once per node selection: a client paging one record's activities sends the same
     node selection with a new ``after`` each time, and compiling took a tenth of those pages.
+    A selection of every member of the model's nodes, in their order (the project's activity
+    queries), answers with the node itself: copying 47 members a CAR node was a seventh of a
+    cold activity page.
     """
     key = (type_name, _shape(sels))
     renderer = _NODE_RENDERERS.get(key)
@@ -362,10 +382,25 @@ def _node_renderer(sels: list[Sel], type_name: str) -> Renderer:
         b = _Builder()
         opts = _Options(None, {}, False)
         renderer = b.compile(_function(b, sels, type_name, False, opts, top=False))
+        plain = _plain(sels, {}, False, top=False)
+        if plain is not None:
+            renderer = _as_is(plain[0], plain[1], renderer)
         if len(_NODE_RENDERERS) > 256:
             _NODE_RENDERERS.clear()
         _NODE_RENDERERS[key] = renderer
     return renderer
+
+
+def _as_is(keys: list[str], nested: _Layout, render: Renderer) -> Renderer:
+    """``render`` for a plain selection: a node with exactly the selected members (nested
+    objects too), in order, is its own projection (the answer only reads it)."""
+
+    def node(n: Mapping[str, Any]) -> dict[str, Any]:
+        if type(n) is dict and list(n) == keys and (not nested or _same_layout(n, nested)):
+            return n
+        return render(n)
+
+    return node
 
 
 def page_info(sels: list[Sel], has_next: bool, end_cursor: str | None) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """The same seed and volume give byte-identical answers whatever the caches hold.
 
 A cold engine (nothing simulated, nothing rendered), a warm one (the days simulated and the
-answers cached by earlier requests, other windows served in between), and one whose caches are
+answers cached by earlier requests, other windows served in between), one whose caches are
 too small to hold anything (windows indexed, days dropped and simulated again between pages,
-two windows paged side by side) must send the same bytes for every page of the pipeline's own
-queries, including the further-activity pages it asks by record key.
+two windows paged side by side), and ones whose days come from the disk cache (written by one
+tenant, read by another, as a second process would) must send the same bytes for every page
+of the pipeline's own queries, including the further-activity pages it asks by record key.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -92,3 +94,20 @@ def test_answers_do_not_depend_on_the_cache_state() -> None:
     assert first == cold
     assert again == cold
     assert starved == cold
+
+
+def test_answers_from_days_on_disk_are_the_same(tmp_path: Path) -> None:
+    cold = _session(_cold())
+    writer = Tenant(SEED, TASKS_PER_DAY, cache_dir=tmp_path)
+    written = _session(SearchEngine(writer, lambda: NOW_MS))
+    assert writer.day_store is not None
+    assert writer.day_store.saved >= 3 and writer.day_store.loaded == 0
+    reader = Tenant(SEED, TASKS_PER_DAY, cache_dir=tmp_path)  # a second process, say
+    read = _session(SearchEngine(reader, lambda: NOW_MS))
+    assert reader.day_store is not None
+    assert reader.day_store.loaded == writer.day_store.saved and reader.day_store.saved == 0
+    # the days read point at the reading tenant's own entities, not copies
+    plan = reader.day(int(DAY_START // DAY_MS))
+    assert plan.tasks[0].ep is reader.entities.by_id[plan.tasks[0].ep.id]
+    assert written == cold
+    assert read == cold
