@@ -144,6 +144,8 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
     """
     logging.getLogger("dagster").setLevel(logging.WARNING)
     outcome = Outcome()
+    if not work:  # every window already complete: nothing to run (the first lane is work[0])
+        return outcome
     lock = threading.Lock()
     with Progress(
         TextColumn("[bold]{task.description}"),
