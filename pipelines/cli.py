@@ -24,8 +24,10 @@ from pathlib import Path
 from types import FrameType
 
 from pipelines.operating import (
+    DISK_ADVICE,
     LoadBusy,
     describe_os_error,
+    disk_trouble,
     ensure_directory,
     load_lock,
     prepare_instance,
@@ -75,12 +77,21 @@ def explain(exc: BaseException, *, debug: bool = False) -> str:
         return str(exc)
     if isinstance(exc, OSError):
         return describe_os_error(exc)
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    if disk_trouble(str(exc)):
+        # Only Dagster's storage speaks SQLAlchemy here: name the instance, whose error does not.
+        where = (
+            f"the Dagster instance at {os.environ.get('DAGSTER_HOME', '$DAGSTER_HOME')} "
+            "(DAGSTER_HOME) cannot be written"
+            if type(exc).__module__.startswith("sqlalchemy")
+            else "a write failed"
+        )
+        return f"{where} ({type(exc).__name__}: {first}): {DISK_ADVICE}"
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (
             "the warehouse file is held by another process (a load, a Dagster run or an open "
             "DuckDB session writing to it): wait for it to finish, then run again"
         )
-    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     more = "" if debug else f"; run again with --debug (or {DEBUG_ENV}=1) for the traceback"
     if isinstance(exc, duckdb.Error):
         return f"DuckDB: {type(exc).__name__}: {first}{more}"
@@ -405,8 +416,8 @@ def _now() -> datetime:
 
 def _hint(reason: str) -> str:
     """A run's one-line failure, with what to do when it is the machine's."""
-    if "No space left on device" in reason or "Errno 28" in reason:
-        return f"{reason} (the disk is full: free some space and run again; a re-run resumes)"
+    if disk_trouble(reason):
+        return f"{reason} ({DISK_ADVICE})"
     if "Read-only file system" in reason or "Permission denied" in reason:
         return f"{reason} (WXCC_DATA_DIR must be writable)"
     return reason

@@ -75,11 +75,36 @@ def ensure_directory(path: Path, what: str) -> Path:
     return path
 
 
+# How a full disk (or a file that may not grow: a quota, a file-size limit) reads in the
+# messages of the OS, SQLite (Dagster's storage, the window store) and DuckDB. SQLite reports a
+# write that fails for lack of room as "disk is full" and a file that may not grow as an I/O error.
+_DISK_SIGNS = (
+    "No space left on device",
+    "[Errno 28]",
+    "File too large",
+    "[Errno 27]",
+    "Disk quota exceeded",
+    "database or disk is full",
+    "disk I/O error",
+)
+DISK_ADVICE = (
+    "the disk is full or a file may not grow (a quota or file-size limit): free some space and "
+    "run again; a re-run resumes"
+)
+
+
+def disk_trouble(text: str) -> bool:
+    """Whether an error's text says a write failed for lack of room."""
+    return any(sign in text for sign in _DISK_SIGNS)
+
+
 def describe_os_error(exc: OSError) -> str:
     """One sentence for a failure of the machine (disk, permissions, paths)."""
     where = f" ({exc.filename})" if exc.filename else ""
     if exc.errno == errno.ENOSPC:
         return f"the disk is full{where}: free some space and run again (a re-run resumes)"
+    if exc.errno == errno.EFBIG:
+        return f"a file may not grow{where}: {DISK_ADVICE}"
     if exc.errno == errno.EDQUOT:
         return f"the disk quota is used up{where}: free some space and run again"
     if exc.errno == errno.EROFS:
@@ -184,6 +209,11 @@ def open_instance(home: Path) -> Any:  # noqa: ANN401 (dagster.DagsterInstance, 
         ) from None
     except Exception as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if disk_trouble(str(exc)):  # not damaged: it could not be written
+            raise WxccError(
+                f"the Dagster instance at {home} (DAGSTER_HOME) cannot be written "
+                f"({reason[:200]}): {DISK_ADVICE}"
+            ) from None
         raise DamagedInstance(
             f"the Dagster instance at {home} (DAGSTER_HOME) is damaged ({type(exc).__name__}: "
             f"{reason[:200]}): move it aside (mv {home} {home}.damaged) and run again; it holds "

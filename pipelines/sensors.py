@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
 
 import queries
+from pipelines.assets.windows import OPEN_TASK_HORIZON
 from pipelines.jobs import ORG_TAG, search_job
 from pipelines.partitions import partition_key
 from pipelines.resources import Warehouse
 from warehouse import duck
-
-# How far back an open task is still worth waiting for. Tasks of the sandbox end within a day;
-# real emails can stay open for days.
-OPEN_TASK_HORIZON = timedelta(days=7)
 
 
 def open_task_days(warehouse: Warehouse, now: datetime) -> list[tuple[str, str]]:

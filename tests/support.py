@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from sandbox.server import serve_in_background
+from sandbox.server import base_url, bind, build_app, serve_in_background, uvicorn_server
 
 SEED = 42
 TASKS_PER_DAY = 400  # small: e2e checks values, the bench checks volume
@@ -54,6 +56,71 @@ def sandbox(now: str, **kwargs: object) -> Iterator[str]:
     options = {"seed": SEED, "tasks_per_day": TASKS_PER_DAY, "budget_per_minute": 0, **kwargs}
     with serve_in_background(now_ms=ms(now), **options) as url:
         yield url
+
+
+class SearchGate:
+    """Holds a sandbox's Search requests from the ``after`` + 1-th on until :meth:`open`: a load
+    against it is caught with windows in flight at a moment a test knows (``held`` is set once a
+    request waits), however fast or slow the machine is. Install with :meth:`middleware`."""
+
+    def __init__(self, after: int = 0) -> None:
+        self.after = after
+        self.seen = 0
+        self.held = threading.Event()  # a request waits at the gate
+        self.opened = threading.Event()
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        self.opened.set()
+
+    def middleware(self, app: Callable) -> Callable:
+        async def gated(scope: dict, receive: Callable, send: Callable) -> None:
+            if scope["type"] != "http" or scope["path"] != "/search":
+                await app(scope, receive, send)
+                return
+            with self._lock:
+                self.seen += 1
+                holds = self.seen > self.after
+            # The request is read before it waits: a client gone meanwhile is then the app's
+            # usual disconnect when it answers, not an error reading a body.
+            messages = [await receive()]
+            while messages[-1].get("more_body"):
+                messages.append(await receive())
+            while holds and not self.opened.is_set():
+                self.held.set()
+                await asyncio.sleep(0.01)  # on the server's loop: a thread's wait would block it
+
+            async def replay() -> dict:
+                return messages.pop(0) if messages else await receive()
+
+            await app(scope, replay, send)
+
+        return gated
+
+
+@contextmanager
+def gated_sandbox(
+    now: str, *, after: int = 0, **kwargs: object
+) -> Iterator[tuple[str, SearchGate]]:
+    """:func:`sandbox` with a :class:`SearchGate` in front: its URL and the gate, opened when the
+    block ends (so the server can stop)."""
+    options = {"seed": SEED, "tasks_per_day": TASKS_PER_DAY, "budget_per_minute": 0, **kwargs}
+    app = build_app(now_ms=ms(now), **options)
+    gate = SearchGate(after)
+    app.add_middleware(gate.middleware)
+    sock = bind(0)
+    server = uvicorn_server(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        thread.join(0.01)
+    try:
+        yield base_url(sock), gate
+    finally:
+        gate.open()
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
 
 
 def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:

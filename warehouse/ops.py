@@ -139,7 +139,7 @@ def present_windows(paths: WarehousePaths) -> set[tuple[str, str, int]]:
     are checked, not trusted (a window whose file is lost is not complete)."""
     if not paths.store_path.exists():
         return set()
-    with store.connect(paths.store_path) as con:
+    with store.reading(paths.store_path) as con:
         rows = con.execute(queries.sql("store/select_window_files")).fetchall()
     present = paths.existing(f for *_, f, _c in rows)
     return {(t, o, int(s)) for t, o, s, _e, f, _c in rows if f in present}

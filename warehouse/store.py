@@ -86,12 +86,36 @@ def retried(fn: Callable[P, T]) -> Callable[P, T]:
 @contextmanager
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
     """The store, created if missing; each ``with con:`` block inside is one transaction."""
+    with closing(_open(path)) as con:
+        yield con
+
+
+def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as con:
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
         for name in _DDL:
             con.execute(queries.sql(name))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """The store to read (``status``): as :func:`connect`, or, in a directory that cannot be
+    written (a read-only copy or mount), opened immutable, since reading a WAL database
+    otherwise writes beside it. No process can be writing it then."""
+    try:
+        con = _open(path)
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc) and "unable to open" not in str(exc):
+            raise
+        con = sqlite3.connect(f"{path.absolute().as_uri()}?immutable=1", uri=True)
+    with closing(con):
         yield con
 
 
@@ -362,7 +386,7 @@ def ops_tables(path: Path) -> dict[str, pa.Table]:
     out = {name: schema.empty_table() for name, schema in OPS_SCHEMAS.items()}
     if not path.exists():
         return out
-    with connect(path) as con:
+    with reading(path) as con:
         for name, query in (
             ("extraction_log", "store/select_extraction_log"),
             ("cross_check_differences", "store/select_cross_check_differences"),

@@ -25,7 +25,7 @@ from pipelines.settings import load_settings
 from pipelines.sources import search as queries
 from pipelines.sources.errors import IncompleteWindow
 from pipelines.sources.paging import prefetched
-from pipelines.sources.search import RawQuery
+from pipelines.sources.search import Page, RawQuery
 from warehouse import schemas
 from warehouse.land import land_windows
 from warehouse.schemas import Table
@@ -149,6 +149,9 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                     ) as fetched,
                 ):
                     pages: Iterator[list[dict[str, Any]]] = fetched
+                    in_progress = [0]
+                    if feed.tables[0] is schemas.TASK_DETAILS:
+                        pages = _counting_in_progress(pages, in_progress)
                     if schemas.TASK_VARIABLE in feed.tables:
                         pages = (with_variables(page, cad_variables) for page in pages)
                     try:
@@ -164,7 +167,7 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                     except Exception as exc:
                         exc.window_stats = client.stats.as_dict()  # type: ignore[attr-defined]
                         raise
-                    return Landed(tables, client.stats.as_dict())
+                    return Landed(tables, client.stats.as_dict(), in_progress[0])
 
             outcome = land_each(
                 context,
@@ -194,6 +197,14 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
             yield unique_key_check(warehouse, table, session.org_id, windows)
 
     return _asset
+
+
+def _counting_in_progress(pages: Iterator[Page], count: list[int]) -> Iterator[Page]:
+    """The pages, counting into ``count[0]`` the tasks not ended yet (the window is then open:
+    a plain re-run loads it again until they end)."""
+    for page in pages:
+        count[0] += sum(1 for r in page if r.get("isActive") or r.get("endedTime") is None)
+        yield page
 
 
 def _reconciliation(feed: SearchFeed, loaded: int, counted: int) -> dg.AssetCheckResult:

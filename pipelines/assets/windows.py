@@ -43,6 +43,9 @@ DEFAULT_WINDOW_WORKERS = 4
 # A day's records keep arriving for a while after it ends (tasks created at 23:59 end later, the
 # statistics of the last interval are computed after it); the daily schedule runs at 00:30.
 SETTLING_DELAY = timedelta(minutes=30)
+# How long after its end a window holding tasks not ended yet stays open (loaded again by every
+# plain load): a task open longer is stuck, not in progress. Real emails can stay open for days.
+OPEN_TASK_HORIZON = timedelta(days=7)
 
 COUNTED = ("pages", "requests", "retries", "rate_limited", "api_count")
 
@@ -53,6 +56,9 @@ class Landed:
 
     tables: dict[Table, LandResult]
     stats: Mapping[str, int | float] = field(default_factory=dict)
+    # Records still in progress when fetched (tasks not ended): they will change, so the window
+    # is not settled (:func:`settled_status`).
+    in_progress: int = 0
 
 
 LandOne = Callable[[Window], Landed]
@@ -72,11 +78,17 @@ class RunOutcome:
     landed: dict[Window, Landed]
 
 
-def settled_status(window: Window) -> str:
-    """``open`` for a window that may still change (ends after now, or within the settling
-    delay): every plain re-run loads it again until it settles; ``success`` otherwise."""
-    settled_at = window.end + SETTLING_DELAY
-    return "open" if utc_now() < settled_at else "success"
+def settled_status(window: Window, in_progress: int = 0) -> str:
+    """``open`` for a window that may still change: it ends after now or within the settling
+    delay, or it holds ``in_progress`` records (tasks not ended) and ended less than
+    :data:`OPEN_TASK_HORIZON` ago. Every plain re-run loads an open window again until it
+    settles; ``success`` otherwise."""
+    now = utc_now()
+    if now < window.end + SETTLING_DELAY:
+        return "open"
+    if in_progress and now < window.end + OPEN_TASK_HORIZON:
+        return "open"
+    return "success"
 
 
 def window_workers() -> int:
@@ -140,7 +152,7 @@ def land_each(
             ops.Attempt(
                 **base,
                 finished=datetime.now(UTC),
-                status=settled_status(window),
+                status=settled_status(window, landed.in_progress),
                 rows=rows,
                 **{k: _int(landed.stats.get(k)) for k in COUNTED},
             ),
@@ -164,16 +176,24 @@ def land_each(
                     break
                 attempt(window)
         else:
-            with ThreadPoolExecutor(count, thread_name_prefix=f"window-{asset}") as pool:
-                try:
-                    list(pool.map(attempt, windows))
-                except BaseException as exc:
-                    # Ctrl-C (Dagster raises its own error for it inside a run): stop the
-                    # in-flight windows' requests rather than wait for them to finish.
-                    if isinstance(exc, KeyboardInterrupt | DagsterExecutionInterruptedError):
-                        stop_requests()
-                        pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+            pool = ThreadPoolExecutor(count, thread_name_prefix=f"window-{asset}")
+            interrupted = False
+            try:
+                list(pool.map(attempt, windows))
+            except (KeyboardInterrupt, DagsterExecutionInterruptedError):
+                # Ctrl-C (Dagster raises its own error for it inside a run): the in-flight
+                # windows stop at their next request and are not waited for, since one request
+                # can hang up to the read timeout. Their rows stay "running" until the load marks
+                # them; the process exits without joining their threads (pipelines.cli.console).
+                interrupted = True
+                stop_requests()
+                raise
+            finally:
+                pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
+    except (KeyboardInterrupt, DagsterExecutionInterruptedError):
+        # Stopped: the load publishes once it has marked the unfinished windows
+        # (pipelines.cli); publishing here too would only delay the stop by seconds.
+        raise
     except BaseException:
         _publish(context, warehouse, quiet=True)
         raise

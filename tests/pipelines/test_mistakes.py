@@ -16,7 +16,7 @@ import pytest
 from pipelines import cli
 from pipelines.cli import main
 from pipelines.operating import describe_os_error, repair_derived_state
-from tests.support import Pipeline
+from tests.support import Pipeline, point_at, sandbox
 from warehouse import duck, ops
 from warehouse.paths import WarehousePaths
 
@@ -215,6 +215,24 @@ def test_status_answers_on_every_state_a_load_can_leave(
         "to fill: wxcc-warehouse load --source search --org default --from 2026-11-15 --to 2026-11-20"
         in out
     )
+
+
+def test_status_after_a_load_that_failed_at_sign_in_names_the_failure(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A load that failed before any window (no extraction-log row) left status saying only
+    that nothing was logged."""
+    with sandbox(NOW.removesuffix("Z"), tasks_per_day=20) as url:
+        point_at(monkeypatch, url)
+        monkeypatch.setenv("WXCC_CLIENT_SECRET", "not-the-secret")
+        argv = ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]
+        assert main([*argv, "--source", "search"]) == 1
+    reason = _one_line(capsys).removeprefix("wxcc-warehouse: ")
+    assert "not-the-secret" not in reason
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"Last load 2026-11-20T15:30:00+00:00: {reason}", out
+    assert reason.startswith("search window 2026-11-18 (org default) failed: AuthError: "), reason
 
 
 def test_status_answers_when_the_configuration_is_broken(
