@@ -1044,7 +1044,12 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-LEGACY_TABLES = {"csrs": "legacy.csr", "cars": "legacy.car", "asrs": "legacy.asr", "aars": "legacy.aar"}
+LEGACY_TABLES = {
+    "csrs": "legacy.csr",
+    "cars": "legacy.car",
+    "asrs": "legacy.asr",
+    "aars": "legacy.aar",
+}
 
 
 def hostile_values(case: Case, root: Path) -> Outcome:

@@ -743,7 +743,9 @@ class HostileIds(_Hostile):
                 changed = True
         if first:
             new = set(self.renamed.values())
-            fresh = [r for r in records if isinstance(r, dict) and r.get("id") and r["id"] not in new]
+            fresh = [
+                r for r in records if isinstance(r, dict) and r.get("id") and r["id"] not in new
+            ]
             for record, suffix in zip(fresh, self.suffixes, strict=False):
                 original = record["id"]
                 record["id"] = self.renamed[original] = original + suffix
