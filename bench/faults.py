@@ -205,8 +205,23 @@ def load_args(source: str, start: date = DAY, days: int = 1, *more: str) -> list
             "--no-progress", *more]  # fmt: skip
 
 
+# A Dagster instance created once and copied into each case's Dagster home: creating and
+# migrating one costs a load about a second of CPU, and no case is about that.
+TEMPLATE_HOME: list[Path] = []
+
+
+def template_home(work: Path) -> None:
+    from pipelines.operating import prepare_instance
+
+    home = work / "dagster-template"
+    prepare_instance(home)
+    TEMPLATE_HOME.append(home)
+
+
 def start_load(env: Env, url: str | None, args: list[str], **popen: Any) -> subprocess.Popen[str]:
     env.root.mkdir(parents=True, exist_ok=True)
+    if TEMPLATE_HOME and not env.home.exists():
+        shutil.copytree(TEMPLATE_HOME[0], env.home)
     return subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", *args],
         env=env.environ(url),
@@ -821,21 +836,29 @@ def ctrl_c(case: Case, root: Path) -> Outcome:
     with sandbox(SEARCH_VOLUME) as (url, _f):
         started = time.monotonic()
         proc = start_load(env, url, args)
-        time.sleep(6)
+        # Ctrl-C once windows are landing (a fixed delay lands in Dagster's start-up on a
+        # loaded machine): the first attempt logged, and a second more.
+        deadline = time.monotonic() + LOAD_TIMEOUT_S
+        while proc.poll() is None and time.monotonic() < deadline and not _log_rows(env.data):
+            time.sleep(0.2)
+        time.sleep(1)
+        at = time.monotonic() - started
         proc.send_signal(signal.SIGINT)
         first = finish(proc, args, started)
+        marked = failures_logged(env.data, "search")
         again = load(env, url, args)
     truth_dir = truth("search", SEARCH_VOLUME, DAY - timedelta(days=1), 2)
     figures = compare(env.data / "warehouse.duckdb", truth_dir)
     out = Outcome(case.name, case.group, case.injected, figures=figures)
-    out.did = f"SIGINT after 6 s: exit {first.rc}"
+    out.did = f"SIGINT {at:.0f} s in (1 s after its first window began): exit {first.rc}"
     if first.rc:
         out.did += (
-            f" ({'one line' if first.one_line else 'a traceback'}: {_clip(first.reason, 100)})"
+            f" ({'one line' if first.one_line else 'a traceback'}: {_clip(first.reason, 140)}); "
+            f"{marked} window(s) marked failed"
         )
     out.did += f"; plain re-run: exit {again.rc}"
     ok = again.rc == 0 and figures.equal
-    if ok and (first.rc == 0 or first.one_line):
+    if ok and (first.rc == 0 or (first.one_line and first.rc == 130)):
         out.result = "equal" if first.rc == 0 else "recovered"
     else:
         why = []
@@ -843,6 +866,8 @@ def ctrl_c(case: Case, root: Path) -> Outcome:
             why.append(f"the re-run did not recover ({figures.short()})")
         if first.rc and not first.one_line:
             why.append("Ctrl-C printed a traceback, not one line")
+        if first.rc not in (0, 130):
+            why.append(f"exit {first.rc}, not 130")
         out.result = "NOT OK: " + "; ".join(why)
         out.lost, out.duplicated = figures.lost, figures.duplicated
     return out
@@ -1610,7 +1635,7 @@ def cases(kills: int) -> list[Case]:
             "mistake",
             "search",
             [],
-            "Ctrl-C (SIGINT) 6 s into a 2-day load",
+            "Ctrl-C (SIGINT) while a 2-day load lands its windows",
             s,
             custom=ctrl_c,
             weight=2,
@@ -1863,6 +1888,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     work = args.work or Path(tempfile.mkdtemp(prefix="wxcc-faults-"))
     work.mkdir(parents=True, exist_ok=True)
+    template_home(work)
     outcomes = run_matrix(selected, work, args.jobs)
     leaks, files = scan([p for p in work.iterdir() if p.is_dir()])
     line = summary(outcomes, leaks)
