@@ -514,8 +514,11 @@ def judge(
     after = compare(env.data / "warehouse.duckdb", truth_dir)
     if logged or not shown:
         did += f"; {logged} window(s) marked failed" + ("" if begun else " (no attempt logged)")
+    elif begun:  # every window landed; what failed came after them (the publish)
+        did += f"; every window landed ({begun} attempts), none failed; `status` says: "
+        did += _clip(shown, 120)
     else:
-        did += f"; no window began ({begun} attempts logged); `status` says: {_clip(shown, 120)}"
+        did += f"; no window began; `status` says: {_clip(shown, 120)}"
     did += f"; re-run after the fault cleared: exit {again.rc}"
     if again.rc != 0:
         did += f": {_clip(again.reason)}"
@@ -1596,7 +1599,7 @@ def cases(kills: int) -> list[Case]:
             "machine",
             "search",
             [],
-            "a file of the data directory cannot grow past the limit mid-load",
+            "the data directory's disk fills up mid-load",
             s,
             custom=disk_full,
         ),
@@ -1857,9 +1860,7 @@ access and refresh token the sandboxes issued, the legacy API key and its HMAC s
 password and WFO session ids; token state files were checked to be owner-only (0600 in a 0700
 directory). Leaks: {leak_text}
 
-```
 {line}
-```
 """
 
 
