@@ -274,6 +274,8 @@ def repair_derived_state(data_dir: Path, storage: ObjectStore | None = None) -> 
             f"{len(lost)} window(s) lost their Parquet files from {paths.parquet_root} "
             f"(days {shown}): logged failed, loaded again when their days are loaded"
         )
-    if lost or not published.exists():
-        publish(paths)
+    # Also when the store holds commits the published file lacks (a load that failed while
+    # publishing: a full disk): the next load may land nothing new, and must still show them.
+    # publish() writes nothing when the published file is current.
+    publish(paths)
     return said

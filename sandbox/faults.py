@@ -721,6 +721,40 @@ class HostileStrings(_Hostile):
     )
 
 
+class HostileIds(_Hostile):
+    """Renames the first taskDetails of each window: the id gains a single quote, a double
+    quote, a backslash or SQL. A record served again (another page, another query of the same
+    window) gets the same new id, so the tenant stays consistent; ``planted`` maps each original
+    id to ``("id", new id)``."""
+
+    name = "hostile-ids"
+    imitates = "record ids with a `'`, a `\"`, a backslash and SQL in them (opaque ids, any bytes)"
+    suffixes = ("-O'Brien", '-say "hi"', "-'; DROP TABLE search.task_details; --\\")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.renamed: dict[str, str] = {}
+
+    def page(self, window, first, records, info, payload):  # type: ignore[no-untyped-def]
+        changed = False
+        for record in records:
+            if isinstance(record, dict) and record.get("id") in self.renamed:
+                record["id"] = self.renamed[record["id"]]
+                changed = True
+        if first:
+            new = set(self.renamed.values())
+            fresh = [
+                r for r in records if isinstance(r, dict) and r.get("id") and r["id"] not in new
+            ]
+            for record, suffix in zip(fresh, self.suffixes, strict=False):
+                original = record["id"]
+                record["id"] = self.renamed[original] = original + suffix
+                self.planted[original] = ("id", record["id"])
+                self.fired()
+                changed = True
+        return payload if changed else None
+
+
 class HostileTimes(_Hostile):
     name = "hostile-times"
     imitates = "instants at the epoch, before it, and in the year 3000"
@@ -839,6 +873,73 @@ def _csv_records(text: str) -> list[list[tuple[str, bool]]]:
         elif i < n:
             i += 1
     return records
+
+
+def _render_csv(records: list[list[tuple[str, bool]]]) -> bytes:
+    """``_csv_records`` back to CRLF-ended CSV, quoting what was quoted or must be."""
+    lines = [
+        ",".join(
+            '"' + value.replace('"', '""') + '"'
+            if quoted or any(c in value for c in ',"\r\n')
+            else value
+            for value, quoted in record
+        )
+        for record in records
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+class BomCsv(_LegacyCsv):
+    name = "csv-bom"
+    imitates = "legacy CSV starting with a UTF-8 byte-order mark (Windows-minded exporters)"
+
+    def csv(self, body: bytes) -> bytes | None:
+        return None if body.startswith(b"\xef\xbb\xbf") else b"\xef\xbb\xbf" + body
+
+
+class NewlinesCsv(_LegacyCsv):
+    """Gives the first record of each legacy CSV answer a free-text value spanning three lines
+    (CRLF and a bare LF) with a comma and quotes, quoted as RFC 4180 says. ``planted`` maps
+    ``(record type path, key)`` to ``(API field, value)``; a record served again gets the same."""
+
+    name = "csv-newlines"
+    imitates = (
+        "a legacy CSV value with embedded line breaks (CRLF and LF), a comma and quotes (a "
+        "free-text field typed over several lines)"
+    )
+    fields = {
+        "csrs": "customerName",
+        "cars": "activityName",
+        "asrs": "agentName",
+        "aars": "idleCodeName",
+    }
+    value = 'first line, "quoted"\r\nsecond line\nthird line'
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planted: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def after(self, call: Call, answer: Answer) -> Answer:
+        if answer.status != 200 or "text/csv" not in answer.content_type:
+            return answer
+        path = call.path.rstrip("/").rsplit("/", 1)[-1]
+        field_name = self.fields.get(path)
+        records = _csv_records(answer.body.decode("utf-8-sig"))
+        if field_name is None or len(records) < 2:
+            return answer
+        header = [value for value, _quoted in records[0]]
+        if field_name not in header:
+            return answer
+        at = header.index(field_name)
+        for n, record in enumerate(records[1:]):
+            key = record[0][0]  # every legacy type lists its key first
+            if n and (path, key) not in self.planted:
+                continue
+            record[at] = (self.value, True)
+            if (path, key) not in self.planted:
+                self.planted[(path, key)] = (field_name, self.value)
+                self.fired()
+        return Answer(200, {**answer.headers, "content-length": ""}, _render_csv(records))
 
 
 class RaggedCsv(_LegacyCsv):
@@ -1050,12 +1151,15 @@ FAULTS: dict[str, Callable[[], Fault]] = {
     "csv-truncated": TruncatedCsv,
     "csv-quirks": QuirkyCsv,
     "csv-ragged": RaggedCsv,
+    "csv-bom": BomCsv,
+    "csv-newlines": NewlinesCsv,
     "empty-204": Empty204,
     "wfo-session-expiry": WfoSessionExpiry,
     "wfo-export-failed": WfoExportFailed,
     "wfo-export-expired": WfoExportExpired,
     "wfo-async": WfoAsync,
     "hostile-strings": HostileStrings,
+    "hostile-ids": HostileIds,
     "hostile-times": HostileTimes,
     "hostile-types": HostileTypes,
     "flaky": lambda: Profile("flaky"),

@@ -158,6 +158,10 @@ def _write(paths: WarehousePaths, files: dict[str, list[str]], target: Path) -> 
             shutil.copyfile(target, tmp)
         con = duck.connect(tmp)
         try:
+            # One transaction: ~1,400 statements (most of them COMMENT ON) each committed on
+            # its own cost a WAL commit apiece, three times the CPU of the statements
+            # themselves. Nobody sees the file before the rename anyway.
+            con.execute("BEGIN")
             for name, text in views.items():
                 if previous is None or previous[name] != wanted[name]:
                     con.execute(ddl.render_create_schema(name.split(".", 1)[0]))
@@ -171,6 +175,7 @@ def _write(paths: WarehousePaths, files: dict[str, list[str]], target: Path) -> 
             if previous is None:
                 create_views(con)
             descriptions.apply(con)  # COMMENT ON what lacks its comment
+            con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
             con.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.faults import FAULTS, parse_names
+from sandbox.faults import FAULTS, FaultSet, parse_names
 from tests.sandbox.test_app import _client, _search, _token
 
 
@@ -47,3 +47,18 @@ def test_a_revoked_token_gets_401_and_a_new_one_works() -> None:
     assert [_search(client, old).status_code for _ in range(3)] == [200, 200, 401]
     new = _token(client)["access_token"]
     assert _search(client, new).status_code == 200
+
+
+def test_hostile_ids_rename_a_windows_first_records_and_keep_the_new_names() -> None:
+    (fault,) = FaultSet(["hostile-ids"], clock=None).faults
+    records: list[dict[str, str]] = [{"id": f"t{i}"} for i in range(5)]
+    payload = {"data": {"taskDetails": {"tasks": records}}}
+    window = ("query", 0, 86_400_000, None)
+    assert fault.page(window, True, records, {}, payload) is payload
+    renamed = ["t0-O'Brien", 't1-say "hi"', "t2-'; DROP TABLE search.task_details; --\\"]
+    assert [r["id"] for r in records] == [*renamed, "t3", "t4"]
+    later = [{"id": "t1"}, {"id": "t9"}]  # t1 served again on a later page
+    fault.page(window, False, later, {}, {})
+    assert later == [{"id": renamed[1]}, {"id": "t9"}]
+    assert fault.planted == {f"t{i}": ("id", new) for i, new in enumerate(renamed)}
+    assert fault.set is not None and fault.set.fired == {"hostile-ids": 3}

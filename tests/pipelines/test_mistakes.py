@@ -17,7 +17,7 @@ from pipelines import cli
 from pipelines.cli import main
 from pipelines.operating import describe_os_error, repair_derived_state
 from tests.support import Pipeline, point_at, sandbox
-from warehouse import duck, ops
+from warehouse import duck, ops, store
 from warehouse.paths import WarehousePaths
 
 NOW = "2026-11-20T15:30:00Z"
@@ -151,6 +151,21 @@ def test_a_damaged_published_file_is_moved_aside_and_written_again_from_the_stor
         rows = con.execute("SELECT status, error FROM ops.extraction_log").fetchall()
     assert rows == [("failure", "AuthError: no")]
     assert repair_derived_state(env.data_dir) == []  # whole again: nothing to do
+
+
+def test_commits_a_failed_publish_left_are_published_by_the_next_load(env: Pipeline) -> None:
+    """A full disk can fail the publish after every window committed: the next load skips
+    those windows (complete), so it must publish them before it lands anything (issue 18)."""
+    paths = WarehousePaths(env.data_dir)
+    ops.record(paths, _attempt("search.task_details", "2026-11-16", "failure", "AuthError: no"))
+    assert repair_derived_state(env.data_dir)  # nothing published yet: written
+    ops.record(paths, _attempt("search.task_details", "2026-11-17", "failure", "Later: yes"))
+    with duck.connect(paths.published_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ops.extraction_log").fetchone() == (1,)
+    store.commit_window(paths.store_path, "org", 0, 86_400_000, [])  # committed, unpublished
+    assert repair_derived_state(env.data_dir) == []  # quietly: a publish, not a repair
+    with duck.connect(paths.published_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ops.extraction_log").fetchone() == (2,)
 
 
 def test_a_damaged_instance_says_how_to_recover_without_losing_the_warehouse(
