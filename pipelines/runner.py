@@ -293,8 +293,16 @@ def run_lane(lane: Lane) -> Outcome:
                 count = int(rows.value) if rows is not None else 0
                 outcome.rows[table] = outcome.rows.get(table, 0) + count
             if not result.success:
+                reason = _failure_reason(result)
+                if any(marker in reason for marker in STEP_INTERRUPTED):
+                    # Ctrl-C that ended a step as its error (DuckDB's or Dagster's) is the
+                    # user's stop, not a failure: exit 130 and the unfinished windows marked.
+                    stop_requests()
+                    outcome.interrupted = True
+                    outcome.unfinished = _days(lane, lane.chunks[n:])
+                    break
                 source = lane.job_name.removesuffix("_job")
-                outcome.failure = (f"{source} {chunk.label}", _failure_reason(result))
+                outcome.failure = (f"{source} {chunk.label}", reason)
                 break
     return outcome
 
@@ -430,6 +438,10 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
 
 
 INTERRUPTED = "Interrupted: stopped (Ctrl-C) before this window finished; a re-run resumes"
+# How a Ctrl-C in this process can end a step instead of reaching us as KeyboardInterrupt: DuckDB
+# turns it into its own error mid-query (we never interrupt a query ourselves), and Dagster into
+# an interrupted step.
+STEP_INTERRUPTED = ("Query interrupted", "DagsterExecutionInterruptedError")
 
 
 def mark_unfinished(
