@@ -33,6 +33,7 @@ from sandbox.entities import (
     Queue,
     build_entities,
 )
+from sandbox.layout import LAYOUT_KEY, Layout, flat
 from sandbox.records import (
     RecordContext,
     _agent_work,
@@ -618,6 +619,7 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
     rec["transferEpDN"] = transfer_dn
     rec["_globalVariables"] = [{"name": n, "type": t, "value": v} for n, t, v in gvars]
     rec["_activities"] = nodes
+    rec[LAYOUT_KEY] = CSR_LAYOUT
     return rec
 
 
@@ -781,7 +783,50 @@ _CSR_TEMPLATE: dict[str, object] = {
     "sentiment": None,
     "_globalVariables": None,
     "_activities": None,
+    LAYOUT_KEY: None,
 }
+
+_ID_NAME = flat("id", "name")
+# What every CSR record ``_render`` returns keeps (its members are the template's, nested
+# objects built with these members in this order, nodes copies of ``_node_base``).
+CSR_LAYOUT = Layout(
+    tuple(_CSR_TEMPLATE),
+    nested={
+        "customer": flat("name", "phoneNumber", "email"),
+        "channelMetaData": Layout(
+            ("email", "chat", "inBoundTranscript", "outBoundTranscript"),
+            nested={"email": flat("subject", "metadata"), "chat": flat("chatReason")},
+        ),
+        "callbackData": flat(
+            "callbackRequestTime",
+            "callbackConnectTime",
+            "callbackNumber",
+            "callbackStatus",
+            "callbackOrigin",
+            "callbackType",
+            "callbackQueueName",
+            "callbackAgentName",
+            "callbackTeamName",
+            "callbackRetryCount",
+        ),  # fmt: skip
+        "lastQueue": flat("id", "name", "duration"),
+        "lastSite": _ID_NAME,
+        "lastTeam": _ID_NAME,
+        "lastEntryPoint": _ID_NAME,
+        "previousQueue": _ID_NAME,
+        "feedback": flat(
+            "surveyOptIn",
+            "type",
+            "questionsAnswered",
+            "surveyCompleted",
+            "questionsPresented",
+            "comment",
+        ),  # fmt: skip
+        "lastAgent": flat("id", "name", "signInId", "sessionId", "phoneNumber", "channelId"),
+        "owner": _ID_NAME,
+    },
+    nodes=Layout(CAR_NODE_FIELDS),
+)
 
 
 _AUTO_CSAT = {"positive": 4.4, "neutral": 3.5, "negative": 2.1}

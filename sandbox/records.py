@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.entities import CHANNELS, Code, Entities, Queue
+from sandbox.layout import LAYOUT_KEY, Layout, flat
 from sandbox.timeline import (
     CONSULT,
     HOLD,
@@ -144,6 +145,29 @@ _STATUS_OF_KIND = {
 }
 _PROFILE_TYPE = {"telephony": "Exclusive"}  # voice agents; digital agents are "Blended"
 _NULL_ID_NAME: dict[str, Any] = {"id": None, "name": None}
+
+# What the renderers below promise (``sandbox.layout``): a channel entry's AAR nodes, a leg.
+_ID_NAME = flat("id", "name")
+_AGENT_INFO = flat("id", "name", "signInId", "sessionId", "phoneNumber", "channelId")
+AAR_LAYOUT = Layout(
+    AAR_NODE_FIELDS, nested={"idleCode": _ID_NAME, "queue": _ID_NAME, "wrapupCode": _ID_NAME}
+)
+CHANNEL_LAYOUT = Layout((), nodes=AAR_LAYOUT)  # its own members: no promise
+CLR_LAYOUT = Layout(
+    (*CLR_FIELDS, "_globalVariables", LAYOUT_KEY),
+    nested={
+        "entryPoint": _ID_NAME,
+        "queue": flat("id", "name", "duration"),
+        "owner": _AGENT_INFO,
+        "site": _ID_NAME,
+        "team": _ID_NAME,
+        "customer": flat("name", "phoneNumber", "email"),
+        "nextDestination": Layout(
+            ("agent", "team", "queue"),
+            nested={"agent": _AGENT_INFO, "team": _ID_NAME, "queue": _ID_NAME},
+        ),
+    },
+)
 
 
 class RecordContext:
@@ -379,6 +403,7 @@ def render_session(
         c["idleCodeName"] = idle_name
         nodes.reverse()  # newest first, as the API lists them
         c["_activities"] = nodes
+        c[LAYOUT_KEY] = CHANNEL_LAYOUT
         channels.append(c)
     team = ctx.teams[agent.team_id]
     site = ctx.sites[agent.site_id]
@@ -670,6 +695,7 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
         "consultCount": cons_n,
         "queueDuration": q_d,
         "_globalVariables": [{"name": n, "type": t, "value": v} for n, t, v in task.gvars],
+        LAYOUT_KEY: CLR_LAYOUT,
     }
     if queue is not None and queue.required_skills:
         rec["requiredSkills"] = _skills(queue.required_skills)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sandbox.layout import LAYOUT_KEY, Layout
 from sandbox.search.client_fields import BY_TYPE as DERIVED_FIELDS
 from sandbox.search.errors import QueryError
 from sandbox.search.filters import Predicate
@@ -188,11 +189,25 @@ def build_renderer(
         return render
     keys, nested = plain
     size = len(keys)
+    trusted: dict[Layout, bool] = {}  # layouts (by identity) whose records need no check
 
     def render_plain(r: Mapping[str, Any]) -> dict[str, Any]:
         # The selection is every member of the record in the record's order (the project's
         # all-fields queries): the record, less its trailing members, is the projection.
         if type(r) is dict:
+            layout = r.get(LAYOUT_KEY)
+            if layout is not None:
+                ok = trusted.get(layout)
+                if ok is None:
+                    ok = trusted[layout] = _keeps(layout, keys, nested, top=True)
+                if ok:
+                    out = r.copy()
+                    for name in layout.keys[size:]:
+                        del out[name]
+                    if len(out) > size:  # members added after the layout's (legacy entryPoint)
+                        for name in list(out)[size:]:
+                            del out[name]
+                    return out
             members = list(r)
             if members[:size] == keys and _same_layout(r, nested):
                 out = r.copy()
@@ -235,6 +250,19 @@ def _plain(
             nested.append((s.name, inner[0], inner[1]))
         keys.append(s.name)
     return keys, nested
+
+
+def _keeps(layout: Layout, keys: list[str], nested: _Layout, *, top: bool) -> bool:
+    """Whether every record keeping ``layout`` projects onto the plain selection ``keys`` /
+    ``nested`` as itself: its first members are ``keys`` (exactly them, for a nested object or
+    a node), and each selected nested object has exactly the selected members."""
+    if (layout.keys[: len(keys)] if top else layout.keys) != tuple(keys):
+        return False
+    for name, inner_keys, inner_nested in nested:
+        inner = layout.nested.get(name)
+        if inner is None or not _keeps(inner, inner_keys, inner_nested, top=False):
+            return False
+    return True
 
 
 def _same_layout(r: Mapping[str, Any], nested: _Layout) -> bool:
@@ -320,6 +348,21 @@ def activities_projector(
     cursor_field, cursor_desc = spec[0]
     getters: list[tuple[Callable[[Any], Any], bool]] = [(_member(f), d) for f, d in spec]
     node_renderers = {ns.key: _node_renderer(ns.children, ns.type_name) for ns in nodes_sels}
+    node_plain = {ns.key: _plain(ns.children, {}, False, top=False) for ns in nodes_sels}
+    trusted: dict[tuple[str, Layout], bool] = {}  # (nodes key, node layout): answered as is
+
+    def as_is(key: str, r: Mapping[str, Any]) -> bool:
+        layout = r.get(LAYOUT_KEY) if type(r) is dict else None
+        nodes = layout.nodes if layout is not None else None
+        if nodes is None:
+            return False
+        ok = trusted.get((key, nodes))
+        if ok is None:
+            plain = node_plain[key]
+            ok = plain is not None and _keeps(nodes, plain[0], plain[1], top=False)
+            trusted[(key, nodes)] = ok
+        return ok
+
     type_name = sel.type_name
     default_order = spec == [(time_field, True)]
 
@@ -345,8 +388,11 @@ def activities_projector(
             if c.name == "totalCount":
                 out[c.key] = total
             elif c.name == "nodes":
-                render = node_renderers[c.key]
-                out[c.key] = [render(n) for n in page]
+                if as_is(c.key, r):  # the model's nodes keep the selection's layout
+                    out[c.key] = page  # a slice: a list of its own
+                else:
+                    render = node_renderers[c.key]
+                    out[c.key] = [render(n) for n in page]
             elif c.name == "pageInfo":
                 out[c.key] = page_info(c.children, has_next, end_cursor)
             elif c.name == "__typename":

@@ -183,7 +183,7 @@ def test_every_csr_field_path_is_present_and_typed(days: dict[int, list[dict[str
     types = {c.api_path: c.graphql_type for c in TASK_DETAILS.columns}
     kinds = {c.api_path: c.kind for c in TASK_DETAILS.columns}
     for rec in days[FRI]:
-        assert set(rec) == set(expected) | {"_globalVariables", "_activities"}
+        assert set(rec) == set(expected) | {"_globalVariables", "_activities", "_layout"}
         body = {k: v for k, v in rec.items() if not k.startswith("_")}
         assert _flatten(body) == paths
         for path, gtype in types.items():

@@ -115,7 +115,7 @@ def test_every_asr_and_aar_field_is_present_and_typed(sessions: list[dict[str, A
             else:
                 _typed(s[path], gtype, path)
         for c in s["channelInfo"]:
-            assert list(c) == [*CHANNEL_FIELDS, "_activities"]
+            assert list(c) == [*CHANNEL_FIELDS, "_activities", "_layout"]
             for n in c["_activities"]:
                 assert list(n) == list(AAR_NODE_FIELDS)
                 for obj in ("idleCode", "queue", "wrapupCode"):
@@ -301,7 +301,7 @@ def test_sessions_window_by_start_time(tenant: Tenant) -> None:
 def test_every_clr_field_is_present_and_typed(legs: list[dict[str, Any]]) -> None:
     assert legs
     for leg in legs:
-        assert list(leg) == [*CLR_FIELDS, "_globalVariables"]
+        assert list(leg) == [*CLR_FIELDS, "_globalVariables", "_layout"]
         for path, gtype in CLR:
             head = path.split(".")[0]
             if "GlobalVariables" in head:

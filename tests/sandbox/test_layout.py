@@ -1,0 +1,74 @@
+"""The model keeps the record layouts it promises (``sandbox.layout``): the Search projection
+answers records carrying a layout without checking them, so every record of whole days, seen
+while tasks and sessions are open and after, must keep it; a record breaking its promise would
+be answered with wrong members, so a layout that does not fit a selection must not be trusted."""
+
+from __future__ import annotations
+
+import orjson
+
+from queries import graphql
+from sandbox.layout import LAYOUT_KEY, Layout, conforms
+from sandbox.model import CSR_LAYOUT
+from sandbox.records import CHANNEL_LAYOUT, CLR_LAYOUT
+from sandbox.search.engine import SearchEngine
+from sandbox.search.render import _keeps
+from tests.sandbox._search_support import DAY_END, DAY_MS, DAY_START, NOW_MS, tenant
+
+# Mid-day (tasks and sessions open) and the next day (the previous day all ended).
+NOWS = [NOW_MS, DAY_END + DAY_MS]
+
+
+def test_every_task_keeps_the_csr_layout_with_and_without_nodes() -> None:
+    t = tenant()
+    seen = 0
+    for now in NOWS:
+        refs = t.record_index("tasks", DAY_START, DAY_END + DAY_MS, now)
+        for with_nodes in (True, False):
+            for rec in refs.render(refs.refs, with_nodes):
+                assert rec[LAYOUT_KEY] is CSR_LAYOUT
+                assert conforms(rec, CSR_LAYOUT) is None, rec["id"]
+                seen += 1
+        assert any(r["isActive"] for r in t.tasks(DAY_START, now, now)) or now != NOW_MS
+    for rec in t.legacy_tasks(DAY_START, DAY_END, NOW_MS):
+        assert conforms(rec, CSR_LAYOUT) is None  # entryPoint added after the layout's members
+        assert list(rec)[-1] == "entryPoint"
+    assert seen > 1000
+
+
+def test_every_leg_and_session_channel_keeps_its_layout() -> None:
+    t = tenant()
+    legs = sessions = 0
+    for now in NOWS:
+        for leg in t.task_legs(DAY_START, DAY_END, now):
+            assert leg[LAYOUT_KEY] is CLR_LAYOUT
+            assert conforms(leg, CLR_LAYOUT) is None, leg["id"]
+            legs += 1
+        for session in t.agent_sessions_records(DAY_START, DAY_END, now):
+            for channel in session["channelInfo"]:
+                assert channel[LAYOUT_KEY] is CHANNEL_LAYOUT
+                assert conforms(channel, CHANNEL_LAYOUT) is None, channel["channelId"]
+                sessions += 1
+    assert legs > 500 and sessions > 20
+
+
+def test_a_layout_is_trusted_only_for_a_selection_it_fits() -> None:
+    keys = list(CSR_LAYOUT.keys[:3])
+    assert _keeps(CSR_LAYOUT, keys, [], top=True)
+    assert not _keeps(CSR_LAYOUT, [keys[1], keys[0]], [], top=True)  # another order
+    assert not _keeps(CSR_LAYOUT, keys[:2], [], top=False)  # a node or nested object: exact
+    # a selected nested object with fewer members than the record's
+    assert not _keeps(CSR_LAYOUT, ["id"], [("customer", ["name"], [])], top=True)
+    assert not _keeps(Layout(("id",)), ["id"], [("customer", ["name"], [])], top=True)
+
+
+def test_an_all_fields_answer_from_trusted_records_has_no_private_member() -> None:
+    """Records answered by their layout lose their private members (``_layout`` too) and keep
+    the schema's order."""
+    t = tenant()
+    eng = SearchEngine(t, lambda: NOW_MS)
+    variables = {"from": DAY_START, "to": DAY_END, "cursor": "NA"}
+    body = orjson.loads(eng.execute(graphql("task_details"), variables).body)
+    tasks = body["data"]["taskDetails"]["tasks"]
+    assert tasks and all(LAYOUT_KEY not in r and "_activities" not in r for r in tasks)
+    assert list(tasks[0]) == list(CSR_LAYOUT.keys[: len(tasks[0])])
