@@ -13,15 +13,19 @@ from typing import Any
 
 from graphql import (
     BREAK,
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLObjectType,
+    ListValueNode,
     Node,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
+    VariableNode,
     Visitor,
     get_named_type,
     get_nullable_type,
@@ -164,11 +168,23 @@ def _root_sel(
     cache_key = (query, operation_name, key)
     children = _subselections.get(cache_key)
     if children is None:
+        template = _templates.get(cache_key)
+        if template is not None:
+            children = [_rebound(c, variables) for c in template]
+    if children is None:
         sel = _sel(key, nodes, query_type, fragments, variables)
         if not any(_uses_variables(n.selection_set, fragments) for n in nodes):
             _subselections[cache_key] = sel.children
             if len(_subselections) > _DOC_CACHE_SIZE:
                 _subselections.popitem(last=False)
+        elif not any(_directive_variables(n.selection_set, fragments) for n in nodes):
+            named = get_named_type(query_type.fields[nodes[0].name.value].type)
+            assert isinstance(named, GraphQLObjectType)
+            for c in sel.children:
+                _mark(c, named)
+            _templates[cache_key] = sel.children
+            if len(_templates) > _DOC_CACHE_SIZE:
+                _templates.popitem(last=False)
         return sel
     field_def = query_type.fields[nodes[0].name.value]
     try:
@@ -177,6 +193,81 @@ def _root_sel(
         raise RequestError([exc]) from exc
     named = get_named_type(field_def.type)
     return Sel(key, nodes[0].name.value, args, named.name, children, node=nodes[0])
+
+
+# Sub-selections whose variables are only in field arguments (a client paging one record's
+# further activities sends ``activities(after: $after)`` with a new ``after`` each time): the
+# tree is built once, and each request builds again only the fields whose arguments hold a
+# variable and the path down to them (building the whole tree was a third of such a request).
+# ``@skip``/``@include`` with a variable change the tree's shape: those are built every time.
+_templates: OrderedDict[tuple[str, str | None, str], list[Sel]] = OrderedDict()
+
+
+def _mark(sel: Sel, parent: GraphQLObjectType) -> bool:
+    """Record in ``sel.cache`` what rebinding ``sel`` needs: its field definition, whether its
+    own arguments hold a variable, whether any field below does. Returns whether ``sel`` or a
+    field below holds one."""
+    if sel.name == "__typename" or sel.node is None:
+        sel.cache["bind"] = (None, False, False)
+        return False
+    field_def = parent.fields[sel.name]
+    own = any(_holds_variable(a.value) for a in sel.node.arguments or ())
+    named = get_named_type(field_def.type)
+    below = False
+    if sel.children:
+        assert isinstance(named, GraphQLObjectType)
+        for c in sel.children:
+            below = _mark(c, named) or below
+    sel.cache["bind"] = (field_def, own, below)
+    return own or below
+
+
+def _rebound(sel: Sel, variables: dict[str, Any]) -> Sel:
+    """``sel`` of a template with the request's variables: the same object where nothing below
+    it holds a variable, else a new ``Sel`` (arguments coerced again where they hold one)."""
+    field_def, own, below = sel.cache["bind"]
+    if not (own or below):
+        return sel
+    args = sel.args
+    if own:
+        assert sel.node is not None
+        try:
+            args = get_argument_values(field_def, sel.node, variables)
+        except GraphQLError as exc:
+            raise RequestError([exc]) from exc
+    children = [_rebound(c, variables) for c in sel.children] if below else sel.children
+    out = Sel(sel.key, sel.name, args, sel.type_name, children, sel.is_list, sel.node)
+    out.cache["bind"] = sel.cache["bind"]
+    return out
+
+
+def _holds_variable(value: Node) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_holds_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_holds_variable(f.value) for f in value.fields)
+    return False
+
+
+def _directive_variables(node: Node | None, fragments: dict[str, FragmentDefinitionNode]) -> bool:
+    """Whether a selection or any fragment of the document has a directive argument holding a
+    variable (``@skip(if: $x)``): then the tree's shape depends on the variables."""
+    found = False
+
+    class _Finder(Visitor):
+        def enter_directive(self, directive: DirectiveNode, *_args: Any) -> Any:
+            nonlocal found
+            if any(_holds_variable(a.value) for a in directive.arguments or ()):
+                found = True
+                return BREAK
+            return None
+
+    for part in (node, *(f.selection_set for f in fragments.values())):
+        if part is not None and not found:
+            visit(part, _Finder())
+    return found
 
 
 def _uses_variables(
