@@ -90,6 +90,7 @@ class RecordIndex(Protocol):
     weight: int  # what the references keep alive, in records
     open: bool  # some record is still active at the window's now
     key_field: str | None  # the record field ``key_of`` reads from a reference, if any
+    nodes_fields: frozenset[str]  # what ``render_nodes`` records hold besides their nodes
 
     def render(self, refs: Sequence[Any], with_nodes: bool) -> list[dict[str, Any]]: ...
 
@@ -880,8 +881,17 @@ class _RawCall(_Call):
         with_nodes = any(_selects_activities(t) for t in list_sels)
         chosen = order.positions[first:last]
         records: list[Mapping[str, Any]]
+        filtered = self.args.get("filter") is not None or self.args.get("extFilter") is not None
+        render_nodes = getattr(index, "render_nodes", None)
         if order.rendered and all(p in order.rendered for p in chosen):
             records = [order.rendered[p] for p in chosen]
+        elif (
+            with_nodes
+            and render_nodes is not None
+            and not filtered
+            and all(_reads_only(t, index.nodes_fields, spec.aliases) for t in list_sels)
+        ):
+            records = render_nodes([index.refs[p] for p in chosen])
         else:
             records = index.render([index.refs[p] for p in chosen], with_nodes)
         if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
@@ -974,6 +984,15 @@ def _next_variables(sel: Sel, variables: Mapping[str, Any], cursor: str) -> dict
                 if member.name.value == "cursor" and isinstance(member.value, VariableNode):
                     return {**variables, member.value.name.value: cursor}
     return None
+
+
+def _reads_only(list_sel: Sel, fields: frozenset[str], aliases: Mapping[str, str]) -> bool:
+    """Whether projecting ``list_sel`` reads nothing of a record but ``fields`` and its
+    activities (so a record holding just those answers it)."""
+    return all(
+        c.name in ("activities", "__typename") or aliases.get(c.name, c.name) in fields
+        for c in list_sel.children
+    )
 
 
 def _record_only(_tag: Any, r: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -9,7 +9,7 @@ import orjson
 
 from queries import graphql
 from sandbox.layout import LAYOUT_KEY, Layout, conforms
-from sandbox.model import CSR_LAYOUT
+from sandbox.model import CSR_LAYOUT, NODES_LAYOUT
 from sandbox.records import CHANNEL_LAYOUT, CLR_LAYOUT
 from sandbox.search.engine import SearchEngine
 from sandbox.search.render import _keeps
@@ -72,3 +72,21 @@ def test_an_all_fields_answer_from_trusted_records_has_no_private_member() -> No
     tasks = body["data"]["taskDetails"]["tasks"]
     assert tasks and all(LAYOUT_KEY not in r and "_activities" not in r for r in tasks)
     assert list(tasks[0]) == list(CSR_LAYOUT.keys[: len(tasks[0])])
+
+
+def test_nodes_only_records_hold_the_same_nodes_as_whole_ones() -> None:
+    """An activities page without a filter is answered from records holding only the task's key,
+    createdTime and nodes (``RecordRefs.render_nodes``): the same nodes, byte for byte."""
+    t = tenant()
+    for now in NOWS:
+        refs = t.record_index("tasks", DAY_START, DAY_END + DAY_MS, now)
+        assert refs.render_nodes is not None and refs.nodes_fields == {"id", "createdTime"}
+        whole = refs.render(refs.refs, True)
+        only = refs.render_nodes(refs.refs)
+        assert len(only) == len(whole) > 300
+        for w, o in zip(whole, only, strict=True):
+            assert conforms(o, NODES_LAYOUT) is None
+            assert (o["id"], o["createdTime"]) == (w["id"], w["createdTime"])
+            assert orjson.dumps(o["_activities"]) == orjson.dumps(w["_activities"])
+    legacy = t.record_index("legacy_tasks", DAY_START, DAY_END, NOW_MS)
+    assert legacy.render_nodes is None  # its records add entryPoint
