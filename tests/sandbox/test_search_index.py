@@ -405,5 +405,6 @@ def test_a_plain_selection_projects_records_as_the_compiled_projection(name: str
     assert any(r["isActive"] for r in records) and any(not r["isActive"] for r in records)
     for r in records[:300] + records[-300:]:
         assert orjson.dumps(render(r)) == orjson.dumps(compiled(r))
-        shuffled = dict(reversed(list(r.items())))
+        # laid out otherwise, and so without the model's layout promise (sandbox.layout)
+        shuffled = {k: v for k, v in reversed(list(r.items())) if k != "_layout"}
         assert orjson.dumps(render(shuffled)) == orjson.dumps(compiled(shuffled))
