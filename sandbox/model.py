@@ -1179,16 +1179,23 @@ class Tenant:
             raise ValueError(f"time_field must be createdTime or endedTime, not {time_field!r}")
 
     def tasks(
-        self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"
+        self,
+        start_ms: int,
+        end_ms: int,
+        now_ms: int,
+        time_field: str = "createdTime",
+        *,
+        with_nodes: bool = True,
     ) -> Iterator[dict[str, object]]:
         """CSR records (API shape at ``now_ms``) of tasks whose ``time_field`` is in the window.
 
         Only tasks created before ``now_ms`` exist; with ``endedTime`` only tasks ended before
-        ``now_ms`` have one. Ascending by createdTime, then id.
+        ``now_ms`` have one. Ascending by createdTime, then id. ``with_nodes`` False: no CAR
+        nodes (``_activities`` empty), for readers of the CSR fields alone.
         """
         ctx = self._ctx
         for plan in self._plans(start_ms, end_ms, now_ms, time_field):
-            yield _render(plan, now_ms, ctx)
+            yield _render(plan, now_ms, ctx, with_nodes)
 
     def task_count(
         self, start_ms: int, end_ms: int, now_ms: int, time_field: str = "createdTime"

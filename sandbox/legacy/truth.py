@@ -22,9 +22,12 @@ from warehouse.schemas_legacy import RECORD_PATHS, TABLES
 
 
 def _batch(table: Table, org_id: str, rows: list[dict[str, Any]]) -> pa.RecordBatch:
-    arrays = [pa.array([org_id] * len(rows), pa.string())]
-    for column, field in zip(table.columns, list(table.arrow)[1:], strict=True):
-        arrays.append(pa.array([r[column.api_path] for r in rows], field.type))
+    # One Arrow conversion of the row dicts to a struct of the table's columns (C++), then its
+    # members by position: reading each member in Python was a fifth of the legacy truth.
+    fields = list(table.arrow)[1:]
+    struct = pa.struct([(c.api_path, f.type) for c, f in zip(table.columns, fields, strict=True)])
+    members = pa.array(rows, struct).flatten() if rows else [pa.array([], f.type) for f in fields]
+    arrays = [pa.array([org_id] * len(rows), pa.string()), *members]
     return pa.RecordBatch.from_arrays(arrays, schema=table.arrow)
 
 

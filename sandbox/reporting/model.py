@@ -102,7 +102,7 @@ def task_view(csr: dict[str, Any]) -> TaskView:
 
 def tasks(tenant: Any, from_ms: int, to_ms: int, now_ms: int) -> Iterator[TaskView]:
     """Tasks created in ``[from_ms, to_ms)`` before ``now_ms``, ascending by createdTime, id."""
-    for csr in tenant.tasks(from_ms, to_ms, now_ms):
+    for csr in tenant.tasks(from_ms, to_ms, now_ms, with_nodes=False):  # CSR fields only
         yield task_view(csr)
 
 
@@ -185,7 +185,7 @@ def _queue_cells(tenant: Any, utc_day: int, now_ms: int) -> dict[tuple[str, int]
         return found
 
     # Tasks live at most a day, so those ending in the day were created at most a day before.
-    for csr in tenant.tasks(lo - DAY_MS, hi, now_ms):
+    for csr in tenant.tasks(lo - DAY_MS, hi, now_ms, with_nodes=False):  # CSR fields only
         queue = csr["lastQueue"]
         if queue is None or queue["id"] is None:
             continue
