@@ -184,8 +184,12 @@ def _queue_cells(tenant: Any, utc_day: int, now_ms: int) -> dict[tuple[str, int]
             found = cells[key] = QueueCell(queue["name"], channel)
         return found
 
-    # Tasks live at most a day, so those ending in the day were created at most a day before.
-    for csr in tenant.tasks(lo - DAY_MS, hi, now_ms, with_nodes=False):  # CSR fields only
+    # Tasks live at most a day, so those ending in the day were created at most a day before;
+    # of those created before the day, only the ones ending in it or later count (rendering
+    # the others was half the reporting truth's time). CSR fields only: no CAR nodes.
+    index = tenant.record_index("tasks", lo - DAY_MS, hi, now_ms)
+    plans = [p for p in index.refs if p.created >= lo or p.end >= lo]
+    for csr in index.render(plans, False):
         queue = csr["lastQueue"]
         if queue is None or queue["id"] is None:
             continue
