@@ -230,7 +230,10 @@ def cars(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:
     hi = min(end_ms, now_ms)
     plans = [p for p in index.refs if any(start_ms <= a.start < hi for a in p.acts)]
     out = []
-    for task in index.render(plans, True):
+    # A CAR reads the task's id and channel and its nodes: the CSR fields are not rendered.
+    render_nodes = getattr(index, "render_nodes", None)
+    tasks = render_nodes(plans) if render_nodes is not None else index.render(plans, True)
+    for task in tasks:
         for node in task["_activities"]:
             if start_ms <= node["createdTime"] < end_ms:
                 out.append(car_of(task, node))

@@ -80,13 +80,21 @@ def test_nodes_only_records_hold_the_same_nodes_as_whole_ones() -> None:
     t = tenant()
     for now in NOWS:
         refs = t.record_index("tasks", DAY_START, DAY_END + DAY_MS, now)
-        assert refs.render_nodes is not None and refs.nodes_fields == {"id", "createdTime"}
+        assert refs.render_nodes is not None and refs.nodes_fields == {
+            "id",
+            "createdTime",
+            "channelType",
+        }
         whole = refs.render(refs.refs, True)
         only = refs.render_nodes(refs.refs)
         assert len(only) == len(whole) > 300
         for w, o in zip(whole, only, strict=True):
             assert conforms(o, NODES_LAYOUT) is None
-            assert (o["id"], o["createdTime"]) == (w["id"], w["createdTime"])
+            assert (o["id"], o["createdTime"], o["channelType"]) == (
+                w["id"],
+                w["createdTime"],
+                w["channelType"],
+            )
             assert orjson.dumps(o["_activities"]) == orjson.dumps(w["_activities"])
     legacy = t.record_index("legacy_tasks", DAY_START, DAY_END, NOW_MS)
     assert legacy.render_nodes is None  # its records add entryPoint
