@@ -303,6 +303,11 @@ def time_load(tasks_per_day: int, windows: list[tuple[int, int]]) -> dict[str, f
     return {"wall": wall, "load_cpu": load_cpu, "sandbox_cpu": sandbox_cpu}
 
 
+def _load() -> str:
+    """The 1-minute load average (the machine is shared: it says what the wall times mean)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def _commit(*args: str) -> str:
     try:
         done = subprocess.run(["git", *args], capture_output=True, text=True, check=True)
@@ -381,15 +386,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     for volume in (int(v) for v in args.tasks_per_day.split(",")):
         if args.load or args.only_load:
+            load0 = _load()
             t = time_load(volume, windows)
             out.write(
                 f"{volume:,} tasks/day: wxcc-warehouse load --source search of the days, cold "
                 f"sandbox: {t['wall']:.1f} s wall, load CPU {t['load_cpu']:.1f} s (process and "
-                f"children), sandbox CPU {t['sandbox_cpu']:.1f} s\n"
+                f"children), sandbox CPU {t['sandbox_cpu']:.1f} s; load average before / after "
+                f"{load0} / {_load()}\n"
             )
             out.flush()
             if args.only_load:
                 continue
+        load0 = _load()
         spy: subprocess.Popen[bytes] | None = None
         days_dir = Path(tempfile.mkdtemp(prefix="bench-sandbox-days-"))
         with serve(volume, days_dir) as (url, pid):
@@ -430,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                 warm = fetch_feeds(url, pid, feeds, windows)
         tasks = next((r.rows for r in runs if r.feed in ("task_details", "task")), 0)
         out.write(f"{volume:,} tasks/day ({tasks:,} tasks in the days)\n")
+        out.write(f"  load average before / after this volume: {load0} / {_load()}\n")
         out.write("  cold sandbox, bare fetch loop:\n")
         out.write(
             f"  {'feed':<18}{'rows':>9}{'requests':>10}{'wall s':>9}{'rows/s':>10}"
