@@ -348,7 +348,7 @@ def activities_projector(
     cursor_field, cursor_desc = spec[0]
     getters: list[tuple[Callable[[Any], Any], bool]] = [(_member(f), d) for f, d in spec]
     node_renderers = {ns.key: _node_renderer(ns.children, ns.type_name) for ns in nodes_sels}
-    node_plain = {ns.key: _plain(ns.children, {}, False, top=False) for ns in nodes_sels}
+    node_plain = {ns.key: _node_plain(ns) for ns in nodes_sels}
     trusted: dict[tuple[str, Layout], bool] = {}  # (nodes key, node layout): answered as is
 
     def as_is(key: str, r: Mapping[str, Any]) -> bool:
@@ -406,11 +406,31 @@ _NODE_RENDERERS: dict[tuple[Any, ...], Renderer] = {}
 
 
 def _shape(sels: list[Sel]) -> tuple[Any, ...]:
-    """What a projection of ``sels`` depends on: keys, names, arguments, sub-selections."""
-    return tuple(
-        (s.key, s.name, repr(sorted(s.args.items())), s.type_name, s.is_list, _shape(s.children))
-        for s in sels
-    )
+    """What a projection of ``sels`` depends on: keys, names, arguments, sub-selections (kept
+    on each ``Sel``: a further-activities request's node selection is the previous request's
+    own object, rebound only above it)."""
+    return tuple(_sel_shape(s) for s in sels)
+
+
+def _sel_shape(s: Sel) -> tuple[Any, ...]:
+    shape = s.cache.get("shape")
+    if shape is None:
+        shape = s.cache["shape"] = (
+            s.key,
+            s.name,
+            repr(sorted(s.args.items())),
+            s.type_name,
+            s.is_list,
+            _shape(s.children),
+        )
+    return shape  # type: ignore[no-any-return]
+
+
+def _node_plain(nodes: Sel) -> tuple[list[str], _Layout] | None:
+    """``_plain`` of a ``nodes`` selection, kept on the ``Sel``."""
+    if "plain" not in nodes.cache:
+        nodes.cache["plain"] = _plain(nodes.children, {}, False, top=False)
+    return nodes.cache["plain"]  # type: ignore[no-any-return]
 
 
 def _node_renderer(sels: list[Sel], type_name: str) -> Renderer:
