@@ -163,6 +163,8 @@ class _TableWriter:
             (_reader(table, c), c.kind, f.type) for c, f in zip(table.columns, fields, strict=True)
         ]
         self.rows: list[Row] = []
+        # Where the model keeps each nesting level's list (``add`` walks one level inline).
+        self.list_keys = tuple(_MODEL_LIST_KEYS.get(p, p) for p in _lists(table))
         # Per depth, one Arrow struct type holding every column read there but JSON ones: the
         # objects are converted in one pass of Arrow's own (C++) conversion from dicts, the
         # columns then taken out of it, instead of reading ~10 million members one by one in
@@ -178,7 +180,13 @@ class _TableWriter:
         self.struct_types = {depth: _struct_type(tree) for depth, tree in trees.items()}
 
     def add(self, record: Mapping[str, Any]) -> None:
-        self.rows.extend(_rows(self.table, record))
+        keys = self.list_keys
+        if not keys:
+            self.rows.append((record,))
+        elif len(keys) == 1:  # a child table one list deep: (record, entry) per entry
+            self.rows.extend([(record, entry) for entry in record.get(keys[0]) or ()])
+        else:
+            self.rows.extend(_rows(self.table, record))
         if len(self.rows) >= _BATCH_ROWS:
             self.flush()
 
