@@ -1,7 +1,7 @@
 """Where a cold sandbox spends its CPU per Search feed, in process (no HTTP, no gzip).
 
     .venv/bin/python -m bench.profile_sandbox [--tasks-per-day 15000] [--days 2]
-        [--feeds task_details,...] [--profile DIR] [--top 25]
+        [--feeds task_details,...] [--profile DIR] [--top 25] [--no-simulate-first]
 
 A fresh ``Tenant`` and ``SearchEngine`` (seed 3, ``now`` 2026-11-20T00:00Z, default caches, no
 disk cache) answer the requests ``bench.bare_search_loop`` sends (count, pages, further
@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds", default="")
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--no-simulate-first", action="store_true")
+    parser.add_argument(
+        "--no-simulate-first",
+        action="store_true",
+        help="leave simulating the days to the first feed's count (as a served cold pass does)",
+    )
     args = parser.parse_args(argv)
     wanted = set(filter(None, args.feeds.split(",")))
     tenant = Tenant(SEED, args.tasks_per_day)
