@@ -36,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -156,6 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the load's data dir here")
     parser.add_argument("--loads", type=int, default=1, help="loads in a row (fresh dirs)")
     parser.add_argument(
+        "--url",
+        default=None,
+        help="use this sandbox (already serving the same seed, volume and now, with an answer "
+        "cache) instead of starting one; with --warm its cache is taken as filled already",
+    )
+    parser.add_argument(
+        "--warm", action="store_true", help="skip the first (cold) bare loop: the sandbox is warm"
+    )
+    parser.add_argument(
         "--code",
         type=Path,
         default=None,
@@ -168,11 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     cache_mb = cache_mb_for(args.days * args.tasks_per_day * 4)
     sides: list[Side] = []
     with (
-        sandbox(args.seed, args.tasks_per_day, NOW.isoformat(), cache_mb) as url,
+        _given(args.url)
+        if args.url
+        else sandbox(args.seed, args.tasks_per_day, NOW.isoformat(), cache_mb) as url,
         tempfile.TemporaryDirectory() as tmp,
     ):
         pid = _sandbox_pid(url)
-        for name in ("bare loop, sandbox cold",):
+        for name in () if args.warm else ("bare loop, sandbox cold",):
             s0 = _proc_cpu(pid)
             wall, cpu, rss, out = _timed(_bare(url, start, end))
             sides.append(Side(name, wall, cpu, json.loads(out), _proc_cpu(pid) - s0, rss))
@@ -244,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         _ratios(side, bare)
     return 0
+
+
+@contextmanager
+def _given(url: str) -> Iterator[str]:
+    yield url
 
 
 def _sandbox_pid(url: str) -> int:
