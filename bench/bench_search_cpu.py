@@ -155,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--py-spy", type=Path, default=None)
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="with --py-spy: sample only the thread holding the GIL (100 Hz), so the samples are "
+        "the process's Python CPU, not every thread's time (threads waiting for the GIL count as "
+        "running without it)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep the load's data dir here")
     parser.add_argument("--loads", type=int, default=1, help="loads in a row (fresh dirs)")
     parser.add_argument(
@@ -211,12 +218,12 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = [
                     str(BIN / "py-spy"),
                     "record",
-                    "--idle",
+                    "--gil" if args.gil else "--idle",
                     "--threads",
                     "--format",
                     "raw",
                     "--rate",
-                    "25",
+                    "100" if args.gil else "25",
                     "-o",
                     str(args.py_spy / f"load-{n}.txt"),
                     "--",
