@@ -1,7 +1,7 @@
 """Issue 21: the Search load's rate and CPU per 1,000 rows against a bare fetch+parse loop.
 
     PATH=.venv/bin:$PATH .venv/bin/python -m bench.bench_search_cpu [--tasks-per-day 60000]
-        [--days 2] [--py-spy DIR] [--repeat 1]
+        [--days 2] [--loads 1] [--py-spy DIR [--gil]] [--code DIR] [--url URL [--warm]]
 
 One ``wxcc-sandbox serve`` in its own process (seed 3, clock frozen at ``NOW``, budget
 unlimited, an answer cache holding every page). In order:
@@ -22,7 +22,12 @@ the bare loop has no variables), and the ratios load / bare (targets: rate >= 0.
 <= 2x). The sandbox's CPU over each side is printed too. The machine is shared: CPU seconds are
 the comparable figures. With ``--py-spy DIR`` the load runs under ``py-spy record --idle``
 (the first load only; raw collapsed stacks in ``DIR/load-0.txt``) and ``bench.profile_breakdown`` prints where its
-samples fell.
+samples fell; with ``--gil`` py-spy samples only the thread holding the GIL, at 100 Hz, so the
+samples add up to the load's Python CPU (without it, threads waiting for the GIL count as
+running and inflate the stages beside the page threads). ``--url`` uses a sandbox already
+serving the same seed, volume and ``now`` (started once with ``--cache-mb``), and ``--warm``
+skips the cold bare loop when its cache is already filled: several loads (``--code`` for the
+code before a change) then compare against one warm sandbox without simulating the days again.
 """
 
 from __future__ import annotations
