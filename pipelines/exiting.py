@@ -18,6 +18,9 @@ from typing import NoReturn
 def exit_now(code: int) -> NoReturn:
     """Run the exit handlers, flush stdout and stderr, and end the process with ``code``."""
     atexit._run_exitfuncs()  # noqa: SLF001 - the handlers a normal exit would run
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`| head`) or a stream closed: nothing to do
+            pass
     os._exit(code)  # noqa: SLF001 - everything is written: skip freeing every object
