@@ -277,6 +277,11 @@ def _load(
         "DAGSTER_HOME": str(data_dir / "dagster"),
         "WXCC_API_URL": url,
         "WXCC_IDENTITY_URL": url,
+        # With WXCC_API_URL set the CLI asks for the single-org variables too, although every
+        # org names its own: org 1's integration.
+        "WXCC_CLIENT_ID": orgs[0].client_id,
+        "WXCC_CLIENT_SECRET": orgs[0].secret,
+        "WXCC_REFRESH_TOKEN": orgs[0].refresh,
     }
     for o in orgs:
         env[f"ORG{o.k}_CLIENT_ID"] = o.client_id
