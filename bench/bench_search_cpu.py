@@ -1,7 +1,7 @@
 """Issue 21: the Search load's rate and CPU per 1,000 rows against a bare fetch+parse loop.
 
     PATH=.venv/bin:$PATH .venv/bin/python -m bench.bench_search_cpu [--tasks-per-day 60000]
-        [--days 2] [--py-spy DIR] [--repeat 1]
+        [--days 2] [--loads 1] [--py-spy DIR [--gil]] [--code DIR] [--url URL [--warm]]
 
 One ``wxcc-sandbox serve`` in its own process (seed 3, clock frozen at ``NOW``, budget
 unlimited, an answer cache holding every page). In order:
@@ -22,7 +22,12 @@ the bare loop has no variables), and the ratios load / bare (targets: rate >= 0.
 <= 2x). The sandbox's CPU over each side is printed too. The machine is shared: CPU seconds are
 the comparable figures. With ``--py-spy DIR`` the load runs under ``py-spy record --idle``
 (the first load only; raw collapsed stacks in ``DIR/load-0.txt``) and ``bench.profile_breakdown`` prints where its
-samples fell.
+samples fell; with ``--gil`` py-spy samples only the thread holding the GIL, at 100 Hz, so the
+samples add up to the load's Python CPU (without it, threads waiting for the GIL count as
+running and inflate the stages beside the page threads). ``--url`` uses a sandbox already
+serving the same seed, volume and ``now`` (started once with ``--cache-mb``), and ``--warm``
+skips the cold bare loop when its cache is already filled: several loads (``--code`` for the
+code before a change) then compare against one warm sandbox without simulating the days again.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -153,8 +160,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--py-spy", type=Path, default=None)
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="with --py-spy: sample only the thread holding the GIL (100 Hz), so the samples are "
+        "the process's Python CPU, not every thread's time (threads waiting for the GIL count as "
+        "running without it)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep the load's data dir here")
     parser.add_argument("--loads", type=int, default=1, help="loads in a row (fresh dirs)")
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="use this sandbox (already serving the same seed, volume and now, with an answer "
+        "cache) instead of starting one; with --warm its cache is taken as filled already",
+    )
+    parser.add_argument(
+        "--warm", action="store_true", help="skip the first (cold) bare loop: the sandbox is warm"
+    )
     parser.add_argument(
         "--code",
         type=Path,
@@ -168,11 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     cache_mb = cache_mb_for(args.days * args.tasks_per_day * 4)
     sides: list[Side] = []
     with (
-        sandbox(args.seed, args.tasks_per_day, NOW.isoformat(), cache_mb) as url,
+        _given(args.url)
+        if args.url
+        else sandbox(args.seed, args.tasks_per_day, NOW.isoformat(), cache_mb) as url,
         tempfile.TemporaryDirectory() as tmp,
     ):
         pid = _sandbox_pid(url)
-        for name in ("bare loop, sandbox cold",):
+        for name in () if args.warm else ("bare loop, sandbox cold",):
             s0 = _proc_cpu(pid)
             wall, cpu, rss, out = _timed(_bare(url, start, end))
             sides.append(Side(name, wall, cpu, json.loads(out), _proc_cpu(pid) - s0, rss))
@@ -198,12 +223,12 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = [
                     str(BIN / "py-spy"),
                     "record",
-                    "--idle",
+                    "--gil" if args.gil else "--idle",
                     "--threads",
                     "--format",
                     "raw",
                     "--rate",
-                    "25",
+                    "100" if args.gil else "25",
                     "-o",
                     str(args.py_spy / f"load-{n}.txt"),
                     "--",
@@ -244,6 +269,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         _ratios(side, bare)
     return 0
+
+
+@contextmanager
+def _given(url: str) -> Iterator[str]:
+    yield url
 
 
 def _sandbox_pid(url: str) -> int:

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+from pipelines.exiting import exit_now
 from pipelines.operating import (
     DISK_ADVICE,
     LoadBusy,
@@ -574,7 +575,7 @@ def console() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-    sys.exit(code)
+    exit_now(code)
 
 
 if __name__ == "__main__":
