@@ -317,7 +317,7 @@ def _prestart_lanes(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
     except WxccError:
         return  # the load says what is wrong with the configuration
     sources = len(SOURCES) if args.source == "all" else 1
-    prestart.start(min(len(orgs) * sources, prestart.MAX_LANES) - 1)
+    prestart.start(min(len(orgs) * sources, prestart.lane_limit(len(orgs))) - 1)
 
 
 def _load_sources(  # noqa: PLR0913
@@ -329,6 +329,7 @@ def _load_sources(  # noqa: PLR0913
     started: float,
     configured: list,  # noqa: ANN001
 ) -> int:
+    from pipelines import prestart
     from pipelines.runner import lanes, mark_unfinished, plan, run_lanes
 
     data_dir = settings.data_dir
@@ -346,7 +347,11 @@ def _load_sources(  # noqa: PLR0913
                 )
             work += lanes(job, chunks)
         # Every org and source at once, each at its own org's API budget.
-        outcome = run_lanes(work, progress_bar=not args.no_progress and sys.stderr.isatty())
+        outcome = run_lanes(
+            work,
+            progress_bar=not args.no_progress and sys.stderr.isatty(),
+            workers=prestart.lane_limit(len(orgs)),
+        )
         if outcome.interrupted:
             ids = {o.name: o.org_id for o in configured}
             said = []

@@ -29,6 +29,12 @@ from typing import IO
 MAX_LANES = 8
 
 
+def lane_limit(orgs: int) -> int:
+    """Lanes in flight at once for a load of ``orgs`` orgs: at least one per org, since an org
+    waiting for a lane leaves its whole API budget idle (bench/bench_many_orgs.py)."""
+    return max(MAX_LANES, orgs)
+
+
 @dataclass
 class Started:
     process: subprocess.Popen[str]

@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -54,6 +55,17 @@ DEFAULT_CACHE_MB = DEFAULT_CACHE_BYTES // (1024 * 1024)
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class OrgIdentity:
+    """An org of a multi-org sandbox other than the tenant's own: its id and its integration's
+    client id, secret and bootstrap refresh token (``sandbox.tenants``)."""
+
+    org_id: str
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+
 class SandboxApp:
     """State behind the routes: tenant, engine, tokens, budget, faults."""
 
@@ -72,6 +84,8 @@ class SandboxApp:
         cache_mb: int = DEFAULT_CACHE_MB,
         gc_freeze: bool = False,
         options: Mapping[str, Any] | None = None,
+        org: OrgIdentity | None = None,
+        answers_of: SandboxApp | None = None,
     ) -> None:
         self.tenant = tenant
         # Settings of the other API families (reporting, legacy, WFO), by dotted name
@@ -79,12 +93,17 @@ class SandboxApp:
         self.options: dict[str, Any] = dict(options or {})
         self.clock = clock
         self.fixed_now_ms = now_ms
-        self.org_id: str = tenant.org_id
+        self.org_id: str = tenant.org_id if org is None else org.org_id
         self.tokens = TokenService(
             self.org_id,
             clock,
             access_lifetime_s=token_lifetime_s,
-            client_secrets=client_secrets,
+            client_secrets=client_secrets if org is None else (org.client_secret,),
+            **(
+                {}
+                if org is None
+                else {"client_id": org.client_id, "bootstrap_refresh_token": org.refresh_token}
+            ),
         )
         self.budget = RateBudget(budget_per_minute, clock)
         self.latency_s = max(0, latency_ms) / 1000
@@ -92,6 +111,12 @@ class SandboxApp:
         faults.app_state = self
         source: TaskSource = tenant
         cache_bytes = max(0, cache_mb) * 1024 * 1024
+        # Another org of the same process that serves the same simulated days: its Search
+        # answers and their gzip copies are this org's too, computed and kept once.
+        self._answers_of: SandboxApp = self if answers_of is None else answers_of
+        if answers_of is not None:
+            self.engine = answers_of.engine
+            return
         self.engine = SearchEngine(
             source,
             self.now_ms,
@@ -211,7 +236,7 @@ class SandboxApp:
         body = result.body
         headers = {"TrackingId": tracking_id}
         if accepts_gzip and len(body) > GZIP_THRESHOLD:
-            body = await self._gzip(result)
+            body = await self._answers_of._gzip(result)
             headers["Content-Encoding"] = "gzip"
             headers["Vary"] = "Accept-Encoding"
         return Response(body, status_code=result.status, media_type=JSON, headers=headers)
@@ -245,7 +270,7 @@ class SandboxApp:
             if result.status != 200 or result.error is not None or result.cache_key is None:
                 return
             if gzip_wanted and len(result.body) > GZIP_THRESHOLD:
-                self._gzip_started(result)
+                self._answers_of._gzip_started(result)
             if result.next_variables is None or not self._lasts(result):
                 return
             variables = result.next_variables
@@ -335,6 +360,8 @@ def create_app(
     cache_mb: int = DEFAULT_CACHE_MB,
     gc_freeze: bool = False,
     options: Mapping[str, Any] | None = None,
+    org: OrgIdentity | None = None,
+    answers_of: SandboxApp | None = None,
 ) -> Starlette:
     """The sandbox's ASGI app for ``tenant`` (a ``sandbox.model.Tenant``).
 
@@ -357,6 +384,10 @@ def create_app(
             ``SearchEngine``); ``wxcc-sandbox serve`` sets it, its process only serves.
         options: settings of the reporting, legacy and WFO families by dotted name (each
             family's module lists its own; the sandbox README too).
+        org: serve another org than the tenant's own (its id and credentials; the same
+            simulated days): one org of a multi-org sandbox (``sandbox.tenants``).
+        answers_of: the app of another org of this process serving the same days, whose
+            Search answers (and their cache) this one shares.
     """
     fault_set = FaultSet(
         parse_names(faults),
@@ -380,6 +411,8 @@ def create_app(
         cache_mb=cache_mb,
         gc_freeze=gc_freeze,
         options=options,
+        org=org,
+        answers_of=answers_of,
     )
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -405,4 +438,4 @@ def create_app(
 _REASONS: dict[int, str] = {404: "Not Found", 405: "Method Not Allowed"}
 # The names the first fault profiles were imported by.
 FAULT_PROFILES = FAULT_NAMES
-__all__ = ["FAULT_PROFILES", "Faults", "SandboxApp", "create_app"]
+__all__ = ["FAULT_PROFILES", "Faults", "OrgIdentity", "SandboxApp", "create_app"]

@@ -56,7 +56,7 @@ class GrantResult:
 
 
 class TokenService:
-    """Issues and checks tokens for one org."""
+    """Issues and checks tokens for one org and its one integration (client)."""
 
     def __init__(
         self,
@@ -66,6 +66,8 @@ class TokenService:
         access_lifetime_s: int = ACCESS_TOKEN_LIFETIME_S,
         refresh_lifetime_s: int = REFRESH_TOKEN_LIFETIME_S,
         client_secrets: Sequence[str] = (CLIENT_SECRET,),
+        client_id: str = CLIENT_ID,
+        bootstrap_refresh_token: str = BOOTSTRAP_REFRESH_TOKEN,
     ) -> None:
         if access_lifetime_s <= 0 or refresh_lifetime_s <= 0:
             raise ValueError("token lifetimes must be positive")
@@ -74,6 +76,9 @@ class TokenService:
         self.access_lifetime_s = access_lifetime_s
         self.refresh_lifetime_s = refresh_lifetime_s
         self.client_secrets = tuple(client_secrets)
+        # One integration per org: a multi-org sandbox gives each org its own (sandbox.tenants).
+        self.client_id = client_id
+        self.bootstrap_refresh_token = bootstrap_refresh_token
         self._key = hashlib.sha256(f"wxcc-sandbox-token-key:{org_id}".encode()).digest()
 
     # -- tokens --------------------------------------------------------------------------------
@@ -122,10 +127,10 @@ class TokenService:
         _issued, expires = opened
         if expires <= self._now_ms():
             return None
-        return Principal(CLIENT_ID, self.org_id, expires)
+        return Principal(self.client_id, self.org_id, expires)
 
     def refresh_token_valid(self, token: str) -> bool:
-        if token == BOOTSTRAP_REFRESH_TOKEN:
+        if token == self.bootstrap_refresh_token:
             return True
         opened = self._open(token, _REFRESH)
         return opened is not None and opened[1] > self._now_ms()
@@ -146,7 +151,7 @@ class TokenService:
         client_secret = params.get("client_secret")
         if not isinstance(client_id, str) or not isinstance(client_secret, str):
             return _error(401, "invalid_client", "Client authentication failed.", tracking_id)
-        id_ok = hmac.compare_digest(client_id.encode(), CLIENT_ID.encode())
+        id_ok = hmac.compare_digest(client_id.encode(), self.client_id.encode())
         secret_ok = any(
             hmac.compare_digest(client_secret.encode(), s.encode()) for s in self.client_secrets
         )

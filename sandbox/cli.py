@@ -2,7 +2,7 @@
 
     wxcc-sandbox serve [--port P] [--seed S] [--now ISO] [--tasks-per-day N] [--budget R]
                        [--latency-ms L] [--token-lifetime SECONDS] [--faults NAME[,NAME...]]
-                       [--cache-mb MB] [--cache-dir DIR|off] [--config FILE]
+                       [--cache-mb MB] [--cache-dir DIR|off] [--orgs N] [--config FILE]
     wxcc-sandbox truth [--seed S] [--now ISO] [--tasks-per-day N] [--cache-dir DIR|off]
                        [--config FILE] --from ISO --to ISO --out DIR
 
@@ -12,6 +12,9 @@ process with the same seed and volume reads them instead of simulating them agai
 
 ``--config`` names a YAML file whose keys (top level, or under ``sandbox:``) are the long options
 without dashes, underscores for dashes (``tasks_per_day: 500``); options on the command line win.
+
+``--orgs N`` serves N orgs from the one process, each with its own org id, credentials and
+budget, all on the seed's days (``sandbox.tenants``); its second stdout line onwards name them.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "faults": "none",
     "cache_mb": None,  # sandbox.app.DEFAULT_CACHE_MB
     "cache_dir": None,  # sandbox.daystore.default_dir()
+    "orgs": 1,
 }
 
 
@@ -66,6 +70,7 @@ _BOUNDS: dict[str, tuple[int, int]] = {
     "latency_ms": (0, 600_000),
     "token_lifetime": (1, 10 * 365 * 86400),
     "cache_mb": (1, 1_048_576),
+    "orgs": (1, 1000),
 }
 
 
@@ -126,6 +131,8 @@ def _options(args: argparse.Namespace, keys: list[str]) -> dict[str, Any]:
         given = getattr(args, key, None)
         if given is not None:
             out[key] = given
+        elif key == "orgs" and isinstance(config.get(key), list):
+            out[key] = DEFAULTS[key]  # the pipeline's org list (WXCC_CONFIG), not a count
         elif key in config:
             out[key] = config[key]
         else:
@@ -186,6 +193,12 @@ def _parser() -> argparse.ArgumentParser:
         help="rendered Search answers kept, in MiB (default 256; gzip copies take a quarter "
         "more); a benchmark replaying a whole run sets enough to hold every page",
     )
+    serve.add_argument(
+        "--orgs",
+        type=int,
+        help="orgs served, each with its own id, credentials and budget, all on the seed's "
+        "days (default 1; sandbox/README.md names their credentials)",
+    )
 
     truth = sub.add_parser("truth", help="write what a perfect pipeline holds for a window")
     common(truth)
@@ -212,6 +225,7 @@ def _serve(args: argparse.Namespace) -> int:
             "faults",
             "cache_mb",
             "cache_dir",
+            "orgs",
         ],
     )
     try:
@@ -229,6 +243,7 @@ def _serve(args: argparse.Namespace) -> int:
         faults=faults,
         gc_freeze=True,  # this process only serves (see SearchEngine)
         cache_dir=_cache_dir(opts["cache_dir"]),
+        orgs=int(opts["orgs"]),
         **({} if opts["cache_mb"] is None else {"cache_mb": int(opts["cache_mb"])}),
     )
     try:
@@ -237,6 +252,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"wxcc-sandbox: cannot listen on port {opts['port']}: {exc}", file=sys.stderr)
         return 1
     print(f"sandbox listening on {base_url(sock)}", flush=True)
+    for k, org in enumerate(getattr(app, "orgs", ()), start=1):
+        # Ids and client ids only: the secrets follow from k (sandbox/README.md).
+        print(f"org {k}: id {org.org_id}, client id {org.tokens.client_id}", flush=True)
 
     def stop(_sig: int, _frame: object) -> None:
         raise SystemExit(0)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 HOST = "127.0.0.1"
 
@@ -34,7 +34,7 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def uvicorn_server(app: Starlette) -> uvicorn.Server:
+def uvicorn_server(app: ASGIApp) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -45,7 +45,7 @@ def uvicorn_server(app: Starlette) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve(app: Starlette, sock: socket.socket) -> None:
+def serve(app: ASGIApp, sock: socket.socket) -> None:
     """Serve ``app`` on ``sock`` in this thread until SIGINT/SIGTERM (``uvicorn`` handles them)."""
     uvicorn_server(app).run(sockets=[sock])
 
@@ -56,16 +56,22 @@ def build_app(
     tasks_per_day: int = 2000,
     tenant: Any = None,
     cache_dir: Any = None,
+    orgs: int = 1,
     **app_kwargs: Any,
-) -> Starlette:
+) -> ASGIApp:
     """``create_app`` for ``tenant`` or a new ``Tenant(seed, tasks_per_day, cache_dir=...)``
-    (``cache_dir``: simulated days kept on disk there; None: in memory only)."""
+    (``cache_dir``: simulated days kept on disk there; None: in memory only); with ``orgs``
+    over 1, that many orgs serving the tenant's days (``sandbox.tenants``)."""
     from sandbox.app import create_app
 
     if tenant is None:
         from sandbox.model import Tenant
 
         tenant = Tenant(seed=seed, tasks_per_day=tasks_per_day, cache_dir=cache_dir)
+    if orgs > 1:
+        from sandbox.tenants import create_multi_org_app
+
+        return create_multi_org_app(tenant, orgs, **app_kwargs)
     return create_app(tenant, **app_kwargs)
 
 
@@ -80,8 +86,9 @@ def start_in_thread(
 ) -> tuple[str, Callable[[], None]]:
     """Serve a sandbox in a daemon thread; returns ``(base_url, stop)``.
 
-    ``app_kwargs`` go to :func:`sandbox.app.create_app` (``now_ms``, ``budget_per_minute``,
-    ``token_lifetime_s``, ``latency_ms``, ``clock``, ``faults``, ``raw_record_cap`` ...).
+    ``app_kwargs`` go to :func:`build_app` (``orgs``) and :func:`sandbox.app.create_app`
+    (``now_ms``, ``budget_per_minute``, ``token_lifetime_s``, ``latency_ms``, ``clock``,
+    ``faults``, ``raw_record_cap`` ...).
     ``stop()`` shuts the server down and waits for the thread.
     """
     app = build_app(seed=seed, tasks_per_day=tasks_per_day, tenant=tenant, **app_kwargs)

@@ -81,3 +81,9 @@ def test_processes_given_no_lane_are_ended(monkeypatch: pytest.MonkeyPatch) -> N
     )
     prestart.release()
     assert process.poll() is not None and prestart._started == []
+
+
+def test_every_org_of_a_load_gets_a_lane_at_once() -> None:
+    # an org waiting for a lane would leave its whole API budget idle
+    assert prestart.lane_limit(1) == prestart.lane_limit(prestart.MAX_LANES) == prestart.MAX_LANES
+    assert prestart.lane_limit(20) == 20
