@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -86,6 +87,51 @@ def sandbox(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def cpu_stall_us() -> int | None:
+    """Microseconds some task waited for a CPU since boot (``/proc/pressure/cpu``), if known."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return None
+    return int(line.rsplit("total=", 1)[1])
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process (``/proc``; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every second while a load runs."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self._stop.wait(1.0):
+                return
+
+    @property
+    def mean(self) -> float:
+        return sum(self.samples) / max(len(self.samples), 1)
 
 
 def cache_mb_for(rows: int) -> int:

@@ -49,10 +49,9 @@ import httpx
 import orjson
 import yaml
 
-from bench._support import cache_mb_for
+from bench._support import LoadSampler, cache_mb_for, cpu_stall_us, process_cpu
 from bench.bare_search_loop import DAY_MS, FEEDS, Loop
 from bench.bench_search_cpu import NOW, ROW_TABLES
-from bench.bench_two_orgs import _cpu_stall_us, _LoadSampler, _process_cpu
 
 BIN = Path(sys.executable).parent
 REQUESTS_PER_TASK = 1_608 / 30_000  # measured: 2 days at 15,000 tasks (bench/README.md)
@@ -299,24 +298,24 @@ def _load(
         "--no-progress",
     ]
     before = _responses(url)
-    sandbox_cpu = _process_cpu(sandbox_pid)
+    sandbox_cpu = process_cpu(sandbox_pid)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    stall = _cpu_stall_us()
+    stall = cpu_stall_us()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with _LoadSampler() as load, _TreeRss(proc.pid) as rss:
+    with LoadSampler() as load, _TreeRss(proc.pid) as rss:
         _out, err = proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"load of {len(orgs)} orgs failed ({proc.returncode}): {err[-2000:]!r}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    stall_end = _cpu_stall_us()
+    stall_end = cpu_stall_us()
     refused = _responses(url)
     measured = Measured(
         n=len(orgs),
         wall_s=wall,
         cpu_s=(after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime),
-        sandbox_cpu_s=_process_cpu(sandbox_pid) - sandbox_cpu,
+        sandbox_cpu_s=process_cpu(sandbox_pid) - sandbox_cpu,
         rows=0,
         peak_rss_sum=rss.peak_sum,
         peak_rss_one=rss.peak_one,
@@ -411,11 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     with _sandbox(args, max(ns), cache_mb) as (url, pid), tempfile.TemporaryDirectory() as tmp:
         orgs = _orgs(url)
-        cpu0 = _process_cpu(pid)
+        cpu0 = process_cpu(pid)
         warm_s, warm_requests = _warm(url, orgs, days)
         out.write(
             f"warmed: {warm_requests:,} requests in {warm_s:.1f} s, sandbox "
-            f"{_process_cpu(pid) - cpu0:.1f} s CPU\n"
+            f"{process_cpu(pid) - cpu0:.1f} s CPU\n"
         )
         out.flush()
         for n in ns:

@@ -55,21 +55,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench._support import process_cpu
+
 SEED = 3
 NOW_ISO = "2026-11-20T00:00:00Z"
 NOW_MS = 1_795_132_800_000  # 2026-11-20T00:00:00Z
 DAY_MS = 86_400_000
 # Windows in flight at once, as ``pipelines.assets.windows`` lands them (its default).
 DEFAULT_WINDOW_WORKERS = 4
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 log = logging.getLogger("bench.bench_sandbox")
-
-
-def _cpu_of(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
 def _own_cpu() -> float:
@@ -164,7 +159,7 @@ def fetch_feeds(
                     rows = sum(count(page) for page in client.window_pages(query, *window))
                     return rows, client.stats.requests
 
-            cpu0, own0, t0 = _cpu_of(pid), _own_cpu(), time.perf_counter()
+            cpu0, own0, t0 = process_cpu(pid), _own_cpu(), time.perf_counter()
             with ThreadPoolExecutor(min(DEFAULT_WINDOW_WORKERS, len(windows))) as pool:
                 done = list(pool.map(one, windows))
             runs.append(
@@ -173,7 +168,7 @@ def fetch_feeds(
                     sum(r for r, _q in done),
                     sum(q for _r, q in done),
                     time.perf_counter() - t0,
-                    _cpu_of(pid) - cpu0,
+                    process_cpu(pid) - cpu0,
                     _own_cpu() - own0,
                 )
             )
@@ -220,7 +215,7 @@ def land_feeds(
                 landed = land_windows(paths, feed.tables, org_id, *window, pages)
                 return landed[feed.tables[0]].rows, client.stats.requests
 
-        cpu0, own0, t0 = _cpu_of(pid), _own_cpu(), time.perf_counter()
+        cpu0, own0, t0 = process_cpu(pid), _own_cpu(), time.perf_counter()
         with ThreadPoolExecutor(min(DEFAULT_WINDOW_WORKERS, len(windows))) as pool:
             done = list(pool.map(one, windows))
         runs.append(
@@ -229,7 +224,7 @@ def land_feeds(
                 sum(r for r, _q in done),
                 sum(q for _r, q in done),
                 time.perf_counter() - t0,
-                _cpu_of(pid) - cpu0,
+                process_cpu(pid) - cpu0,
                 _own_cpu() - own0,
             )
         )
@@ -294,10 +289,10 @@ def time_load(tasks_per_day: int, windows: list[tuple[int, int]]) -> dict[str, f
             cmd += ["search", "--from", day(windows[0][0]), "--to", day(windows[-1][1])]
             cmd += ["--no-progress"]
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu0, t0 = _cpu_of(pid), time.perf_counter()
+            cpu0, t0 = process_cpu(pid), time.perf_counter()
             subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
             wall = time.perf_counter() - t0
-            sandbox_cpu = _cpu_of(pid) - cpu0
+            sandbox_cpu = process_cpu(pid) - cpu0
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return {"wall": wall, "load_cpu": load_cpu, "sandbox_cpu": sandbox_cpu}
@@ -422,9 +417,9 @@ def main(argv: list[str] | None = None) -> int:
                     stderr=subprocess.DEVNULL,
                 )
                 time.sleep(1)  # py-spy attaches before the first request
-            started_cpu = _cpu_of(pid)
+            started_cpu = process_cpu(pid)
             runs = fetch_feeds(url, pid, feeds, windows)
-            total_cpu = _cpu_of(pid) - started_cpu
+            total_cpu = process_cpu(pid) - started_cpu
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(60)

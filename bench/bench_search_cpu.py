@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench._support import cache_mb_for, sandbox
+from bench._support import cache_mb_for, process_cpu, sandbox
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 BIN = Path(sys.executable).parent
@@ -92,12 +92,6 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     # ru_maxrss of RUSAGE_CHILDREN is the largest child so far (KiB), not this one's alone.
     return wall, cpu, after.ru_maxrss / 1024, out
-
-
-def _proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 def _days(days: int) -> tuple[date, date]:
@@ -198,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         pid = _sandbox_pid(url)
         for name in () if args.warm else ("bare loop, sandbox cold",):
-            s0 = _proc_cpu(pid)
+            s0 = process_cpu(pid)
             wall, cpu, rss, out = _timed(_bare(url, start, end))
-            sides.append(Side(name, wall, cpu, json.loads(out), _proc_cpu(pid) - s0, rss))
+            sides.append(Side(name, wall, cpu, json.loads(out), process_cpu(pid) - s0, rss))
             _report(sides[-1])
         for n in range(args.loads):
             data_dir = (args.keep or Path(tmp)) / f"load-{n}"
@@ -234,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                     "--",
                     *cmd,
                 ]
-            s0 = _proc_cpu(pid)
+            s0 = process_cpu(pid)
             env = _load_env(url, data_dir)
             if args.code is not None:
                 env["PYTHONPATH"] = str(args.code.resolve())
@@ -244,15 +238,15 @@ def main(argv: list[str] | None = None) -> int:
                 wall,
                 cpu,
                 _warehouse_rows(data_dir),
-                _proc_cpu(pid) - s0,
+                process_cpu(pid) - s0,
                 rss,
             )
             sides.append(side)
             _report(side)
-        s0 = _proc_cpu(pid)
+        s0 = process_cpu(pid)
         wall, cpu, rss, out = _timed(_bare(url, start, end))
         sides.append(
-            Side("bare loop, sandbox warm", wall, cpu, json.loads(out), _proc_cpu(pid) - s0)
+            Side("bare loop, sandbox warm", wall, cpu, json.loads(out), process_cpu(pid) - s0)
         )
         _report(sides[-1])
     bare = sides[-1]

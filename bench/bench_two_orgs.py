@@ -18,7 +18,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -29,6 +28,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from bench._support import LoadSampler, cpu_stall_us, process_cpu
 from sandbox.model import Tenant
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences
@@ -99,51 +99,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _cpu_stall_us() -> int | None:
-    """Microseconds some task waited for a CPU since boot (``/proc/pressure/cpu``), if known."""
-    try:
-        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-    except OSError:
-        return None
-    return int(line.rsplit("total=", 1)[1])
-
-
-def _process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a running process (``/proc``; 0 where there is none)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class _LoadSampler:
-    """The machine's 1-minute load average, sampled every second while a load runs."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> _LoadSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            self.samples.append(os.getloadavg()[0])
-            if self._stop.wait(1.0):
-                return
-
-    @property
-    def mean(self) -> float:
-        return sum(self.samples) / max(len(self.samples), 1)
-
-
 def _lanes(db: Path, started: float, budget: int) -> list[str]:
     """Per org, from the extraction log: requests, the floor the budget sets on them, and when
     the org's first window started and its last one finished (seconds after the load began)."""
@@ -176,10 +131,10 @@ def _load(
         "WXCC_CLIENT_SECRET": "sandbox-secret",
         "WXCC_REFRESH_TOKEN": "sandbox-refresh",
     }
-    sandbox_cpu = sum(_process_cpu(pid) for pid in sandboxes)
+    sandbox_cpu = sum(process_cpu(pid) for pid in sandboxes)
     epoch, started, cpu = time.time(), time.perf_counter(), _children_cpu()
-    stall = _cpu_stall_us()
-    with _LoadSampler() as load:
+    stall = cpu_stall_us()
+    with LoadSampler() as load:
         subprocess.run(
             [
                 str(BIN / "wxcc-warehouse"),
@@ -197,11 +152,11 @@ def _load(
             stdout=subprocess.DEVNULL,
         )
     wall = time.perf_counter() - started
-    stall_end = _cpu_stall_us()
+    stall_end = cpu_stall_us()
     return Measured(
         wall=wall,
         cpu=_children_cpu() - cpu,
-        sandbox_cpu=sum(_process_cpu(pid) for pid in sandboxes) - sandbox_cpu,
+        sandbox_cpu=sum(process_cpu(pid) for pid in sandboxes) - sandbox_cpu,
         load=load.mean,
         stalled=(stall_end - stall) / 1e6 / wall if stall is not None and stall_end else None,
         lanes=_lanes(data_dir / "warehouse.duckdb", epoch, budget),
