@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import date
 
 import dagster as dg
@@ -98,3 +100,28 @@ def test_a_lane_stopped_by_ctrl_c_names_every_day_of_its_job_unfinished(monkeypa
     # the groups it never began have both days to do (mark_unfinished keeps what landed)
     assert outcome.interrupted
     assert outcome.unfinished == [("search_job", "acme", d) for d in DAYS]
+
+
+def test_a_lane_process_runs_each_step_it_is_sent_until_its_stdin_ends(
+    monkeypatch,  # noqa: ANN001
+    capsys,  # noqa: ANN001
+) -> None:
+    ran: list[tuple[str, int]] = []
+
+    def run_lane(lane: runner.Lane, step: int) -> runner.Outcome:
+        ran.append((lane.org, step))
+        return runner.Outcome(rows={"search.task": step + 10}, runs=1)
+
+    monkeypatch.setattr(runner, "run_lane", run_lane)
+    monkeypatch.setattr(runner.signal, "signal", lambda *_: None)  # keep pytest's Ctrl-C
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"step": 3}\n{"step": -1}\n'))
+    spec = {"job_name": "search_job", "org": "acme", "chunks": [["acme", ["2026-11-17"]]]}
+    assert runner._lane_main([json.dumps(spec)]) == 0
+    assert ran == [("acme", 3), ("acme", runner.AFTER)]
+    said = [
+        json.loads(line.removeprefix(runner._LINE)) for line in capsys.readouterr().out.splitlines()
+    ]
+    assert [(s["rows"], s["runs"], s["failure"]) for s in said] == [
+        ({"search.task": 13}, 1, None),
+        ({"search.task": 9}, 1, None),
+    ]
