@@ -15,6 +15,8 @@ No Dagster here: the CLI sizes its pre-started processes from this before import
 
 from __future__ import annotations
 
+import os
+
 # Feed groups of the Search job, in the order lanes take them. Measured at 15,000 tasks a day
 # (2 days, unlimited budget; CPU s, requests): agent_activity 4.4 s and 899 requests (its
 # further activity pages), agent_session 0.4 s and 4, task_activity 7.8 s and 141,
@@ -29,8 +31,17 @@ STEPS: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
 }
 LANES = {"search_job": 2}  # processes an org's run of the job takes; other jobs: one
+# Each lane is a process of ~500-700 MiB RSS: a machine short of memory for many orgs sets 1.
+LANES_VARIABLE = "WXCC_SEARCH_LANES"
 
 
 def count(job_name: str) -> int:
     """Lanes (processes) one org's run of ``job_name`` takes at once."""
-    return LANES.get(job_name, 1)
+    if job_name not in LANES:
+        return 1
+    value = os.environ.get(LANES_VARIABLE)
+    if value is None:
+        return LANES[job_name]
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{LANES_VARIABLE} must be a whole number >= 1, not {value!r}")
+    return int(value)

@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 import dagster as dg
+import pytest
 
 from pipelines import lanes as split
 from pipelines import runner
@@ -125,3 +126,14 @@ def test_a_lane_process_runs_each_step_it_is_sent_until_its_stdin_ends(
         ({"search.task": 13}, 1, None),
         ({"search.task": 9}, 1, None),
     ]
+
+
+def test_the_search_lanes_of_an_org_are_a_setting(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.delenv(split.LANES_VARIABLE, raising=False)
+    assert (split.count("search_job"), split.count("wfo_job")) == (2, 1)
+    monkeypatch.setenv(split.LANES_VARIABLE, "1")  # one process an org: half the memory
+    chunks = [runner.Chunk("acme", DAYS)]
+    assert runner.lanes("search_job", chunks) == [runner.Lane("search_job", "acme", chunks)]
+    monkeypatch.setenv(split.LANES_VARIABLE, "0")
+    with pytest.raises(ValueError, match="WXCC_SEARCH_LANES must be a whole number >= 1"):
+        split.count("search_job")
