@@ -5,20 +5,25 @@ For ``[from, to)`` at ``now``: ``legacy.csr`` holds the CSRs of the tasks create
 agent sessions started in it, ``legacy.aar`` the AARs of the agent activities started in it
 (``sandbox.legacy.records``). Columns are read by each column's ``api_path`` and typed straight
 to the table's Arrow schema here; nothing is shared with the HTTP rendering (JSON/CSV) or with the
-pipeline's client and normalizer, so a mistake in either shows up as a difference.
+pipeline's client and normalizer, so a mistake in either shows up as a difference. ``legacy.car``
+is read from the simulation's task activities directly (``_car_batch``), not from the CAR
+records the HTTP app serves, so it checks those records too.
 """
 
 from __future__ import annotations
 
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sandbox.legacy.records import DAY_MS, records
+from sandbox.legacy.records import DAY_MS, PARENT_LOOKBACK_MS, records
+from sandbox.model import STATUS_OF_KIND
+from sandbox.timeline import INSTANT
 from warehouse.schemas import Table
-from warehouse.schemas_legacy import RECORD_PATHS, TABLES
+from warehouse.schemas_legacy import CAR, RECORD_PATHS, TABLES
 
 
 def _batch(table: Table, org_id: str, rows: list[dict[str, Any]]) -> pa.RecordBatch:
@@ -31,6 +36,78 @@ def _batch(table: Table, org_id: str, rows: list[dict[str, Any]]) -> pa.RecordBa
     return pa.RecordBatch.from_arrays(arrays, schema=table.arrow)
 
 
+def _car_batch(tenant: Any, org_id: str, start_ms: int, end_ms: int, now_ms: int) -> pa.RecordBatch:
+    """``legacy.car`` of ``[start_ms, end_ms)``, read from the simulation's task activities.
+
+    A CAR is one activity of a task (``sandbox.timeline.Act``) as of ``now``: rendering each
+    task's every CAR node (47 members) to copy 17 of them was most of the legacy truth. Built
+    as rows of the table's columns in order (``CAR_FIELDS``), sorted by start then id as the
+    record API lists them.
+    """
+    hi = min(end_ms, now_ms)
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    # Tasks live at most a day: an activity of the window belongs to a task created at most a
+    # day before it.
+    for task in tenant.task_plans(start_ms - PARENT_LOOKBACK_MS, end_ms, now_ms):
+        if task.end < start_ms:
+            continue  # its every activity started before the window
+        tid, channel, ep_id = task.id, task.channel, task.ep.id
+        ended_state = "wrapup" if task.wrap_code is not None else "ended"
+        state: str | None = None
+        for a in task.acts:
+            at = a.start
+            if at >= now_ms:
+                break
+            before, kind, info = state, a.kind, a.info
+            activity = reason = None
+            if kind == INSTANT:
+                ev = a.event
+                ended, duration = at, 0
+                if ev == "flow-activity":
+                    activity = info["activityName"]  # type: ignore[index]
+                elif ev == "ended":
+                    state = ended_state
+                    reason = info["reason"]  # type: ignore[index]
+                elif ev == "new":
+                    state = "created"
+            else:
+                a_end = a.end
+                # An activity still going on at now has no end yet.
+                ended, duration = (a_end, a_end - at) if a_end < now_ms else (None, now_ms - at)
+                state = STATUS_OF_KIND[kind]
+            if at < start_ms or at >= hi:
+                continue
+            s, q = a.staff, a.queue
+            add(
+                (
+                    f"{tid}-{at}-{a.suffix}",
+                    tid,
+                    at,
+                    ended,
+                    a.event,
+                    before,
+                    state,
+                    channel,
+                    None if s is None else s.agent.id,
+                    None if s is None else s.agent.name,
+                    None if s is None else s.session_id,
+                    None if q is None else q.id,
+                    None if q is None else q.name,
+                    ep_id,
+                    activity,
+                    reason,
+                    duration,
+                )
+            )
+    rows.sort(key=itemgetter(2, 0))
+    fields = list(CAR.arrow)[1:]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
+    arrays = [pa.array([org_id] * len(rows), pa.string())]
+    arrays += [pa.array(c, f.type) for c, f in zip(columns, fields, strict=True)]
+    return pa.RecordBatch.from_arrays(arrays, schema=CAR.arrow)
+
+
 def write_truth(
     out: Path, tenant: Any, *, now_ms: int, from_ms: int, to_ms: int, config: dict[str, Any]
 ) -> list[Path]:
@@ -39,12 +116,16 @@ def write_truth(
     for table in TABLES:
         path = out / f"{table.qualified_name}.parquet"
         tmp = path.with_suffix(".parquet.tmp")
-        with pq.ParquetWriter(tmp, table.arrow) as writer:
+        # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
+        with pq.ParquetWriter(tmp, table.arrow, write_statistics=False) as writer:
             start = from_ms
             while start < to_ms:  # a day at a time keeps memory flat over long windows
                 end = min(to_ms, start + DAY_MS)
-                rows = records(RECORD_PATHS[table.qualified_name], tenant, start, end, now_ms)
-                writer.write_batch(_batch(table, tenant.org_id, rows))
+                if table is CAR:
+                    writer.write_batch(_car_batch(tenant, tenant.org_id, start, end, now_ms))
+                else:
+                    rows = records(RECORD_PATHS[table.qualified_name], tenant, start, end, now_ms)
+                    writer.write_batch(_batch(table, tenant.org_id, rows))
                 start = end
         tmp.replace(path)
         paths.append(path)
