@@ -42,6 +42,7 @@ def _write(out: Path, table: Table, org_id: str, rows: Iterable[Row]) -> Path:
     path = out / f"{table.qualified_name}.parquet"
     tmp = path.with_suffix(".parquet.tmp")
     names = [c.name for c in table.columns]
+    key_order = tuple(names)
     kinds = {c.name: c.kind for c in table.columns}
     try:
         # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
@@ -50,8 +51,21 @@ def _write(out: Path, table: Table, org_id: str, rows: Iterable[Row]) -> Path:
 
             def flush() -> None:
                 arrays = [pa.array([org_id] * len(batch), pa.string())]
+                # Rows built by one dict literal in the columns' order are transposed at once
+                # (``zip``) instead of read a column at a time (a fifth of the family's time).
+                columns = (
+                    dict(
+                        zip(
+                            names,
+                            zip(*[tuple(r.values()) for r in batch], strict=True),
+                            strict=True,
+                        )
+                    )
+                    if all(tuple(r) == key_order for r in batch)
+                    else {name: [r[name] for r in batch] for name in names}
+                )
                 for name, f in zip(names, list(table.arrow)[1:], strict=True):
-                    values = [r[name] for r in batch]
+                    values = list(columns[name])
                     if kinds[name] == "json":
                         values = [
                             None
