@@ -38,8 +38,9 @@ import pyarrow.parquet as pq
 
 from sandbox.clock import DAY_MS, day_of
 from sandbox.legacy.truth import write_truth as _legacy_truth
-from sandbox.model import MIN_CACHED_DAYS, Tenant
+from sandbox.model import MIN_CACHED_DAYS, STATUS_OF_KIND, Tenant
 from sandbox.reporting.truth import write_truth as _reporting_truth
+from sandbox.timeline import CONSULT, INSTANT, QUEUE, RING
 from sandbox.wfo.truth import write_truth as _wfo_truth
 from warehouse.schemas import (
     AGENT_ACTIVITY,
@@ -389,14 +390,163 @@ def _in_workers(
 def _search_tasks(
     out: Path, tenant: Tenant, *, now_ms: int, from_ms: int, to_ms: int, config: dict[str, Any]
 ) -> list[Path]:
-    # One rendering of each task feeds its four tables: the task query's record is the CSR
-    # plus ``entryPoint`` (the entry point it arrived on: ``sandbox.model.Tenant.legacy_tasks``).
-    return _write(
-        out,
-        tenant.org_id,
-        (TASK_DETAILS, TASK_ACTIVITY, TASK_VARIABLE, TASK),
-        map(_with_variables, _with_entry_point(tenant.tasks(from_ms, to_ms, now_ms))),
-    )
+    # One rendering of each task (its CSR fields) feeds three tables: the task query's record
+    # is the CSR plus ``entryPoint`` (the entry point it arrived on:
+    # ``sandbox.model.Tenant.legacy_tasks``). Its activities come from the simulation's.
+    plans = tenant.task_plans(from_ms, to_ms, now_ms)
+    records = tenant.tasks(from_ms, to_ms, now_ms, with_nodes=False)
+    activities = _ActivityWriter(tenant, now_ms, out)
+    try:
+        paths = _write(
+            out,
+            tenant.org_id,
+            (TASK_DETAILS, TASK_VARIABLE, TASK),
+            map(_with_variables, _with_entry_point(activities.add_each(plans, records))),
+        )
+    except BaseException:
+        activities.discard()
+        raise
+    # The paths in the order of the tables of the family (task_activity second).
+    return [paths[0], activities.close(), *paths[1:]]
+
+
+class _ActivityWriter:
+    """``search.task_activity`` column by column from the simulation's task activities.
+
+    A row is one CAR node of ``taskDetails.activities`` at ``now`` (``sandbox.timeline.Act``,
+    newest first within a task): rendering each node as a dict of 47 members to convert it
+    back was half of the Search truth. What each member holds follows the data model's
+    contract (sandbox/README.md, "Activities (CAR) and durations"); a mistake in the HTTP
+    app's nodes still shows as a difference from these rows.
+    """
+
+    def __init__(self, tenant: Tenant, now_ms: int, out: Path) -> None:
+        self.now = now_ms
+        self.org_id = tenant.org_id
+        self.path = out / f"{TASK_ACTIVITY.qualified_name}.parquet"
+        self.tmp = self.path.with_suffix(".parquet.tmp")
+        # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
+        self.writer = pq.ParquetWriter(self.tmp, TASK_ACTIVITY.arrow, write_statistics=False)
+        self.names = [c.api_path for c in TASK_ACTIVITY.columns[2:]]  # after the parent columns
+        self.at = {name: i + 2 for i, name in enumerate(self.names)}
+        ents = tenant.entities
+        self.teams = {t.id: t for t in ents.teams}
+        self.sites = {s.id: s for s in ents.sites}
+        self.rows: list[list[Any]] = []
+
+    def add_each(
+        self, plans: Iterable[Any], records: Iterable[dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """The records, passed on, each task's activities written on the way."""
+        for plan, record in zip(plans, records, strict=True):
+            self.add(plan)
+            yield record
+
+    def add(self, task: Any) -> None:
+        at, now = self.at, self.now
+        ep, ch = task.ep, task.channel
+        flow = ep.flow
+        base: list[Any] = [None] * (len(self.names) + 2)
+        base[0], base[1] = task.id, task.created
+        base[at["isActive"]] = False
+        base[at["duration"]] = 0
+        for name, value in (
+            ("entrypointId", ep.id),
+            ("entrypointName", ep.name),
+            ("ivrScriptId", flow.id),
+            ("ivrScriptName", flow.name),
+            ("ivrScriptTagId", flow.tag_id),
+            ("ivrScriptTagName", flow.tag_name),
+            ("emailHasAttachments", task.email[2] if task.email is not None else None),
+        ):
+            base[at[name]] = value
+        ended_state = "wrapup" if task.wrap_code is not None else "ended"
+        rows: list[list[Any]] = []
+        state: str | None = None
+        for a in task.acts:
+            start = a.start
+            if start >= now:
+                break
+            kind, info, ev = a.kind, a.info, a.event
+            row = base.copy()
+            row[at["id"]] = f"{task.id}-{start}-{a.suffix}"
+            row[at["createdTime"]] = start
+            row[at["eventName"]] = ev
+            row[at["previousState"]] = state
+            if kind == INSTANT:
+                row[at["endedTime"]] = row[at["lastActivityTime"]] = start
+                if ev == "flow-activity":
+                    row[at["activityName"]] = info["activityName"]
+                    row[at["activityType"]] = info["activityType"]
+                elif ev == "blind-transfer":
+                    row[at["transferType"]] = "blindTransfer"
+                    row[at["destinationQueueId"]] = info["dest"].id
+                    row[at["destinationQueueName"]] = info["dest"].name
+                elif ev == "ended":
+                    state = ended_state
+                    row[at["terminationReason"]] = info["reason"]
+                elif ev == "new":
+                    state = "created"
+            else:
+                if a.end < now:
+                    row[at["duration"]] = a.end - start
+                    row[at["endedTime"]] = row[at["lastActivityTime"]] = a.end
+                else:  # still going on at now: its duration so far
+                    row[at["duration"]] = now - start
+                    row[at["isActive"]] = True
+                    row[at["lastActivityTime"]] = start
+                state = STATUS_OF_KIND[kind]
+                if kind == QUEUE:
+                    row[at["activityType"]] = "queue-contact"
+                elif kind == RING:
+                    row[at["contactAssignmentType"]] = "automatic"
+                elif kind == CONSULT:
+                    row[at["consultEpName"]] = info["consultEpName"]
+                    row[at["childContactId"]] = info["child"]
+                    row[at["childContactType"]] = "telephony"
+            row[at["nextState"]] = state
+            staff = a.staff
+            if staff is not None:
+                agent = staff.agent
+                team, site = self.teams[agent.team_id], self.sites[agent.site_id]
+                row[at["agentId"]] = agent.id
+                row[at["agentName"]] = agent.name
+                row[at["agentPhoneNumber"]] = agent.phone_number
+                row[at["agentSessionId"]] = staff.session_id
+                row[at["agentChannelId"]] = staff.channel_ids[ch]
+                row[at["siteId"]], row[at["siteName"]] = site.id, site.name
+                row[at["teamId"]], row[at["teamName"]] = team.id, team.name
+            queue = a.queue
+            if queue is not None:
+                row[at["queueId"]], row[at["queueName"]] = queue.id, queue.name
+                row[at["skillsAssignedIn"]] = "queue" if queue.required_skills else None
+            rows.append(row)
+        rows.reverse()  # newest first, as the API lists them
+        self.rows += rows
+        if len(self.rows) >= _BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return
+        fields = list(TASK_ACTIVITY.arrow)
+        arrays = [pa.array([self.org_id] * len(rows), pa.string())]
+        arrays += [
+            pa.array(column, field.type)
+            for column, field in zip(zip(*rows, strict=True), fields[1:], strict=True)
+        ]
+        self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=TASK_ACTIVITY.arrow))
+
+    def close(self) -> Path:
+        self.flush()
+        self.writer.close()
+        self.tmp.replace(self.path)  # never leave a half-written file under the final name
+        return self.path
+
+    def discard(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def _search_sessions(
