@@ -7,7 +7,8 @@ agent sessions started in it, ``legacy.aar`` the AARs of the agent activities st
 to the table's Arrow schema here; nothing is shared with the HTTP rendering (JSON/CSV) or with the
 pipeline's client and normalizer, so a mistake in either shows up as a difference. ``legacy.car``
 is read from the simulation's task activities directly (``_car_batch``), not from the CAR
-records the HTTP app serves, so it checks those records too.
+records the HTTP app serves, and ``legacy.aar`` from the agents' state spans (``_aar_batch``),
+so they check those records too.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sandbox.entities import CHANNELS
 from sandbox.legacy.records import DAY_MS, PARENT_LOOKBACK_MS, records
 from sandbox.model import STATUS_OF_KIND
+from sandbox.records import channel_spans
 from sandbox.timeline import INSTANT
 from warehouse.schemas import Table
-from warehouse.schemas_legacy import CAR, RECORD_PATHS, TABLES
+from warehouse.schemas_legacy import AAR, CAR, RECORD_PATHS, TABLES
 
 
 def _batch(table: Table, org_id: str, rows: list[dict[str, Any]]) -> pa.RecordBatch:
@@ -101,11 +104,96 @@ def _car_batch(tenant: Any, org_id: str, start_ms: int, end_ms: int, now_ms: int
                 )
             )
     rows.sort(key=itemgetter(2, 0))
-    fields = list(CAR.arrow)[1:]
+    return _rows_batch(CAR, org_id, rows)
+
+
+def _aar_batch(tenant: Any, org_id: str, start_ms: int, end_ms: int, now_ms: int) -> pa.RecordBatch:
+    """``legacy.aar`` of ``[start_ms, end_ms)``, read from the agents' state spans.
+
+    An AAR is one state of an agent on one channel (``sandbox.records.channel_spans``), as of
+    ``now``, plus a ``logged-out`` record when the session has ended: rendering every session
+    with its AAR nodes to copy 15 of their members was most of the rest of the legacy truth.
+    Rows in the table's column order, sorted by start then id as the record API lists them.
+    """
+    index = tenant.record_index(
+        "agent_sessions_records", start_ms - PARENT_LOOKBACK_MS, end_ms, now_ms
+    )
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    for _plan, s in index.refs:
+        if s.start >= end_ms or s.end < start_ms:
+            continue  # a session holds activities of the window only if it overlaps it
+        sid, agent_id, end = s.session_id, s.agent.id, s.end
+        for ch in CHANNELS:
+            cid = s.channel_ids[ch]
+            prefix = f"{cid}-{ch}-"
+            prev_state = prev_task = None
+            for a0, a1, state, task_id, queue, idle, wrap, outdial in channel_spans(s, ch):
+                if a0 >= now_ms:
+                    break
+                shown = state
+                # Back from hold or a consult on the same task: the API names the return.
+                if state == "connected" and task_id == prev_task:
+                    if prev_state == "on-hold":
+                        shown = "hold-done"
+                    elif prev_state == "consulting":
+                        shown = "consult-done"
+                elif state == "ringing" and outdial:
+                    shown = "outdial-reserved"
+                prev_state, prev_task = state, task_id
+                if not start_ms <= a0 < end_ms:
+                    continue
+                current = a1 >= now_ms
+                add(
+                    (
+                        f"{prefix}{a0}-{shown}",
+                        sid,
+                        a0,
+                        None if current else a1,
+                        agent_id,
+                        cid,
+                        ch,
+                        shown,
+                        idle.name if shown == "idle" and idle is not None else None,
+                        wrap.name if shown == "wrapup" and wrap is not None else None,
+                        task_id,
+                        None if queue is None else queue.id,
+                        None if queue is None else queue.name,
+                        outdial,
+                        (now_ms if current else a1) - a0,
+                    )
+                )
+            if end < now_ms and start_ms <= end < end_ms:  # the session's end: logged out
+                add(
+                    (
+                        f"{prefix}{end}-logged-out",
+                        sid,
+                        end,
+                        end,
+                        agent_id,
+                        cid,
+                        ch,
+                        "logged-out",
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        False,
+                        0,
+                    )
+                )
+    rows.sort(key=itemgetter(2, 0))
+    return _rows_batch(AAR, org_id, rows)
+
+
+def _rows_batch(table: Table, org_id: str, rows: list[tuple[Any, ...]]) -> pa.RecordBatch:
+    """Rows of the table's columns (after ``org_id``), in order, as one batch."""
+    fields = list(table.arrow)[1:]
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
     arrays = [pa.array([org_id] * len(rows), pa.string())]
     arrays += [pa.array(c, f.type) for c, f in zip(columns, fields, strict=True)]
-    return pa.RecordBatch.from_arrays(arrays, schema=CAR.arrow)
+    return pa.RecordBatch.from_arrays(arrays, schema=table.arrow)
 
 
 def write_truth(
@@ -123,6 +211,8 @@ def write_truth(
                 end = min(to_ms, start + DAY_MS)
                 if table is CAR:
                     writer.write_batch(_car_batch(tenant, tenant.org_id, start, end, now_ms))
+                elif table is AAR:
+                    writer.write_batch(_aar_batch(tenant, tenant.org_id, start, end, now_ms))
                 else:
                     rows = records(RECORD_PATHS[table.qualified_name], tenant, start, end, now_ms)
                     writer.write_batch(_batch(table, tenant.org_id, rows))
