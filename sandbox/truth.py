@@ -604,13 +604,13 @@ _JOBS: list[tuple[str, str]] = [
     *(("search", part) for part in _SEARCH_PARTS),
     *((family, "") for family in FAMILIES[1:]),
 ]
-# Relative CPU of each job (measured at 4,000 and 15,000 tasks a day): workers take the longest
-# first, so the short ones fill in at the end.
+# CPU seconds of each job at 15,000 tasks a day (two days, in process, days simulated): workers
+# take the longest first, so the short ones fill in at the end and two workers end together.
 _JOB_WEIGHT = {
-    ("search", "tasks"): 26,
-    ("search", "sessions"): 6,
-    ("search", "legs"): 4,
-    ("reporting", ""): 12,
-    ("legacy", ""): 16,
-    ("wfo", ""): 5,
+    ("search", "tasks"): 4.6,
+    ("legacy", ""): 4.0,
+    ("reporting", ""): 3.8,
+    ("search", "legs"): 1.3,
+    ("wfo", ""): 1.2,
+    ("search", "sessions"): 1.0,
 }
