@@ -37,11 +37,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sandbox.clock import DAY_MS, day_of
-from sandbox.legacy.truth import write_truth as _legacy_truth
+from sandbox.legacy import truth as legacy_truth
 from sandbox.model import MIN_CACHED_DAYS, STATUS_OF_KIND, Tenant
-from sandbox.reporting.truth import write_truth as _reporting_truth
+from sandbox.reporting import truth as reporting_truth
 from sandbox.timeline import CONSULT, INSTANT, QUEUE, RING
-from sandbox.wfo.truth import write_truth as _wfo_truth
+from sandbox.wfo import truth as wfo_truth
 from warehouse.schemas import (
     AGENT_ACTIVITY,
     AGENT_SESSION,
@@ -55,7 +55,6 @@ from warehouse.schemas import (
 )
 
 FAMILIES = ("search", "reporting", "legacy", "wfo")
-_FAMILY_WRITERS = {"reporting": _reporting_truth, "legacy": _legacy_truth, "wfo": _wfo_truth}
 _BATCH_ROWS = 5_000  # rows per Parquet row group; keeps memory flat over long windows
 # Where the model keeps a list the API serves under another path.
 _MODEL_LIST_KEYS = {"activities.nodes": "_activities"}
@@ -318,8 +317,8 @@ def write_truth(
     jobs = [job for job in _JOBS if job[0] in families]
     with _gc_paused():
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            return _in_workers(out, tenant, jobs, args, workers)
-        return [path for job in jobs for path in _run(job, out, tenant, args)]
+            return _in_family_order(_in_workers(out, tenant, jobs, args, families, workers))
+        return _in_family_order([p for job in jobs for p in _run(job, out, tenant, args, families)])
 
 
 @contextmanager
@@ -340,25 +339,56 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _run(job: tuple[str, str], out: Path, tenant: Tenant, args: dict[str, Any]) -> list[Path]:
+def _run(
+    job: tuple[str, str],
+    out: Path,
+    tenant: Tenant,
+    args: dict[str, Any],
+    families: tuple[str, ...],
+) -> list[Path]:
     family, part = job
+    # The Search task tables' pass renders each task's CSR fields once: with the legacy and
+    # reporting families also written, it writes legacy.csr and reporting.tasks from the same
+    # records, and those families' own jobs leave them out.
+    shared = "search" in families
+    if (family, part) == ("search", "tasks"):
+        sinks: list[Any] = []
+        if shared and "legacy" in families:
+            sinks.append(legacy_truth.CsrWriter(out, tenant.org_id))
+        if shared and "reporting" in families:
+            sinks.append(reporting_truth.TasksWriter(out, tenant.org_id))
+        return _search_tasks(out, tenant, sinks=sinks, **args)
     if family == "search":
         return _SEARCH_PARTS[part](out, tenant, **args)
-    return _FAMILY_WRITERS[family](out, tenant, **args)
+    if family == "legacy":
+        return legacy_truth.write_truth(out, tenant, with_csr=not shared, **args)
+    if family == "reporting":
+        return reporting_truth.write_truth(out, tenant, with_tasks=not shared, **args)
+    return wfo_truth.write_truth(out, tenant, **args)
+
+
+def _in_family_order(paths: list[Path]) -> list[Path]:
+    """The paths by family (``FAMILIES``), each family's in the order written."""
+    return sorted(paths, key=lambda path: FAMILIES.index(path.name.partition(".")[0]))
 
 
 # What the forked workers read (set only while a pool runs; fork copies it into each).
-_FORKED: tuple[Path, Tenant, list[tuple[str, str]], dict[str, Any]] | None = None
+_FORKED: tuple[Path, Tenant, list[tuple[str, str]], dict[str, Any], tuple[str, ...]] | None = None
 
 
 def _forked_job(index: int) -> list[Path]:
     assert _FORKED is not None, "only called in a worker forked by _in_workers"
-    out, tenant, jobs, args = _FORKED
-    return _run(jobs[index], out, tenant, args)
+    out, tenant, jobs, args, families = _FORKED
+    return _run(jobs[index], out, tenant, args, families)
 
 
 def _in_workers(
-    out: Path, tenant: Tenant, jobs: list[tuple[str, str]], args: dict[str, Any], workers: int
+    out: Path,
+    tenant: Tenant,
+    jobs: list[tuple[str, str]],
+    args: dict[str, Any],
+    families: tuple[str, ...],
+    workers: int,
 ) -> list[Path]:
     """The jobs in forked processes, the longest first; paths in the jobs' order."""
     global _FORKED
@@ -373,7 +403,7 @@ def _in_workers(
             for day in days:
                 tenant.day(day)
     order = sorted(range(len(jobs)), key=lambda i: _JOB_WEIGHT[jobs[i]], reverse=True)
-    _FORKED = (out, tenant, jobs, args)
+    _FORKED = (out, tenant, jobs, args, families)
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns that forking a threaded process may deadlock: the workers only
@@ -388,7 +418,14 @@ def _in_workers(
 
 
 def _search_tasks(
-    out: Path, tenant: Tenant, *, now_ms: int, from_ms: int, to_ms: int, config: dict[str, Any]
+    out: Path,
+    tenant: Tenant,
+    *,
+    now_ms: int,
+    from_ms: int,
+    to_ms: int,
+    config: dict[str, Any],
+    sinks: list[Any] | None = None,
 ) -> list[Path]:
     # One rendering of each task (its CSR fields) feeds three tables: the task query's record
     # is the CSR plus ``entryPoint`` (the entry point it arrived on:
@@ -396,18 +433,30 @@ def _search_tasks(
     plans = tenant.task_plans(from_ms, to_ms, now_ms)
     records = tenant.tasks(from_ms, to_ms, now_ms, with_nodes=False)
     activities = _ActivityWriter(tenant, now_ms, out)
+    sinks = sinks or []
+    fed = _feed(sinks, activities.add_each(plans, records))
     try:
         paths = _write(
             out,
             tenant.org_id,
             (TASK_DETAILS, TASK_VARIABLE, TASK),
-            map(_with_variables, _with_entry_point(activities.add_each(plans, records))),
+            map(_with_variables, _with_entry_point(fed)),
         )
     except BaseException:
-        activities.discard()
+        for sink in (activities, *sinks):
+            sink.discard()
         raise
     # The paths in the order of the tables of the family (task_activity second).
-    return [paths[0], activities.close(), *paths[1:]]
+    return [paths[0], activities.close(), *paths[1:], *(sink.close() for sink in sinks)]
+
+
+def _feed(sinks: list[Any], records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The records, passed on, each given to every sink first (before this module adds its
+    own members to it)."""
+    for record in records:
+        for sink in sinks:
+            sink.add(record)
+        yield record
 
 
 class _ActivityWriter:
@@ -607,10 +656,10 @@ _JOBS: list[tuple[str, str]] = [
 # CPU seconds of each job at 15,000 tasks a day (two days, in process, days simulated): workers
 # take the longest first, so the short ones fill in at the end and two workers end together.
 _JOB_WEIGHT = {
-    ("search", "tasks"): 4.6,
-    ("legacy", ""): 4.0,
-    ("reporting", ""): 3.8,
-    ("search", "legs"): 1.3,
-    ("wfo", ""): 1.2,
-    ("search", "sessions"): 1.0,
+    ("search", "tasks"): 5.7,  # with legacy.csr and reporting.tasks
+    ("reporting", ""): 3.6,
+    ("legacy", ""): 2.5,
+    ("search", "legs"): 1.6,
+    ("wfo", ""): 1.3,
+    ("search", "sessions"): 1.1,
 }

@@ -21,12 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sandbox.entities import CHANNELS
-from sandbox.legacy.records import DAY_MS, PARENT_LOOKBACK_MS, records
+from sandbox.legacy.records import DAY_MS, PARENT_LOOKBACK_MS, csr_of, records
 from sandbox.model import STATUS_OF_KIND
 from sandbox.records import channel_spans
 from sandbox.timeline import INSTANT
 from warehouse.schemas import Table
-from warehouse.schemas_legacy import AAR, CAR, RECORD_PATHS, TABLES
+from warehouse.schemas_legacy import AAR, CAR, CSR, RECORD_PATHS, TABLES
+
+_BATCH_ROWS = 5_000  # rows per row group of a file written record by record
 
 
 def _batch(table: Table, org_id: str, rows: list[dict[str, Any]]) -> pa.RecordBatch:
@@ -196,12 +198,58 @@ def _rows_batch(table: Table, org_id: str, rows: list[tuple[Any, ...]]) -> pa.Re
     return pa.RecordBatch.from_arrays(arrays, schema=table.arrow)
 
 
+class CsrWriter:
+    """``legacy.csr`` from the window's task records, given in order (``Tenant.tasks``: by
+    created time, then id: the CSRs' own order), so a pass over the tasks rendered for another
+    family's tables writes it too instead of rendering every task again."""
+
+    def __init__(self, out: Path, org_id: str) -> None:
+        self.org_id = org_id
+        self.path = out / f"{CSR.qualified_name}.parquet"
+        self.tmp = self.path.with_suffix(".parquet.tmp")
+        # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
+        self.writer = pq.ParquetWriter(self.tmp, CSR.arrow, write_statistics=False)
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, task: dict[str, Any]) -> None:
+        self.rows.append(csr_of(task))
+        if len(self.rows) >= _BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if rows:
+            self.writer.write_batch(_batch(CSR, self.org_id, rows))
+
+    def close(self) -> Path:
+        self.flush()
+        self.writer.close()
+        self.tmp.replace(self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
 def write_truth(
-    out: Path, tenant: Any, *, now_ms: int, from_ms: int, to_ms: int, config: dict[str, Any]
+    out: Path,
+    tenant: Any,
+    *,
+    now_ms: int,
+    from_ms: int,
+    to_ms: int,
+    config: dict[str, Any],
+    with_csr: bool = True,
 ) -> list[Path]:
-    """Write ``legacy.<table>.parquet`` for each legacy table; return the paths."""
+    """Write ``legacy.<table>.parquet`` for each legacy table; return the paths.
+
+    ``with_csr`` False: not ``legacy.csr`` (a ``CsrWriter`` fed elsewhere writes it).
+    """
     paths = []
     for table in TABLES:
+        if table is CSR and not with_csr:
+            continue
         path = out / f"{table.qualified_name}.parquet"
         tmp = path.with_suffix(".parquet.tmp")
         # No min/max statistics: nothing prunes by them, and they were a third of writing a file.

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.model import Tenant
-from sandbox.truth import write_truth
+from sandbox.truth import FAMILIES, write_truth
 
 SEED, TASKS_PER_DAY = 3, 300
 TO = 1_795_132_800_000  # 2026-11-20T00:00:00Z
@@ -123,3 +123,24 @@ def test_truth_is_the_same_cold_warm_and_from_disk(tmp_path: Path) -> None:
     write_truth(tmp_path / "warm", **args, to_ms=TO, tenant=warm)  # every day already kept
     for name in ("cold", "disk", "warm"):
         assert _digests(tmp_path / name) == BEFORE_END, name
+
+
+@pytest.mark.parametrize(
+    "families", [("legacy", "reporting"), ("search", "legacy")], ids=["without-search", "two"]
+)
+def test_some_families_are_what_they_were(tmp_path: Path, families: tuple[str, ...]) -> None:
+    # With Search written, its pass over the tasks also writes legacy.csr and reporting.tasks;
+    # without it, those families write them on their own.
+    paths = write_truth(
+        tmp_path,
+        seed=SEED,
+        tasks_per_day=TASKS_PER_DAY,
+        now_ms=TO,
+        from_ms=FROM,
+        to_ms=TO,
+        families=families,
+    )
+    want = {name: d for name, d in BEFORE_END.items() if name.partition(".")[0] in families}
+    written = [p.stem.partition(".")[0] for p in paths]
+    assert written == sorted(written, key=FAMILIES.index)  # family by family, as before
+    assert _digests(tmp_path) == want
