@@ -185,6 +185,15 @@ class _TableWriter:
             if _insert(trees.setdefault(depth, {}), parts, leaf_type):
                 self.by_arrow.add((depth, parts))
         self.struct_types = {depth: _struct_type(tree) for depth, tree in trees.items()}
+        # A table whose rows are the records themselves can take the columns another such
+        # table of the same records converted already (search.task's from task_details').
+        self.own_rows = not self.list_keys
+        self.leaf_types = {
+            parts: pa.int64() if kind == "instant" else arrow_type
+            for (depth, parts), kind, arrow_type in self.columns
+            if depth == -1 and (depth, parts) in self.by_arrow
+        }
+        self.missing_types: dict[frozenset[tuple[str, ...]], pa.StructType] = {}
 
     def add(self, record: Mapping[str, Any]) -> None:
         keys = self.list_keys
@@ -194,10 +203,30 @@ class _TableWriter:
             self.rows.extend([(record, entry) for entry in record.get(keys[0]) or ()])
         else:
             self.rows.extend(_rows(self.table, record))
-        if len(self.rows) >= _BATCH_ROWS:
-            self.flush()
 
-    def flush(self) -> None:
+    def _convert(
+        self, objs: list[Mapping[str, Any]], depth: int, shared: dict[Any, pa.Array] | None
+    ) -> dict[tuple[str, ...], pa.Array]:
+        """The leaf columns read at ``depth``; with ``shared`` (columns of the same rows by
+        path and type), only those not there yet are converted, and added to it."""
+        if shared is None or depth != -1 or not self.own_rows:
+            return _leaves(pa.array(objs, self.struct_types[depth]), ())
+        wanted = self.leaf_types
+        got = {parts: shared[(parts, t)] for parts, t in wanted.items() if (parts, t) in shared}
+        missing = frozenset(wanted.keys() - got.keys())
+        if missing:
+            struct = self.missing_types.get(missing)
+            if struct is None:
+                tree: dict[str, Any] = {}
+                for parts in sorted(missing):
+                    _insert(tree, parts, wanted[parts])
+                struct = self.missing_types[missing] = _struct_type(tree)
+            converted = _leaves(pa.array(objs, struct), ())
+            got.update(converted)
+            shared.update({(parts, wanted[parts]): a for parts, a in converted.items()})
+        return got
+
+    def flush(self, shared: dict[Any, pa.Array] | None = None) -> None:
         rows, self.rows = self.rows, []
         if not rows:
             return
@@ -211,7 +240,7 @@ class _TableWriter:
             if (depth, parts) in self.by_arrow:
                 got = leaves.get(depth)
                 if got is None:
-                    got = leaves[depth] = _leaves(pa.array(objs, self.struct_types[depth]), ())
+                    got = leaves[depth] = self._convert(objs, depth, shared)
                 column = got[parts]
                 if kind == "instant":
                     # a negative "time" (an open session's endTime -1) is no time
@@ -228,8 +257,8 @@ class _TableWriter:
             arrays.append(pa.array(values, arrow_type))
         self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.table.arrow))
 
-    def close(self) -> Path:
-        self.flush()
+    def close(self, shared: dict[Any, pa.Array] | None = None) -> Path:
+        self.flush(shared)
         self.writer.close()
         self.tmp.replace(self.path)  # never leave a half-written file under the final name
         return self.path
@@ -243,12 +272,19 @@ def _write(
         for rec in records:
             for w in writers:
                 w.add(rec)
+            # Tables whose rows are the records fill their batches together: the columns one
+            # converts, the next takes (``shared`` holds one batch's columns only).
+            shared: dict[Any, pa.Array] = {}
+            for w in writers:
+                if len(w.rows) >= _BATCH_ROWS:
+                    w.flush(shared if w.own_rows else None)
+        shared = {}
+        return [w.close(shared if w.own_rows else None) for w in writers]
     except BaseException:
         for w in writers:
             w.writer.close()
             w.tmp.unlink(missing_ok=True)
         raise
-    return [w.close() for w in writers]
 
 
 _VALUE_KEY = {
