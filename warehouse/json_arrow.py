@@ -1,0 +1,467 @@
+"""Search pages decoded from their bytes straight into Arrow, when a page proves it reads the same.
+
+The dict path (``orjson.loads`` of the page, then :mod:`warehouse.normalize`) builds a Python
+object for every value and spends most of the load's CPU doing so (bench/README.md, issue 21).
+Here a page's bytes go to Rust's arrow-json decoder (``arro3.io.read_json``) with an explicit
+schema, and the table's columns are cut from the decoded structs in C++, so no Python object is
+made per value.
+
+arrow-json is more lenient than the dict path: it takes ``1.5``, ``1e3`` and ``"1"`` for an
+integer, leading zeros, trailing commas and raw control characters, none of which orjson and the
+normalizer accept. So a page is used only with a proof, from byte counts, that it is the *compact
+canonical* JSON of the values decoded: no backslash (so every string's bytes are its decoded
+bytes and every ``"`` is a delimiter), no byte below 0x20, and then
+
+- the page's length equals the length of the canonical serialization of the decoded values (every
+  selected member present once, integers without sign, zero or exponent padding), and
+- for every byte value but the digits and ``-``, the page holds exactly as many as the canonical
+  serialization: keys, string contents, literals, punctuation.
+
+A number written as ``1.5``, ``1e3`` or ``"1"``, a trailing comma, whitespace, a member missing,
+repeated or unknown, a leading zero: each changes the length or one of the counts. The counts cost
+one ``numpy.bincount`` of the page and one of its decoded strings, a few percent of the decode.
+A page that fails any of this, or the decoder, or a check the dict path would fail on (a null key,
+an instant out of range, an activity list that needs further pages), is decoded by the dict path
+instead, which gives today's values or today's error message.
+
+With the proof, a record's bytes in the page are exactly ``orjson.dumps`` of its dict, so the
+client's repeat digest (``hash`` of those bytes) is the same on both paths.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from arro3.core import Schema as _Arro3Schema
+from arro3.io import read_json as _read_json
+
+from warehouse.normalize import _INT_RANGE
+from warehouse.schemas import UTC_MS, Table
+
+_POW10 = np.array([10**k for k in range(1, 20)], dtype=np.uint64)
+# The bytes counted: with the length, they leave no way for a number to be written other than as
+# its canonical digits, nor for a member to be added or lost alone (see the module docstring).
+_COUNTED = tuple(b'":,.eE ')
+
+
+def _hist(text: bytes) -> np.ndarray:
+    return np.bincount(np.frombuffer(text, dtype=np.uint8), minlength=256).astype(np.int64)
+
+
+_NULL = _hist(b"null")
+_TRUE = _hist(b"true")
+_FALSE = _hist(b"false")
+_QUOTE = _hist(b'"')
+_COMMA = _hist(b",")
+_BRACKETS = _hist(b"[]")
+_BRACES = _hist(b"{}")
+
+
+def _struct_of(paths: Sequence[tuple[str, pa.DataType]]) -> pa.StructType:
+    """A struct type holding each dotted path (nested objects become nested structs), in order."""
+    fields: dict[str, Any] = {}
+    for path, arrow_type in paths:
+        head, _, rest = path.partition(".")
+        if rest:
+            fields.setdefault(head, []).append((rest, arrow_type))
+        else:
+            fields[head] = arrow_type
+    return pa.struct(
+        [
+            pa.field(name, _struct_of(value) if isinstance(value, list) else value)
+            for name, value in fields.items()
+        ]
+    )
+
+
+def _decoded_type(arrow_type: pa.DataType) -> pa.DataType:
+    # Instants are decoded as the API's epoch-ms integers: -1 (not yet) and the range are checked
+    # before the cast, as the normalizer does.
+    return pa.int64() if arrow_type == UTC_MS else arrow_type
+
+
+_PAGE_INFO = pa.struct([("hasNextPage", pa.bool_()), ("endCursor", pa.string())])
+
+
+@dataclass(frozen=True)
+class PageDecoder:
+    """How to decode one Search query's pages into a table's rows.
+
+    ``table`` is either a top-level table of the query's records (no JSON-typed column) or a child
+    table of one list level ``<inner>.nodes`` whose parent columns are fields of the record; the
+    record's activities connection (``totalCount``, ``nodes``, ``pageInfo``) is then decoded too.
+    """
+
+    root: str
+    list_field: str
+    key_field: str
+    time_field: str
+    table: Table
+    inner: str | None = None
+    record_type: pa.StructType = field(init=False, repr=False)
+    schema: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        table = self.table
+        if any(c.kind == "json" for c in table.columns):
+            raise ValueError(f"{table.qualified_name}: JSON-typed columns are not decoded here")
+        if table.parent is None:
+            if self.inner is not None:
+                raise ValueError("inner is for a child table of activities")
+            record = _struct_of([(c.api_path, _decoded_type(c.arrow_type)) for c in table.columns])
+        else:
+            if self.inner is None or table.parent.lists != (f"{self.inner}.nodes",):
+                raise ValueError(f"{table.qualified_name}: only <inner>.nodes children decode")
+            own = [(c.api_path, _decoded_type(c.arrow_type)) for c in table.columns]
+            parents = [c for c in table.columns if c.from_parent]
+            node = _struct_of(
+                [p for c, p in zip(table.columns, own, strict=True) if not c.from_parent]
+            )
+            connection = pa.struct(
+                [
+                    ("totalCount", pa.int64()),
+                    ("nodes", pa.list_(node)),
+                    ("pageInfo", _PAGE_INFO),
+                ]
+            )
+            record = _struct_of([(c.api_path, _decoded_type(c.arrow_type)) for c in parents])
+            record = pa.struct([*record, pa.field(self.inner, connection)])
+        names = {f.name for f in record}
+        if self.key_field not in names or self.time_field not in names:
+            raise ValueError("the record's key and time fields must be decoded")
+        if _occurs(record, self.list_field):
+            raise ValueError(
+                f"a record field is named {self.list_field!r}: spans would be ambiguous"
+            )
+        page = pa.struct(
+            [
+                (
+                    "data",
+                    pa.struct(
+                        [
+                            (
+                                self.root,
+                                pa.struct(
+                                    [
+                                        (self.list_field, pa.list_(record)),
+                                        ("pageInfo", _PAGE_INFO),
+                                    ]
+                                ),
+                            )
+                        ]
+                    ),
+                )
+            ]
+        )
+        object.__setattr__(self, "record_type", record)
+        object.__setattr__(self, "schema", _Arro3Schema.from_arrow(pa.schema(list(page))))
+
+    def decode(self, content: bytes) -> DecodedPage | None:
+        """The page decoded into Arrow, or None: the dict path must read it (see the module)."""
+        if b"\\" in content:
+            return None
+        raw = np.frombuffer(content, dtype=np.uint8)
+        if len(raw) == 0 or (raw < 0x20).any():
+            return None
+        try:
+            decoded = pa.table(_read_json(io.BytesIO(content), self.schema).read_all())
+        except Exception:  # noqa: BLE001 - any refusal: the dict path names what is wrong
+            return None
+        if decoded.num_rows != 1:
+            return None
+        top = pa.StructArray.from_arrays(
+            [decoded.column(0).combine_chunks()], names=[decoded.column_names[0]]
+        )
+        measure = _Measure()
+        total = measure.lengths(top)
+        if total is None or int(total[0]) != len(content):
+            return None
+        if _counts(raw) != [int(measure.hist[c]) for c in _COUNTED]:
+            return None
+        data = top.field(0)
+        result = data.field(0)
+        if data.null_count or result.null_count:
+            return None
+        records_list = result.field(self.list_field)
+        page_info = result.field("pageInfo")
+        if records_list.null_count or page_info.null_count:
+            return None
+        records = records_list.flatten()
+        if records.null_count:
+            return None
+        start = content.find(b'"' + self.list_field.encode() + b'":[')
+        if start < 0:
+            return None
+        start += len(self.list_field) + 4
+        lengths = measure.record_lengths
+        if lengths is None or len(lengths) != len(records):
+            return None
+        ends = start + np.cumsum(lengths + 1) - 1
+        starts = ends - lengths
+        if len(records) and content[int(ends[-1]) : int(ends[-1]) + 1] != b"]":
+            return None
+        info = page_info.to_pylist()[0]
+        page = DecodedPage(self, content, records, starts, ends, info)
+        if not page.prepare():
+            return None
+        return page
+
+
+def _occurs(struct: pa.StructType, name: str) -> bool:
+    for f in struct:
+        if f.name == name:
+            return True
+        inner = f.type.value_type if pa.types.is_list(f.type) else f.type
+        if pa.types.is_struct(inner) and _occurs(inner, name):
+            return True
+    return False
+
+
+def _counts(raw: np.ndarray) -> list[int]:
+    # One vector compare per byte value: ten times faster than bytes.count, and than a bincount
+    # of all 256 values (which widens every byte to 8).
+    return [int(np.count_nonzero(raw == c)) for c in _COUNTED]
+
+
+class _Measure:
+    """The canonical compact JSON length of each element, and the byte counts of the whole."""
+
+    def __init__(self) -> None:
+        self.hist = np.zeros(256, dtype=np.int64)
+        self.strings: list[Any] = []
+        self.record_lengths: np.ndarray | None = None
+        self._depth_of_records = 0
+
+    def lengths(self, top: pa.StructArray) -> np.ndarray | None:
+        out = self._lengths(top, ("",))
+        if out is None:
+            return None
+        if self.strings:
+            text = np.frombuffer(b"".join(self.strings), dtype=np.uint8)
+            for c, n in zip(_COUNTED, _counts(text), strict=True):
+                self.hist[c] += n
+        return out
+
+    def _lengths(self, arr: pa.Array, path: tuple[str, ...]) -> np.ndarray | None:
+        t = arr.type
+        n = len(arr)
+        nulls = arr.null_count
+        valid = arr.is_valid().to_numpy(zero_copy_only=False) if nulls else None
+        self.hist += _NULL * nulls
+        if pa.types.is_struct(t):
+            if nulls:
+                inner = self._lengths(arr.filter(arr.is_valid()), path)
+                if inner is None:
+                    return None
+                out = np.full(n, 4, dtype=np.int64)
+                out[valid] = inner
+                return out
+            out = np.full(n, 1 + len(t), dtype=np.int64)  # braces and the commas between
+            keys = 0
+            for i, f in enumerate(t):
+                name = f.name.encode()
+                keys += len(name) + 3
+                self.hist += (_hist(name) + _QUOTE * 2 + _hist(b":")) * n
+                child = self._lengths(arr.field(i), (*path, f.name))
+                if child is None:
+                    return None
+                out += child
+            out += keys
+            self.hist += (_BRACES + _COMMA * (len(t) - 1)) * n
+            return out
+        if pa.types.is_list(t):
+            values = arr.flatten()
+            child = self._lengths(values, (*path, "[]"))
+            if child is None:
+                return None
+            counts = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
+            if len(path) == 4:  # data.<root>.<list>: the records, whose spans give the digest
+                self.record_lengths = child
+            sums = np.zeros(n, dtype=np.int64)
+            if len(child):
+                bounds = np.concatenate([[0], np.cumsum(counts)])
+                cum = np.concatenate([[0], np.cumsum(child)])
+                sums = cum[bounds[1:]] - cum[bounds[:-1]]
+            out = 2 + sums + np.maximum(counts - 1, 0)
+            n_valid = n - nulls
+            self.hist += _BRACKETS * n_valid + _COMMA * int(np.maximum(counts - 1, 0).sum())
+            if valid is not None:
+                out[~valid] = 4
+            return out
+        if pa.types.is_string(t):
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+                arr.offset : arr.offset + n + 1
+            ]
+            lens = np.diff(offsets).astype(np.int64)
+            if valid is not None and lens[~valid].any():
+                return None
+            data = arr.buffers()[2]
+            if data is not None and offsets[-1] > offsets[0]:
+                self.strings.append(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+            self.hist += _QUOTE * 2 * (n - nulls)
+            out = lens + 2
+            if valid is not None:
+                out[~valid] = 4
+            return out
+        if pa.types.is_boolean(t):
+            trues = int(pc.sum(arr).as_py() or 0)
+            falses = n - nulls - trues
+            self.hist += _TRUE * trues + _FALSE * falses
+            flags = arr.fill_null(True).to_numpy(zero_copy_only=False)
+            return np.where(flags, 4, 5).astype(np.int64)
+        if pa.types.is_integer(t):
+            v = arr.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+            magnitude = np.abs(v).view(np.uint64)
+            out = 1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)
+            out = out.astype(np.int64)
+            if valid is not None:
+                out[~valid] = 4
+            return out
+        return None  # a type the proof does not cover
+
+
+@dataclass
+class DecodedPage:
+    """One page decoded into Arrow: its records (a struct array), their byte spans, ``pageInfo``."""
+
+    decoder: PageDecoder
+    content: bytes
+    records: pa.StructArray
+    starts: np.ndarray
+    ends: np.ndarray
+    page_info: dict[str, Any]
+    keys: list[Any] = field(default_factory=list)
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: np.ndarray | None = None  # activity nodes of each record (child tables)
+    kept: np.ndarray | None = None  # indexes of the records kept (None: all)
+    _rows: pa.Table | None = None
+    _owners: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.records) if self.kept is None else len(self.kept)
+
+    def digests(self) -> list[int]:
+        """Per record, ``hash`` of its bytes: the dict path's ``hash(orjson.dumps(record))``."""
+        view = memoryview(self.content)
+        return [
+            hash(view[s:e]) for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+        ]
+
+    def keep(self, indexes: Sequence[int]) -> None:
+        """Keep only these records (indexes into :attr:`records`, ascending)."""
+        self.kept = np.asarray(indexes, dtype=np.int64)
+
+    def indexes(self) -> np.ndarray:
+        """The indexes of the records kept."""
+        return np.arange(len(self.records)) if self.kept is None else self.kept
+
+    def kept_activities(self) -> int:
+        """Activity nodes of the records kept (0 for a top-level table)."""
+        if self.counts is None:
+            return 0
+        return int(self.counts[self.indexes()].sum())
+
+    def prepare(self) -> bool:
+        """Read keys and times and build the table's rows; False where the dict path must."""
+        d = self.decoder
+        key = self.records.field(d.key_field)
+        if key.null_count or not pa.types.is_string(key.type):
+            return False
+        self.keys = key.to_pylist()
+        if "" in self.keys:
+            return False
+        time = self.records.field(d.time_field)
+        self.times = time.fill_null(-(2**62)).to_numpy(zero_copy_only=False).astype(np.int64)
+        table = d.table
+        if table.parent is None:
+            rows = self.records
+            owners = np.arange(len(rows), dtype=np.int64)
+            parents: dict[str, pa.Array] = {}
+        else:
+            assert d.inner is not None
+            connection = self.records.field(d.inner)
+            if connection.null_count:
+                return False
+            nodes = connection.field("nodes")
+            info = connection.field("pageInfo")
+            has_next = info.field("hasNextPage") if not info.null_count else None
+            if nodes.null_count or has_next is None or has_next.null_count:
+                return False
+            if pc.any(has_next).as_py():
+                return False  # further activity pages: the dict path merges them
+            counts = pc.list_value_length(nodes).to_numpy(zero_copy_only=False)
+            total = connection.field("totalCount")
+            if pc.any(pc.not_equal(total, pa.array(counts, pa.int64()))).as_py():
+                return False  # totalCount null is not compared, as in the dict path
+            rows = nodes.flatten()
+            if rows.null_count:
+                return False
+            owners = pc.list_parent_indices(nodes).to_numpy(zero_copy_only=False).astype(np.int64)
+            ids = rows.field("id")
+            if ids.null_count or pc.any(pc.equal(pc.binary_length(ids), 0)).as_py():
+                return False
+            if pc.count_distinct(ids).as_py() != len(ids):
+                return False  # an activity twice (in a record, the dict path counts it)
+            self.counts = counts.astype(np.int64)
+            take = pa.array(owners)
+            parents = {
+                c.name: _path(self.records, c.api_path).take(take)
+                for c in table.columns
+                if c.from_parent
+            }
+        arrays = []
+        lo, hi = _INT_RANGE[UTC_MS]
+        for col in table.columns:
+            arr = parents[col.name] if col.from_parent else _path(rows, col.api_path)
+            if col.arrow_type == UTC_MS:
+                if arr.null_count < len(arr):
+                    arr = pc.if_else(pc.equal(arr, -1), pa.scalar(None, pa.int64()), arr)
+                    bounds = pc.min_max(arr)
+                    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+                    if low is not None and not (lo <= low and high <= hi):
+                        return False
+                arr = arr.cast(UTC_MS)
+            elif arr.type != col.arrow_type:
+                return False
+            arrays.append(arr)
+        names = [c.name for c in table.columns]
+        built = pa.Table.from_arrays(arrays, names=names)
+        for name in table.key:
+            if built.column(name).null_count:
+                return False
+        self._rows = built
+        self._owners = owners
+        return True
+
+    def to_batch(self, table: Table, org_id: str) -> pa.RecordBatch:
+        """The kept records' rows of ``table`` (the decoder's), exactly ``table.arrow``."""
+        if table is not self.decoder.table:
+            raise ValueError(f"this page was decoded for {self.decoder.table.qualified_name}")
+        assert self._rows is not None and self._owners is not None
+        rows = self._rows
+        if self.kept is not None and len(self.kept) != len(self.records):
+            mask = np.zeros(len(self.records), dtype=bool)
+            mask[self.kept] = True
+            rows = rows.filter(pa.array(mask[self._owners]))
+        org = pa.array([org_id] * rows.num_rows, pa.string())
+        columns = [org, *(c.combine_chunks() for c in rows.columns)]
+        return pa.RecordBatch.from_arrays(columns, schema=table.arrow)
+
+
+def _path(struct: pa.StructArray, api_path: str) -> pa.Array:
+    """The column at a dotted path; an object on the way that is null makes its values null."""
+    arr: pa.Array = struct
+    for part in api_path.split("."):
+        arr = pc.struct_field(arr, part) if arr.null_count == 0 else _field_nulls(arr, part)
+    return arr
+
+
+def _field_nulls(arr: pa.StructArray, name: str) -> pa.Array:
+    child = arr.field(name)
+    return pc.if_else(arr.is_valid(), child, pa.nulls(len(child), child.type))
