@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,13 @@ import pytest
 from pipelines.assets.search import FEEDS
 from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import RetryPolicy, WxccHttp
-from pipelines.sources.search import TASK_ACTIVITIES, SearchClient
+from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
 from tests.sources.factories import FakeClock, count_payload, json_response
 from tests.support import SEED, TASKS_PER_DAY, ms
 from warehouse.json_arrow import DecodedPage, PageDecoder
 from warehouse.normalize import records_to_batch
-from warehouse.schemas import TASK_ACTIVITY, TASK_DETAILS, Table
+from warehouse.schemas import TASK_DETAILS, Table
 
 NOW = "2026-11-20T15:30:00"
 DAY = (ms("2026-11-18T00:00:00"), ms("2026-11-19T00:00:00"))
@@ -120,25 +121,118 @@ def test_a_sandbox_day_is_the_same_column_by_column_through_the_decoder(
 # -- bent pages ---------------------------------------------------------------------------------
 
 START, END = DAY
-DECODER: PageDecoder = DECODED["task_activity"].decoder  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Members of a feed's page to bend: an integer, an instant, a string, a boolean."""
+
+    integer: str
+    instant: str
+    string: str
+    boolean: str
+    extra: tuple[tuple[str, bytes, Callable[[re.Match[bytes]], bytes]], ...] = ()
+
+
+FIELDS = {
+    "task_activity": Fields(
+        "duration",
+        "endedTime",
+        "agentName",
+        "isActive",
+        (
+            ("a null activity id", rb'"nodes":\[\{"id":"[^"]+"', lambda m: b'"nodes":[{"id":null'),
+            ("a totalCount that is off", rb'"totalCount":(\d+)', lambda m: b'"totalCount":999'),
+        ),
+    ),
+    "task": Fields("totalDuration", "endedTime", "origin", "isActive"),
+}
+
+
+def _bends(f: Fields) -> dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]]:
+    n, t, s, b = (x.encode() for x in (f.integer, f.instant, f.string, f.boolean))
+    number = rb'"%s":(\d+)'
+    bends: dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]] = {
+        # arrow-json truncates, parses or accepts these; the dict path refuses them
+        "a fraction for an integer": (number % n, lambda m: m[0] + b".5", "error"),
+        "a whole float for an integer": (number % n, lambda m: m[0] + b".0", "error"),
+        "an exponent for an integer": (number % n, lambda m: m[0] + b"e0", "error"),
+        "a string for an integer": (
+            number % n,
+            lambda m: b'"%s":"%s"' % (n, m[1]),
+            "error",
+        ),
+        "a fraction for an instant": (number % t, lambda m: m[0] + b".5", "error"),
+        "a date string for an instant": (
+            number % t,
+            lambda m: b'"%s":"2020-01-01"' % t,
+            "error",
+        ),
+        "a leading zero": (number % n, lambda m: b'"%s":0%s' % (n, m[1]), "error"),
+        "a trailing comma": (rb'":(null|"[^"]*")\}', lambda m: m[0][:-1] + b",}", "error"),
+        "a control character in a string": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\x01%s"' % (s, m[1]),
+            "error",
+        ),
+        "a number for a boolean": (
+            rb'"%s":(true|false)' % b,
+            lambda m: b'"%s":1' % b,
+            "error",
+        ),
+        "an instant out of range": (
+            number % t,
+            lambda m: b'"%s":99999999999999999' % t,
+            "error",
+        ),
+        "a null record id": (
+            rb'"tasks":\[\{"id":"[^"]+"',
+            lambda m: b'"tasks":[{"id":null',
+            "error",
+        ),
+        "GraphQL errors": (rb"^\{", lambda m: b'{"errors":[{"message":"boom"}],', "error"),
+        # valid JSON the proof cannot vouch for: the dict path reads it, with the same rows
+        "whitespace": (number % n, lambda m: b'"%s": %s' % (n, m[1]), "rows"),
+        "an escaped string": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\\u0041%s"' % (s, m[1]),
+            "rows",
+        ),
+        "a member missing": (rb'"%s":[^,}]+,' % s, lambda m: b"", "rows"),
+        "an unknown member": (rb'"%s":' % s, lambda m: b'"extra":1,"%s":' % s, "rows"),
+        "a member twice": (rb'"%s":' % s, lambda m: b'"%s":"x","%s":' % (s, s), "rows"),
+        "not yet (-1) for an instant": (number % t, lambda m: b'"%s":-1' % t, "rows"),
+    }
+    for name, pattern, replace in f.extra:
+        bends[name] = (pattern, replace, "error")
+    return bends
+
+
+BENT = {name: _bends(f) for name, f in FIELDS.items()}
+CASES = [(feed, bend) for feed in sorted(BENT) for bend in sorted(BENT[feed])]
 
 
 @pytest.fixture(scope="module")
-def page(day: dict[str, Any]) -> dict[str, Any]:
-    """A real task_activities page cut to 20 tasks, the last page of its window."""
-    raw = day["task_activity"][4][0]
-    payload = orjson.loads(raw)
-    result = payload["data"]["taskDetails"]
-    result["tasks"] = [t for t in result["tasks"] if t["activities"]["nodes"]][:20]
-    result["pageInfo"] = {"hasNextPage": False, "endCursor": None}
-    return payload
+def pages(day: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per feed, a real page cut to 20 records, the last page of its window."""
+    found = {}
+    for name, feed in DECODED.items():
+        payload = orjson.loads(day[name][4][0])
+        result = payload["data"][feed.query.root]
+        records = result[feed.query.list_field]
+        if name == "task_activity":
+            records = [t for t in records if t["activities"]["nodes"]]
+        result[feed.query.list_field] = records[:20]
+        result["pageInfo"] = {"hasNextPage": False, "endCursor": None}
+        found[name] = payload
+    return found
 
 
-def _client(pages: dict[str, bytes], count: int) -> SearchClient:
+def _client(pages: dict[str, bytes], count: int, root: str) -> SearchClient:
     def handler(request: httpx.Request) -> httpx.Response:
         body = orjson.loads(request.content)
         if "count" in body["query"].split("{")[0].lower():
-            return json_response(200, count_payload(count))
+            return json_response(200, count_payload(count, root=root))
         cursor = body["variables"]["cursor"]
         return httpx.Response(
             200, content=pages[cursor], headers={"content-type": "application/json"}
@@ -153,13 +247,15 @@ def _client(pages: dict[str, bytes], count: int) -> SearchClient:
     return SearchClient(http)
 
 
-def _outcome(pages: dict[str, bytes], count: int, decoder: PageDecoder | None) -> Any:
-    client = _client(pages, count)
+def _outcome(name: str, pages: dict[str, bytes], count: int, decoded: bool) -> Any:
+    feed = DECODED[name]
+    client = _client(pages, count, feed.query.root)
+    decoder = feed.decoder if decoded else None
     try:
-        got = list(client.window_pages(TASK_ACTIVITIES, START, END, decoder=decoder))
+        got = list(client.window_pages(feed.query, START, END, decoder=decoder))
         return (
             "rows",
-            _batch(TASK_ACTIVITY, got),
+            _batch(feed.tables[0], got),
             client.stats.as_dict(),
             sum(isinstance(p, DecodedPage) for p in got),
         )
@@ -167,9 +263,9 @@ def _outcome(pages: dict[str, bytes], count: int, decoder: PageDecoder | None) -
         return ("error", type(exc).__name__, str(exc))
 
 
-def _compare(pages: dict[str, bytes], count: int) -> tuple[Any, Any]:
-    old = _outcome(pages, count, None)
-    new = _outcome(pages, count, DECODER)
+def _compare(name: str, pages: dict[str, bytes], count: int) -> tuple[Any, Any]:
+    old = _outcome(name, pages, count, decoded=False)
+    new = _outcome(name, pages, count, decoded=True)
     assert new[0] == old[0], (new, old)
     if old[0] == "error":
         assert new[1:] == old[1:]
@@ -185,93 +281,51 @@ def _first(text: bytes, pattern: bytes, replace: Callable[[re.Match[bytes]], byt
     return bent
 
 
-def test_the_unbent_page_is_decoded(page: dict[str, Any]) -> None:
-    raw = orjson.dumps(page)
-    old, new = _compare({"NA": raw}, 20)
-    assert new[3] == 1 and old[1].num_rows == new[1].num_rows > 20
+def _single(name: str, raw: bytes) -> dict[str, bytes]:
+    return {DECODED[name].query.first_cursor: raw}
 
 
-BENT: dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]] = {
-    # arrow-json truncates, parses or accepts these; the dict path refuses them
-    "a fraction for an integer": (rb'"duration":(\d+)', lambda m: m[0] + b".5", "error"),
-    "a whole float for an integer": (rb'"duration":(\d+)', lambda m: m[0] + b".0", "error"),
-    "an exponent for an integer": (rb'"duration":(\d+)', lambda m: m[0] + b"e0", "error"),
-    "a string for an integer": (
-        rb'"duration":(\d+)',
-        lambda m: b'"duration":"' + m[1] + b'"',
-        "error",
-    ),
-    "a fraction for an instant": (rb'"endedTime":(\d+)', lambda m: m[0] + b".5", "error"),
-    "a date string for an instant": (
-        rb'"endedTime":(\d+)',
-        lambda m: b'"endedTime":"2020-01-01"',
-        "error",
-    ),
-    "a leading zero": (rb'"duration":(\d+)', lambda m: b'"duration":0' + m[1], "error"),
-    "a trailing comma": (
-        rb'"contactAssignmentType":(null|"[^"]*")\}',
-        lambda m: m[0][:-1] + b",}",
-        "error",
-    ),
-    "a control character in a string": (
-        rb'"agentName":"([^"]+)"',
-        lambda m: b'"agentName":"\x01' + m[1] + b'"',
-        "error",
-    ),
-    "a number for a boolean": (rb'"isActive":(true|false)', lambda m: b'"isActive":1', "error"),
-    "an instant out of range": (
-        rb'"endedTime":(\d+)',
-        lambda m: b'"endedTime":99999999999999999',
-        "error",
-    ),
-    "a null activity id": (rb'"nodes":\[\{"id":"[^"]+"', lambda m: b'"nodes":[{"id":null', "error"),
-    "a null task id": (rb'"tasks":\[\{"id":"[^"]+"', lambda m: b'"tasks":[{"id":null', "error"),
-    "a totalCount that is off": (rb'"totalCount":(\d+)', lambda m: b'"totalCount":999', "error"),
-    "GraphQL errors": (rb"^\{", lambda m: b'{"errors":[{"message":"boom"}],', "error"),
-    # valid JSON the proof cannot vouch for: the dict path reads it, with the same rows
-    "whitespace": (rb'"duration":(\d+)', lambda m: b'"duration": ' + m[1], "rows"),
-    "an escaped string": (
-        rb'"agentName":"([^"]+)"',
-        lambda m: b'"agentName":"\\u0041' + m[1] + b'"',
-        "rows",
-    ),
-    "a member missing": (rb'"bnrMode":[^,}]+,', lambda m: b"", "rows"),
-    "an unknown member": (rb'"bnrMode":', lambda m: b'"extra":1,"bnrMode":', "rows"),
-    "a member twice": (rb'"bnrMode":', lambda m: b'"bnrMode":"x","bnrMode":', "rows"),
-    "not yet (-1) for an instant": (rb'"endedTime":(\d+)', lambda m: b'"endedTime":-1', "rows"),
-}
+@pytest.mark.parametrize("name", sorted(DECODED))
+def test_the_unbent_page_is_decoded(pages: dict[str, dict[str, Any]], name: str) -> None:
+    old, new = _compare(name, _single(name, orjson.dumps(pages[name])), 20)
+    assert new[3] == 1 and old[1].num_rows == new[1].num_rows >= 20
 
 
-@pytest.mark.parametrize("bend", sorted(BENT))
-def test_a_bent_page_gives_the_dict_paths_result(page: dict[str, Any], bend: str) -> None:
-    pattern, replace, expected = BENT[bend]
-    raw = _first(orjson.dumps(page), pattern, replace)
-    old, new = _compare({"NA": raw}, 20)
+@pytest.mark.parametrize(("name", "bend"), CASES)
+def test_a_bent_page_gives_the_dict_paths_result(
+    pages: dict[str, dict[str, Any]], name: str, bend: str
+) -> None:
+    pattern, replace, expected = BENT[name][bend]
+    raw = _first(orjson.dumps(pages[name]), pattern, replace)
+    old, new = _compare(name, _single(name, raw), 20)
     assert old[0] == expected, old
     if expected == "error":
-        assert DECODER.decode(raw) is None  # refused by the decoder itself, not later
-    if expected == "rows":
+        assert DECODED[name].decoder.decode(raw) is None  # type: ignore[union-attr]
+    else:
         # -1 is read by the decoder itself; the others go through the dict path
         assert new[3] == (1 if "-1" in bend else 0)
 
 
+@pytest.mark.parametrize("name", sorted(DECODED))
 def test_a_record_repeated_on_the_next_page_is_dropped_once_or_refused_if_changed(
-    page: dict[str, Any],
+    pages: dict[str, dict[str, Any]], name: str
 ) -> None:
-    first = orjson.loads(orjson.dumps(page))
-    first["data"]["taskDetails"]["pageInfo"] = {"hasNextPage": True, "endCursor": "1"}
-    second = orjson.loads(orjson.dumps(page))
-    tasks = second["data"]["taskDetails"]["tasks"]
-    # the second page starts with the first page's last task again (offset paging shifted)
-    first["data"]["taskDetails"]["tasks"] = tasks[:19]
-    second["data"]["taskDetails"]["tasks"] = tasks[18:]
-    pages = {"NA": orjson.dumps(first), "1": orjson.dumps(second)}
-    old, new = _compare(pages, 20)
+    query = DECODED[name].query
+    first = orjson.loads(orjson.dumps(pages[name]))
+    second = orjson.loads(orjson.dumps(pages[name]))
+    first["data"][query.root]["pageInfo"] = {"hasNextPage": True, "endCursor": "1"}
+    records = second["data"][query.root][query.list_field]
+    # the second page starts with the first page's last record again (offset paging shifted)
+    first["data"][query.root][query.list_field] = records[:19]
+    second["data"][query.root][query.list_field] = records[18:]
+    served = {query.first_cursor: orjson.dumps(first), "1": orjson.dumps(second)}
+    old, new = _compare(name, served, 20)
     assert old[0] == "rows" and old[2]["records"] == 20 and new[3] == 2
-    changed = orjson.loads(pages["1"])
-    changed["data"]["taskDetails"]["tasks"][0]["activities"]["nodes"][0]["duration"] = 7
-    pages["1"] = orjson.dumps(changed)
-    old, _ = _compare(pages, 20)
+    changed = orjson.loads(served["1"])
+    changed["data"][query.root][query.list_field][0]["id"] = records[18]["id"]
+    changed["data"][query.root][query.list_field][0]["createdTime"] += 1
+    served["1"] = orjson.dumps(changed)
+    old, _ = _compare(name, served, 20)
     assert old[0] == "error" and "came again with other values" in old[2]
 
 
