@@ -33,9 +33,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 from arro3.core import Schema as _Arro3Schema
@@ -48,19 +50,6 @@ _POW10 = np.array([10**k for k in range(1, 20)], dtype=np.uint64)
 # The bytes counted: with the length, they leave no way for a number to be written other than as
 # its canonical digits, nor for a member to be added or lost alone (see the module docstring).
 _COUNTED = tuple(b'":,.eE ')
-
-
-def _hist(text: bytes) -> np.ndarray:
-    return np.bincount(np.frombuffer(text, dtype=np.uint8), minlength=256).astype(np.int64)
-
-
-_NULL = _hist(b"null")
-_TRUE = _hist(b"true")
-_FALSE = _hist(b"false")
-_QUOTE = _hist(b'"')
-_COMMA = _hist(b",")
-_BRACKETS = _hist(b"[]")
-_BRACES = _hist(b"{}")
 
 
 def _struct_of(paths: Sequence[tuple[str, pa.DataType]]) -> pa.StructType:
@@ -106,15 +95,39 @@ class PageDecoder:
     inner: str | None = None
     record_type: pa.StructType = field(init=False, repr=False)
     schema: Any = field(init=False, repr=False)
+    # JSON-typed members of the record (skipped by arrow-json, read by orjson), each with the
+    # member that follows it in the query; every member of the record in the query's order.
+    json_members: tuple[tuple[str, str], ...] = field(init=False, repr=False)
+    member_order: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         table = self.table
-        if any(c.kind == "json" for c in table.columns):
-            raise ValueError(f"{table.qualified_name}: JSON-typed columns are not decoded here")
+        order: list[tuple[str, bool]] = []
+        for c in table.columns:
+            top = c.api_path.split(".")[0]
+            if c.kind == "json" and (c.from_parent or "." in c.api_path or table.parent):
+                raise ValueError(f"{table.qualified_name}: only a record's own JSON members")
+            if not c.from_parent and top not in (name for name, _ in order):
+                order.append((top, c.kind == "json"))
+        json_members = tuple(
+            (name, order[i + 1][0])
+            for i, (name, is_json) in enumerate(order)
+            if is_json and i + 1 < len(order)
+        )
+        if sum(is_json for _, is_json in order) != len(json_members):
+            raise ValueError(f"{table.qualified_name}: a JSON member is the record's last")
+        object.__setattr__(self, "json_members", json_members)
+        object.__setattr__(self, "member_order", tuple(order))
         if table.parent is None:
             if self.inner is not None:
                 raise ValueError("inner is for a child table of activities")
-            record = _struct_of([(c.api_path, _decoded_type(c.arrow_type)) for c in table.columns])
+            record = _struct_of(
+                [
+                    (c.api_path, _decoded_type(c.arrow_type))
+                    for c in table.columns
+                    if c.kind != "json"
+                ]
+            )
         else:
             if self.inner is None or table.parent.lists != (f"{self.inner}.nodes",):
                 raise ValueError(f"{table.qualified_name}: only <inner>.nodes children decode")
@@ -180,9 +193,7 @@ class PageDecoder:
         )
         measure = _Measure()
         total = measure.lengths(top)
-        if total is None or int(total[0]) != len(content):
-            return None
-        if _counts(raw) != [int(measure.hist[c]) for c in _COUNTED]:
+        if total is None:
             return None
         data = top.field(0)
         result = data.field(0)
@@ -193,24 +204,94 @@ class PageDecoder:
         if records_list.null_count or page_info.null_count:
             return None
         records = records_list.flatten()
-        if records.null_count:
+        lengths = measure.record_lengths
+        if records.null_count or lengths is None or len(lengths) != len(records):
             return None
         start = content.find(b'"' + self.list_field.encode() + b'":[')
         if start < 0:
             return None
         start += len(self.list_field) + 4
-        lengths = measure.record_lengths
-        if lengths is None or len(lengths) != len(records):
+        texts: dict[str, pa.Array] = {}
+        if self.json_members:
+            found = self._json_members(content, start, measure, texts)
+            if found is None:
+                return None
+            lengths = lengths + found
+        if int(total[0]) + int(lengths.sum() - measure.record_lengths.sum()) != len(content):
+            return None
+        if not np.array_equal(_counts(raw), measure.hist):
             return None
         ends = start + np.cumsum(lengths + 1) - 1
         starts = ends - lengths
         if len(records) and content[int(ends[-1]) : int(ends[-1]) + 1] != b"]":
             return None
         info = page_info.to_pylist()[0]
-        page = DecodedPage(self, content, records, starts, ends, info)
+        page = DecodedPage(self, content, records, starts, ends, info, texts=texts)
         if not page.prepare():
             return None
         return page
+
+    def _json_members(
+        self, content: bytes, start: int, measure: _Measure, texts: dict[str, pa.Array]
+    ) -> np.ndarray | None:
+        """Find each record's JSON-typed members in the page (arrow-json skipped them), from the
+        decoded members' lengths; read each value with orjson. Their bytes go into ``measure``'s
+        counts; returns what they add to each record's length (None: the dict path)."""
+        fields = measure.field_lengths
+        if fields is None:
+            return None
+        n = len(measure.record_lengths)  # type: ignore[arg-type]
+        # Offset of each JSON member in its record, but for the JSON values before it.
+        offsets: list[list[int]] = []
+        at = np.ones(n, dtype=np.int64)  # the record's "{"
+        for name, is_json in self.member_order:
+            if is_json:
+                offsets.append(at.tolist())
+                at = at + len(name) + 4  # '"name":' and the comma after its value
+            else:
+                at = at + len(name) + 4 + fields[name]
+        markers = [b'"' + name.encode() + b'":' for name, _ in self.json_members]
+        ends = [b',"' + after.encode() + b'":' for _, after in self.json_members]
+        values: list[list[str | None]] = [[] for _ in markers]
+        slices: list[bytes] = []
+        added = np.zeros(n, dtype=np.int64)
+        fixed = sum(len(m) + 1 for m in markers)
+        decoded_lengths = measure.record_lengths.tolist()  # type: ignore[union-attr]
+        pos = start
+        nulls = 0
+        for i in range(n):
+            shift = 0
+            for j, marker in enumerate(markers):
+                p = pos + offsets[j][i] + shift
+                if content[p : p + len(marker)] != marker:
+                    return None
+                v0 = p + len(marker)
+                if content[v0 : v0 + 5] == b"null,":
+                    values[j].append(None)
+                    shift += 4
+                    nulls += 1
+                    continue
+                v1 = content.find(ends[j], v0)
+                if v1 < 0:
+                    return None
+                text = content[v0:v1]
+                try:
+                    value = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    return None
+                # Canonical (what orjson.dumps writes), so the record's bytes are its digest's.
+                if value is None or orjson.dumps(value) != text:
+                    return None
+                values[j].append(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+                slices.append(text)
+                shift += len(text)
+            added[i] = fixed + shift
+            pos += decoded_lengths[i] + fixed + shift + 1
+        for (name, _), marker, column in zip(self.json_members, markers, values, strict=True):
+            texts[name] = pa.array(column, pa.string())
+            measure.hist += _c(marker + b",") * n
+        measure.hist += _C_NULL * nulls + _c(b"".join(slices))
+        return added
 
 
 def _occurs(struct: pa.StructType, name: str) -> bool:
@@ -223,74 +304,76 @@ def _occurs(struct: pa.StructType, name: str) -> bool:
     return False
 
 
-def _counts(raw: np.ndarray) -> list[int]:
+def _counts(raw: np.ndarray) -> np.ndarray:
     # One vector compare per byte value: ten times faster than bytes.count, and than a bincount
     # of all 256 values (which widens every byte to 8).
-    return [int(np.count_nonzero(raw == c)) for c in _COUNTED]
+    return np.array([np.count_nonzero(raw == c) for c in _COUNTED], dtype=np.int64)
 
 
 class _Measure:
-    """The canonical compact JSON length of each element, and the byte counts of the whole."""
+    """The canonical compact JSON length of each element, and the counted bytes of the whole."""
 
     def __init__(self) -> None:
-        self.hist = np.zeros(256, dtype=np.int64)
+        self.hist = np.zeros(len(_COUNTED), dtype=np.int64)  # counts of _COUNTED, in order
         self.strings: list[Any] = []
         self.record_lengths: np.ndarray | None = None
-        self._depth_of_records = 0
+        self.field_lengths: dict[str, np.ndarray] | None = None  # per record member
 
     def lengths(self, top: pa.StructArray) -> np.ndarray | None:
-        out = self._lengths(top, ("",))
+        out = self._lengths(top, 0)
         if out is None:
             return None
         if self.strings:
-            text = np.frombuffer(b"".join(self.strings), dtype=np.uint8)
-            for c, n in zip(_COUNTED, _counts(text), strict=True):
-                self.hist[c] += n
+            self.hist += _counts(np.frombuffer(b"".join(self.strings), dtype=np.uint8))
         return out
 
-    def _lengths(self, arr: pa.Array, path: tuple[str, ...]) -> np.ndarray | None:
+    def _lengths(self, arr: pa.Array, depth: int) -> np.ndarray | None:
+        # depth: 0 the page, 1 data, 2 data.<root>, 3 its record list, 4 a record
         t = arr.type
         n = len(arr)
         nulls = arr.null_count
-        valid = arr.is_valid().to_numpy(zero_copy_only=False) if nulls else None
-        self.hist += _NULL * nulls
+        valid = _valid(arr) if nulls else None
+        if nulls:
+            self.hist += _C_NULL * nulls
         if pa.types.is_struct(t):
-            if nulls:
-                inner = self._lengths(arr.filter(arr.is_valid()), path)
+            if valid is not None:
+                inner = self._lengths(arr.filter(pa.array(valid)), depth)
                 if inner is None:
                     return None
                 out = np.full(n, 4, dtype=np.int64)
                 out[valid] = inner
                 return out
-            out = np.full(n, 1 + len(t), dtype=np.int64)  # braces and the commas between
-            keys = 0
-            for i, f in enumerate(t):
-                name = f.name.encode()
-                keys += len(name) + 3
-                self.hist += (_hist(name) + _QUOTE * 2 + _hist(b":")) * n
-                child = self._lengths(arr.field(i), (*path, f.name))
+            keys, counted = _members(tuple(f.name for f in t))
+            self.hist += counted * n
+            out = np.full(n, keys, dtype=np.int64)
+            record = depth == 4
+            if record:
+                self.field_lengths = {}
+            for i in range(t.num_fields):
+                child = self._lengths(arr.field(i), depth + 1)
                 if child is None:
                     return None
+                if record and self.field_lengths is not None:
+                    self.field_lengths[t.field(i).name] = child
                 out += child
-            out += keys
-            self.hist += (_BRACES + _COMMA * (len(t) - 1)) * n
             return out
         if pa.types.is_list(t):
-            values = arr.flatten()
-            child = self._lengths(values, (*path, "[]"))
+            child = self._lengths(arr.flatten(), depth + 1)
             if child is None:
                 return None
-            counts = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
-            if len(path) == 4:  # data.<root>.<list>: the records, whose spans give the digest
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+                arr.offset : arr.offset + n + 1
+            ].astype(np.int64)
+            counts = np.diff(offsets)
+            if valid is not None and counts[~valid].any():
+                return None
+            if depth == 3:  # data.<root>.<list>: the records, whose spans give the digest
                 self.record_lengths = child
-            sums = np.zeros(n, dtype=np.int64)
-            if len(child):
-                bounds = np.concatenate([[0], np.cumsum(counts)])
-                cum = np.concatenate([[0], np.cumsum(child)])
-                sums = cum[bounds[1:]] - cum[bounds[:-1]]
-            out = 2 + sums + np.maximum(counts - 1, 0)
-            n_valid = n - nulls
-            self.hist += _BRACKETS * n_valid + _COMMA * int(np.maximum(counts - 1, 0).sum())
+            cum = np.concatenate([[0], np.cumsum(child)])
+            base = offsets - offsets[0]
+            commas = np.maximum(counts - 1, 0)
+            out = 2 + (cum[base[1:]] - cum[base[:-1]]) + commas
+            self.hist += _C_BRACKETS * (n - nulls) + _C_COMMA * int(commas.sum())
             if valid is not None:
                 out[~valid] = 4
             return out
@@ -304,26 +387,59 @@ class _Measure:
             data = arr.buffers()[2]
             if data is not None and offsets[-1] > offsets[0]:
                 self.strings.append(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
-            self.hist += _QUOTE * 2 * (n - nulls)
+            self.hist += _C_QUOTES * (n - nulls)
             out = lens + 2
             if valid is not None:
                 out[~valid] = 4
             return out
         if pa.types.is_boolean(t):
-            trues = int(pc.sum(arr).as_py() or 0)
-            falses = n - nulls - trues
-            self.hist += _TRUE * trues + _FALSE * falses
-            flags = arr.fill_null(True).to_numpy(zero_copy_only=False)
-            return np.where(flags, 4, 5).astype(np.int64)
+            flags = _bits(arr.buffers()[1], arr.offset, n)
+            if valid is not None:
+                flags = flags & valid
+            trues = int(np.count_nonzero(flags))
+            self.hist += _C_TRUE * trues + _C_FALSE * (n - nulls - trues)
+            out = np.where(flags, 4, 5).astype(np.int64)
+            if valid is not None:
+                out[~valid] = 4
+            return out
         if pa.types.is_integer(t):
-            v = arr.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+            width = t.bit_width // 8
+            v = np.frombuffer(arr.buffers()[1], dtype=f"<i{width}")[arr.offset : arr.offset + n]
+            v = v.astype(np.int64)
             magnitude = np.abs(v).view(np.uint64)
-            out = 1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)
-            out = out.astype(np.int64)
+            out = (1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)).astype(np.int64)
             if valid is not None:
                 out[~valid] = 4
             return out
         return None  # a type the proof does not cover
+
+
+def _bits(buffer: Any, offset: int, n: int) -> np.ndarray:
+    bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+    return bits[offset : offset + n].astype(bool)
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    return _bits(arr.buffers()[0], arr.offset, len(arr))
+
+
+def _c(text: bytes) -> np.ndarray:
+    return np.array([text.count(bytes([c])) for c in _COUNTED], dtype=np.int64)
+
+
+_C_NULL = _c(b"null")
+_C_TRUE = _c(b"true")
+_C_FALSE = _c(b"false")
+_C_QUOTES = _c(b'""')
+_C_COMMA = _c(b",")
+_C_BRACKETS = _c(b"[]")
+
+
+@cache
+def _members(names: tuple[str, ...]) -> tuple[int, np.ndarray]:
+    """An object's length and counted bytes but its values: braces, keys, colons, commas."""
+    text = b"{" + b",".join(b'"' + name.encode() + b'":' for name in names) + b"}"
+    return len(text), _c(text)
 
 
 @dataclass
@@ -340,6 +456,7 @@ class DecodedPage:
     times: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     counts: np.ndarray | None = None  # activity nodes of each record (child tables)
     kept: np.ndarray | None = None  # indexes of the records kept (None: all)
+    texts: dict[str, pa.Array] = field(default_factory=dict)  # JSON members as sorted-key text
     _rows: pa.Table | None = None
     _owners: np.ndarray | None = None
 
@@ -410,15 +527,16 @@ class DecodedPage:
                 return False  # an activity twice (in a record, the dict path counts it)
             self.counts = counts.astype(np.int64)
             take = pa.array(owners)
-            parents = {
-                c.name: _path(self.records, c.api_path).take(take)
-                for c in table.columns
-                if c.from_parent
-            }
+            above = _leaves(self.records)
+            parents = {c.name: above[c.api_path].take(take) for c in table.columns if c.from_parent}
         arrays = []
         lo, hi = _INT_RANGE[UTC_MS]
+        leaves = _leaves(rows)
         for col in table.columns:
-            arr = parents[col.name] if col.from_parent else _path(rows, col.api_path)
+            if col.kind == "json":
+                arr = self.texts[col.api_path]
+            else:
+                arr = parents[col.name] if col.from_parent else leaves[col.api_path]
             if col.arrow_type == UTC_MS:
                 if arr.null_count < len(arr):
                     arr = pc.if_else(pc.equal(arr, -1), pa.scalar(None, pa.int64()), arr)
@@ -454,14 +572,20 @@ class DecodedPage:
         return pa.RecordBatch.from_arrays(columns, schema=table.arrow)
 
 
-def _path(struct: pa.StructArray, api_path: str) -> pa.Array:
-    """The column at a dotted path; an object on the way that is null makes its values null."""
-    arr: pa.Array = struct
-    for part in api_path.split("."):
-        arr = pc.struct_field(arr, part) if arr.null_count == 0 else _field_nulls(arr, part)
-    return arr
+def _leaves(struct: pa.StructArray) -> dict[str, pa.Array]:
+    """Every leaf column by dotted path; an object that is null makes its members null."""
+    found: dict[str, pa.Array] = {}
 
+    def walk(arr: pa.StructArray, prefix: str) -> None:
+        t = arr.type
+        # flatten() merges the object's nulls into its members (as the normalizer reads a null
+        # object); field() is the member as is, enough where no object is null.
+        children = arr.flatten() if arr.null_count else [arr.field(i) for i in range(t.num_fields)]
+        for f, child in zip(t, children, strict=True):
+            if pa.types.is_struct(f.type):
+                walk(child, f"{prefix}{f.name}.")
+            else:
+                found[prefix + f.name] = child
 
-def _field_nulls(arr: pa.StructArray, name: str) -> pa.Array:
-    child = arr.field(name)
-    return pc.if_else(arr.is_valid(), child, pa.nulls(len(child), child.type))
+    walk(struct, "")
+    return found

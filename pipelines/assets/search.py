@@ -104,6 +104,13 @@ FEEDS = (
         queries.TASK_LEG_DETAILS,
         (schemas.TASK_LEG_DETAILS,),
         "Queue legs (CLR) of each task, from taskLegDetails.",
+        PageDecoder(
+            queries.TASK_LEG_DETAILS.root,
+            queries.TASK_LEG_DETAILS.list_field,
+            queries.TASK_LEG_DETAILS.key_field,
+            queries.TASK_LEG_DETAILS.time_field,
+            schemas.TASK_LEG_DETAILS,
+        ),
     ),
 )
 

@@ -27,11 +27,11 @@ from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import RetryPolicy, WxccHttp
 from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
-from tests.sources.factories import FakeClock, count_payload, json_response
+from tests.sources.factories import FakeClock, json_response
 from tests.support import SEED, TASKS_PER_DAY, ms
 from warehouse.json_arrow import DecodedPage, PageDecoder
 from warehouse.normalize import records_to_batch
-from warehouse.schemas import TASK_DETAILS, Table
+from warehouse.schemas import AGENT_ACTIVITY, Column, Table
 
 NOW = "2026-11-20T15:30:00"
 DAY = (ms("2026-11-18T00:00:00"), ms("2026-11-19T00:00:00"))
@@ -131,7 +131,7 @@ class Fields:
     instant: str
     string: str
     boolean: str
-    extra: tuple[tuple[str, bytes, Callable[[re.Match[bytes]], bytes]], ...] = ()
+    extra: tuple[tuple[str, bytes, Callable[[re.Match[bytes]], bytes], str], ...] = ()
 
 
 FIELDS = {
@@ -141,15 +141,55 @@ FIELDS = {
         "agentName",
         "isActive",
         (
-            ("a null activity id", rb'"nodes":\[\{"id":"[^"]+"', lambda m: b'"nodes":[{"id":null'),
-            ("a totalCount that is off", rb'"totalCount":(\d+)', lambda m: b'"totalCount":999'),
+            (
+                "a null activity id",
+                rb'"nodes":\[\{"id":"[^"]+"',
+                lambda m: b'"nodes":[{"id":null',
+                "error",
+            ),
+            (
+                "a totalCount that is off",
+                rb'"totalCount":(\d+)',
+                lambda m: b'"totalCount":999',
+                "error",
+            ),
         ),
     ),
     "task": Fields("totalDuration", "endedTime", "origin", "isActive"),
+    "task_leg_details": Fields(
+        "ringingDuration",
+        "endedTime",
+        "origin",
+        "isActive",
+        (
+            # JSON-typed members are read by orjson: valid but not compact, the dict path reads
+            # them (sorted-key text either way); not JSON, the dict path's error
+            (
+                "whitespace in a JSON value",
+                rb'"matchedSkills":\[\{',
+                lambda m: b'"matchedSkills":[ {',
+                "rows",
+            ),
+            (
+                "a JSON value cut short",
+                rb'"matchedSkills":\[\{',
+                lambda m: b'"matchedSkills":[{]',
+                "error",
+            ),
+            (
+                "a JSON value where null was",
+                rb'"requiredSkills":null',
+                lambda m: b'"requiredSkills":{"b":1,"a":[2.5,true]}',
+                "rows",
+            ),
+        ),
+    ),
 }
 
 
-def _bends(f: Fields) -> dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]]:
+def _bends(
+    f: Fields, list_field: str
+) -> dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]]:
     n, t, s, b = (x.encode() for x in (f.integer, f.instant, f.string, f.boolean))
     number = rb'"%s":(\d+)'
     bends: dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]] = {
@@ -186,8 +226,8 @@ def _bends(f: Fields) -> dict[str, tuple[bytes, Callable[[re.Match[bytes]], byte
             "error",
         ),
         "a null record id": (
-            rb'"tasks":\[\{"id":"[^"]+"',
-            lambda m: b'"tasks":[{"id":null',
+            rb'"%s":\[\{"id":"[^"]+"' % list_field.encode(),
+            lambda m: b'"%s":[{"id":null' % list_field.encode(),
             "error",
         ),
         "GraphQL errors": (rb"^\{", lambda m: b'{"errors":[{"message":"boom"}],', "error"),
@@ -203,12 +243,12 @@ def _bends(f: Fields) -> dict[str, tuple[bytes, Callable[[re.Match[bytes]], byte
         "a member twice": (rb'"%s":' % s, lambda m: b'"%s":"x","%s":' % (s, s), "rows"),
         "not yet (-1) for an instant": (number % t, lambda m: b'"%s":-1' % t, "rows"),
     }
-    for name, pattern, replace in f.extra:
-        bends[name] = (pattern, replace, "error")
+    for name, pattern, replace, expected in f.extra:
+        bends[name] = (pattern, replace, expected)
     return bends
 
 
-BENT = {name: _bends(f) for name, f in FIELDS.items()}
+BENT = {name: _bends(f, DECODED[name].query.list_field) for name, f in FIELDS.items()}
 CASES = [(feed, bend) for feed in sorted(BENT) for bend in sorted(BENT[feed])]
 
 
@@ -222,17 +262,21 @@ def pages(day: dict[str, Any]) -> dict[str, dict[str, Any]]:
         records = result[feed.query.list_field]
         if name == "task_activity":
             records = [t for t in records if t["activities"]["nodes"]]
+        if name == "task_leg_details":  # legs with skills (JSON-typed) first
+            records = sorted(records, key=lambda r: r["matchedSkills"] is None)
         result[feed.query.list_field] = records[:20]
         result["pageInfo"] = {"hasNextPage": False, "endCursor": None}
         found[name] = payload
     return found
 
 
-def _client(pages: dict[str, bytes], count: int, root: str) -> SearchClient:
+def _client(pages: dict[str, bytes], count: int, root: str, list_field: str) -> SearchClient:
+    counted = {"data": {root: {list_field: [{"aggregation": [{"name": "count", "value": count}]}]}}}
+
     def handler(request: httpx.Request) -> httpx.Response:
         body = orjson.loads(request.content)
         if "count" in body["query"].split("{")[0].lower():
-            return json_response(200, count_payload(count, root=root))
+            return json_response(200, counted)
         cursor = body["variables"]["cursor"]
         return httpx.Response(
             200, content=pages[cursor], headers={"content-type": "application/json"}
@@ -249,7 +293,7 @@ def _client(pages: dict[str, bytes], count: int, root: str) -> SearchClient:
 
 def _outcome(name: str, pages: dict[str, bytes], count: int, decoded: bool) -> Any:
     feed = DECODED[name]
-    client = _client(pages, count, feed.query.root)
+    client = _client(pages, count, feed.query.root, feed.query.list_field)
     decoder = feed.decoder if decoded else None
     try:
         got = list(client.window_pages(feed.query, START, END, decoder=decoder))
@@ -302,8 +346,8 @@ def test_a_bent_page_gives_the_dict_paths_result(
     if expected == "error":
         assert DECODED[name].decoder.decode(raw) is None  # type: ignore[union-attr]
     else:
-        # -1 is read by the decoder itself; the others go through the dict path
-        assert new[3] == (1 if "-1" in bend else 0)
+        # -1 and a JSON value are read by the decoder itself; the others by the dict path
+        assert new[3] == (1 if "-1" in bend or "where null was" in bend else 0)
 
 
 @pytest.mark.parametrize("name", sorted(DECODED))
@@ -329,6 +373,19 @@ def test_a_record_repeated_on_the_next_page_is_dropped_once_or_refused_if_change
     assert old[0] == "error" and "came again with other values" in old[2]
 
 
-def test_the_decoder_refuses_what_it_cannot_prove() -> None:
-    with pytest.raises(ValueError, match="JSON-typed"):
-        PageDecoder("taskDetails", "tasks", "id", "createdTime", TASK_DETAILS)
+def test_the_decoder_refuses_tables_it_cannot_prove() -> None:
+    last = Table(
+        schema="search",
+        name="t",
+        columns=(
+            Column("id", "String"),
+            Column("createdTime", "Long", "instant"),
+            Column("globalVariables", "JSON", "json"),
+        ),
+        key=("id",),
+        time_column="created_time",
+    )
+    with pytest.raises(ValueError, match="a JSON member is the record's last"):
+        PageDecoder("taskDetails", "tasks", "id", "createdTime", last)
+    with pytest.raises(ValueError, match="only <inner>.nodes children"):
+        PageDecoder("agentSession", "agentSessions", "agentSessionId", "startTime", AGENT_ACTIVITY)
