@@ -49,7 +49,15 @@ from warehouse.schemas import UTC_MS, Table
 _POW10 = np.array([10**k for k in range(1, 20)], dtype=np.uint64)
 # The bytes counted: with the length, they leave no way for a number to be written other than as
 # its canonical digits, nor for a member to be added or lost alone (see the module docstring).
-_COUNTED = tuple(b'":,.eE ')
+_COUNTED = tuple(b'":,.eE \\')
+_BACKSLASH = _COUNTED.index(ord("\\"))
+# How orjson escapes a string (what the dict path's digest hashes): '"' and '\\' and the five
+# short control escapes take one byte more; the weight is the backslashes they show in the page.
+# Other control characters (\u00XX) are left to the dict path (-1).
+_ESCAPE_WEIGHT = np.zeros(256, dtype=np.int64)
+_ESCAPE_WEIGHT[:0x20] = -1
+_ESCAPE_WEIGHT[list(b'"\b\f\n\r\t')] = 1
+_ESCAPE_WEIGHT[ord("\\")] = 2
 
 
 def _struct_of(paths: Sequence[tuple[str, pa.DataType]]) -> pa.StructType:
@@ -177,8 +185,6 @@ class PageDecoder:
 
     def decode(self, content: bytes) -> DecodedPage | None:
         """The page decoded into Arrow, or None: the dict path must read it (see the module)."""
-        if b"\\" in content:
-            return None
         raw = np.frombuffer(content, dtype=np.uint8)
         if len(raw) == 0 or (raw < 0x20).any():
             return None
@@ -191,7 +197,7 @@ class PageDecoder:
         top = pa.StructArray.from_arrays(
             [decoded.column(0).combine_chunks()], names=[decoded.column_names[0]]
         )
-        measure = _Measure()
+        measure = _Measure(escapes=b"\\" in content)
         total = measure.lengths(top)
         if total is None:
             return None
@@ -232,7 +238,11 @@ class PageDecoder:
         return page
 
     def _json_members(
-        self, content: bytes, start: int, measure: _Measure, texts: dict[str, pa.Array]
+        self,
+        content: bytes,
+        start: int,
+        measure: _Measure,
+        texts: dict[str, pa.Array],
     ) -> np.ndarray | None:
         """Find each record's JSON-typed members in the page (arrow-json skipped them), from the
         decoded members' lengths; read each value with orjson. Their bytes go into ``measure``'s
@@ -313,7 +323,8 @@ def _counts(raw: np.ndarray) -> np.ndarray:
 class _Measure:
     """The canonical compact JSON length of each element, and the counted bytes of the whole."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, escapes: bool = False) -> None:
+        self.escapes = escapes  # the page holds a backslash: strings may be escaped
         self.hist = np.zeros(len(_COUNTED), dtype=np.int64)  # counts of _COUNTED, in order
         self.strings: list[Any] = []
         self.record_lengths: np.ndarray | None = None
@@ -324,7 +335,9 @@ class _Measure:
         if out is None:
             return None
         if self.strings:
-            self.hist += _counts(np.frombuffer(b"".join(self.strings), dtype=np.uint8))
+            found = _counts(np.frombuffer(b"".join(self.strings), dtype=np.uint8))
+            found[_BACKSLASH] = 0  # a decoded backslash shows as two: counted by escape weight
+            self.hist += found
         return out
 
     def _lengths(self, arr: pa.Array, depth: int) -> np.ndarray | None:
@@ -385,10 +398,20 @@ class _Measure:
             if valid is not None and lens[~valid].any():
                 return None
             data = arr.buffers()[2]
+            out = lens + 2
             if data is not None and offsets[-1] > offsets[0]:
                 self.strings.append(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+                if self.escapes:
+                    text = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+                    weights = _ESCAPE_WEIGHT[text]
+                    if weights.any():
+                        if (weights < 0).any():
+                            return None
+                        self.hist[_BACKSLASH] += int(weights.sum())
+                        escaped = np.concatenate([[0], np.cumsum(weights > 0)])
+                        at = offsets - offsets[0]
+                        out += escaped[at[1:]] - escaped[at[:-1]]
             self.hist += _C_QUOTES * (n - nulls)
-            out = lens + 2
             if valid is not None:
                 out[~valid] = 4
             return out

@@ -79,13 +79,6 @@ FEEDS = (
         queries.TASK,
         (schemas.TASK,),
         "Tasks from the legacy task query, one row per task.",
-        PageDecoder(
-            queries.TASK.root,
-            queries.TASK.list_field,
-            queries.TASK.key_field,
-            queries.TASK.time_field,
-            schemas.TASK,
-        ),
     ),
     SearchFeed(
         "agent_session",

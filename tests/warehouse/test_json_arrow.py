@@ -155,7 +155,6 @@ FIELDS = {
             ),
         ),
     ),
-    "task": Fields("totalDuration", "endedTime", "origin", "isActive"),
     "task_leg_details": Fields(
         "ringingDuration",
         "endedTime",
@@ -236,6 +235,17 @@ def _bends(
         "an escaped string": (
             rb'"%s":"([^"]+)"' % s,
             lambda m: b'"%s":"\\u0041%s"' % (s, m[1]),
+            "rows",
+        ),
+        # orjson's own escapes are read by the decoder: the proof counts them
+        "an escaped quote and newline": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\\"%s\\n\\\\"' % (s, m[1]),
+            "rows",
+        ),
+        "an escaped control character": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\\u0001%s"' % (s, m[1]),
             "rows",
         ),
         "a member missing": (rb'"%s":[^,}]+,' % s, lambda m: b"", "rows"),
@@ -346,8 +356,9 @@ def test_a_bent_page_gives_the_dict_paths_result(
     if expected == "error":
         assert DECODED[name].decoder.decode(raw) is None  # type: ignore[union-attr]
     else:
-        # -1 and a JSON value are read by the decoder itself; the others by the dict path
-        assert new[3] == (1 if "-1" in bend or "where null was" in bend else 0)
+        # these are read by the decoder itself; the others by the dict path
+        itself = ("-1", "where null was", "escaped quote")
+        assert new[3] == (1 if any(word in bend for word in itself) else 0)
 
 
 @pytest.mark.parametrize("name", sorted(DECODED))
