@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 from arro3.core import Schema as _Arro3Schema
 from arro3.io import read_json as _read_json
 
-from warehouse.normalize import _INT_RANGE
+from warehouse.normalize import _INT_RANGE, records_to_batch
 from warehouse.schemas import UTC_MS, Table
 
 _POW10 = np.array([10**k for k in range(1, 20)], dtype=np.uint64)
@@ -137,8 +137,11 @@ class PageDecoder:
                 ]
             )
         else:
-            if self.inner is None or table.parent.lists != (f"{self.inner}.nodes",):
+            lists = table.parent.lists
+            if self.inner is None or lists[-1] != f"{self.inner}.nodes" or len(lists) > 2:
                 raise ValueError(f"{table.qualified_name}: only <inner>.nodes children decode")
+            if len(lists) == 2 and "." in lists[0]:
+                raise ValueError(f"{table.qualified_name}: an outer list must be a member")
             own = [(c.api_path, _decoded_type(c.arrow_type)) for c in table.columns]
             parents = [c for c in table.columns if c.from_parent]
             node = _struct_of(
@@ -151,8 +154,17 @@ class PageDecoder:
                     ("pageInfo", _PAGE_INFO),
                 ]
             )
-            record = _struct_of([(c.api_path, _decoded_type(c.arrow_type)) for c in parents])
-            record = pa.struct([*record, pa.field(self.inner, connection)])
+            levels: list[list[tuple[str, pa.DataType]]] = [[] for _ in lists]
+            for c in parents:
+                level, rest = table.parent.level_of(c.api_path)
+                levels[level].append((rest, _decoded_type(c.arrow_type)))
+            holder = _struct_of(levels[-1])
+            holder = pa.struct([*holder, pa.field(self.inner, connection)])
+            if len(lists) == 2:  # agentSession: channelInfo[] holds the activities
+                record = _struct_of(levels[0])
+                record = pa.struct([*record, pa.field(lists[0], pa.list_(holder))])
+            else:
+                record = holder
         names = {f.name for f in record}
         if self.key_field not in names or self.time_field not in names:
             raise ValueError("the record's key and time fields must be decoded")
@@ -465,6 +477,23 @@ def _members(names: tuple[str, ...]) -> tuple[int, np.ndarray]:
     return len(text), _c(text)
 
 
+@dataclass(frozen=True)
+class Incomplete:
+    """An activity list whose first page is decoded and whose further pages are still to come."""
+
+    record: int  # index of its record in the page
+    holder: int  # index of its list among the page's lists
+    channel_id: str
+    channel_type: str | None
+    ids: list[str]  # the first page's activity ids, in order
+    total: int | None  # its totalCount
+    end_cursor: str | None
+
+
+def _np(arr: pa.Array) -> np.ndarray:
+    return arr.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 @dataclass
 class DecodedPage:
     """One page decoded into Arrow: its records (a struct array), their byte spans, ``pageInfo``."""
@@ -480,6 +509,13 @@ class DecodedPage:
     counts: np.ndarray | None = None  # activity nodes of each record (child tables)
     kept: np.ndarray | None = None  # indexes of the records kept (None: all)
     texts: dict[str, pa.Array] = field(default_factory=dict)  # JSON members as sorted-key text
+    # Activity lists with further pages (agentSession channels), for the client to complete,
+    # and the nodes those pages added, by list.
+    incomplete: list[Incomplete] = field(default_factory=list)
+    more: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    _holders: np.ndarray | None = None
+    _first_counts: np.ndarray | None = None
+    _holder_record: np.ndarray | None = None
     _rows: pa.Table | None = None
     _owners: np.ndarray | None = None
 
@@ -524,8 +560,18 @@ class DecodedPage:
             owners = np.arange(len(rows), dtype=np.int64)
             parents: dict[str, pa.Array] = {}
         else:
-            assert d.inner is not None
-            connection = self.records.field(d.inner)
+            assert d.inner is not None and table.parent is not None
+            lists = table.parent.lists
+            if len(lists) == 2:  # agentSession records: channelInfo[] holds the activities
+                outer = self.records.field(lists[0])
+                holders = outer.flatten()
+                if holders.null_count or holders.field("channelId").null_count:
+                    return False  # the dict path says which entry has no channelId
+                holder_record = _np(pc.list_parent_indices(outer))
+            else:
+                holders = self.records
+                holder_record = np.arange(len(holders), dtype=np.int64)
+            connection = holders.field(d.inner)
             if connection.null_count:
                 return False
             nodes = connection.field("nodes")
@@ -533,25 +579,62 @@ class DecodedPage:
             has_next = info.field("hasNextPage") if not info.null_count else None
             if nodes.null_count or has_next is None or has_next.null_count:
                 return False
-            if pc.any(has_next).as_py():
-                return False  # further activity pages: the dict path merges them
-            counts = pc.list_value_length(nodes).to_numpy(zero_copy_only=False)
+            further = has_next.to_numpy(zero_copy_only=False).astype(bool)
+            if further.any() and len(lists) == 1:
+                return False  # further activity pages of a task: the dict path merges them
+            counts = pc.list_value_length(nodes).to_numpy(zero_copy_only=False).astype(np.int64)
             total = connection.field("totalCount")
-            if pc.any(pc.not_equal(total, pa.array(counts, pa.int64()))).as_py():
+            off = pc.not_equal(total, pa.array(counts, pa.int64())).fill_null(False)
+            if (off.to_numpy(zero_copy_only=False) & ~further).any():
                 return False  # totalCount null is not compared, as in the dict path
             rows = nodes.flatten()
             if rows.null_count:
                 return False
-            owners = pc.list_parent_indices(nodes).to_numpy(zero_copy_only=False).astype(np.int64)
+            node_holder = _np(pc.list_parent_indices(nodes))
+            owners = holder_record[node_holder]
             ids = rows.field("id")
             if ids.null_count or pc.any(pc.equal(pc.binary_length(ids), 0)).as_py():
                 return False
             if pc.count_distinct(ids).as_py() != len(ids):
                 return False  # an activity twice (in a record, the dict path counts it)
-            self.counts = counts.astype(np.int64)
+            # Activities of the complete lists, per record; a list with further pages is
+            # counted by the client once merged.
+            self.counts = np.bincount(
+                holder_record, weights=counts * ~further, minlength=len(self.records)
+            ).astype(np.int64)
+            if further.any():
+                starts = np.concatenate([[0], np.cumsum(counts)])
+                id_list = ids.to_pylist()
+                cursors = info.field("endCursor").to_pylist()
+                totals = total.to_pylist()
+                channel = holders.field("channelId").to_pylist()
+                kinds = holders.field("channelType").to_pylist()
+                self.incomplete = [
+                    Incomplete(
+                        int(holder_record[h]),
+                        int(h),
+                        channel[h],
+                        kinds[h],
+                        id_list[starts[h] : starts[h + 1]],
+                        totals[h],
+                        cursors[h],
+                    )
+                    for h in np.flatnonzero(further).tolist()
+                ]
+            self._holders = node_holder
+            self._first_counts = counts
+            self._holder_record = holder_record
             take = pa.array(owners)
+            by_holder = pa.array(node_holder)
             above = _leaves(self.records)
-            parents = {c.name: above[c.api_path].take(take) for c in table.columns if c.from_parent}
+            beside = _leaves(holders) if len(lists) == 2 else above
+            parents = {}
+            for c in table.columns:
+                if c.from_parent:
+                    level, rest = table.parent.level_of(c.api_path)
+                    parents[c.name] = (
+                        above[rest].take(take) if level == 0 else beside[rest].take(by_holder)
+                    )
         arrays = []
         lo, hi = _INT_RANGE[UTC_MS]
         leaves = _leaves(rows)
@@ -586,13 +669,68 @@ class DecodedPage:
             raise ValueError(f"this page was decoded for {self.decoder.table.qualified_name}")
         assert self._rows is not None and self._owners is not None
         rows = self._rows
+        mask = None
         if self.kept is not None and len(self.kept) != len(self.records):
-            mask = np.zeros(len(self.records), dtype=bool)
-            mask[self.kept] = True
-            rows = rows.filter(pa.array(mask[self._owners]))
+            keep = np.zeros(len(self.records), dtype=bool)
+            keep[self.kept] = True
+            mask = keep[self._owners]
+            rows = rows.filter(pa.array(mask))
         org = pa.array([org_id] * rows.num_rows, pa.string())
         columns = [org, *(c.combine_chunks() for c in rows.columns)]
-        return pa.RecordBatch.from_arrays(columns, schema=table.arrow)
+        batch = pa.RecordBatch.from_arrays(columns, schema=table.arrow)
+        if not self.more:
+            return batch
+        return self._with_more(table, org_id, batch, mask)
+
+    def _with_more(
+        self, table: Table, org_id: str, batch: pa.RecordBatch, mask: np.ndarray | None
+    ) -> pa.RecordBatch:
+        """The rows of the further activity pages' nodes (normalized as the dict path does,
+        each record at its place in the page so errors name it alike), each list's after its
+        first page's, in the page's order of lists."""
+        assert table.parent is not None and self.decoder.inner is not None
+        assert self._holders is not None and self._first_counts is not None
+        assert self._holder_record is not None
+        outer = table.parent.lists[0]
+        kept = self.indexes().tolist()
+        place = {record: i for i, record in enumerate(kept)}
+        synthetic: list[dict[str, Any]] = [{} for _ in kept]
+        holder_keys: list[int] = []
+        seq_keys: list[int] = []
+        lists = {i.holder: i for i in self.incomplete}
+        times = self.records.field(self.decoder.time_field).to_pylist()
+        for holder in sorted(self.more):
+            record = int(self._holder_record[holder])
+            if record not in place:
+                continue
+            nodes = self.more[holder]
+            entry = synthetic[place[record]]
+            if not entry:
+                entry[self.decoder.key_field] = self.keys[record]
+                entry[self.decoder.time_field] = times[record]
+                entry[outer] = []
+            incomplete = lists[holder]
+            entry[outer].append(
+                {
+                    "channelId": incomplete.channel_id,
+                    "channelType": incomplete.channel_type,
+                    self.decoder.inner: {"nodes": nodes},
+                }
+            )
+            first = int(self._first_counts[holder])
+            holder_keys.extend([holder] * len(nodes))
+            seq_keys.extend(range(first, first + len(nodes)))
+        extra = records_to_batch(table, synthetic, org_id)
+        holders = self._holders if mask is None else self._holders[mask]
+        starts = np.concatenate([[0], np.cumsum(self._first_counts)])
+        seq = np.arange(len(self._holders)) - starts[self._holders]
+        if mask is not None:
+            seq = seq[mask]
+        order = np.lexsort(
+            (np.concatenate([seq, seq_keys]), np.concatenate([holders, holder_keys]))
+        )
+        both = pa.Table.from_batches([batch, extra], schema=table.arrow)
+        return both.take(pa.array(order)).combine_chunks().to_batches()[0]
 
 
 def _leaves(struct: pa.StructArray) -> dict[str, pa.Array]:

@@ -91,6 +91,14 @@ FEEDS = (
         queries.AGENT_ACTIVITIES,
         (schemas.AGENT_ACTIVITY,),
         "Agent state activities (AAR), from agentSession channel activities.",
+        PageDecoder(
+            queries.AGENT_ACTIVITIES.root,
+            queries.AGENT_ACTIVITIES.list_field,
+            queries.AGENT_ACTIVITIES.key_field,
+            queries.AGENT_ACTIVITIES.time_field,
+            schemas.AGENT_ACTIVITY,
+            inner="activities",
+        ),
     ),
     SearchFeed(
         "task_leg_details",

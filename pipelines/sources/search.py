@@ -593,6 +593,8 @@ class SearchClient:
                         "looping"
                     )
                 self._first_decoded_sightings(decoded, seen, where)
+                if decoded.incomplete:
+                    self._complete_decoded(source, decoded, start_ms, end_ms, comparator, where)
                 self.stats.pages += 1
                 self.stats.records += len(decoded)
                 self.stats.activities += decoded.kept_activities()
@@ -693,6 +695,46 @@ class SearchClient:
                 )
         if len(kept) != len(page.keys):
             page.keep(kept)
+
+    def _complete_decoded(
+        self,
+        source: RawQuery,
+        page: DecodedPage,
+        start_ms: int,
+        end_ms: int,
+        comparator: str | None,
+        where: str,
+    ) -> None:
+        """:meth:`_complete_record` for the activity lists of a decoded page that have further
+        pages (agentSession channels), in the page's order: the first page's activities stand in
+        by id, so merging, duplicates, totals, requests and errors are the dict path's; the
+        activities the further pages add are kept on the page for its rows."""
+        inner = source.inner
+        assert inner is not None
+        kept = set(page.indexes().tolist())
+        for incomplete in page.incomplete:
+            if incomplete.record not in kept:
+                continue
+            key = page.keys[incomplete.record]
+            channel_id = incomplete.channel_id
+            bound = self._bind(start_ms, end_ms, comparator, **{inner.key_variable: key})
+            first = [{"id": node_id} for node_id in incomplete.ids]
+            connection: dict[str, Any] = {
+                "totalCount": incomplete.total,
+                "nodes": first,
+                "pageInfo": {"hasNextPage": True, "endCursor": incomplete.end_cursor},
+            }
+            self._complete_activities(
+                connection,
+                partial(self._more_channel, source, channel_id, bound, where=where),
+                _Lazy(
+                    lambda key=key, channel_id=channel_id: (
+                        f"{where}: activities of {inner.key_field} "
+                        f"{redact(key, limit=80)} channel {redact(channel_id, limit=80)}"
+                    )
+                ),
+            )
+            page.more[incomplete.holder] = connection["nodes"][len(first) :]
 
     def _count(
         self, source: RawQuery, start_ms: int, end_ms: int, window: str, comparator: str | None

@@ -155,6 +155,26 @@ FIELDS = {
             ),
         ),
     ),
+    "agent_activity": Fields(
+        "duration",
+        "endTime",
+        "state",
+        "isOutdial",
+        (
+            (
+                "a null channel id",
+                rb'"channelInfo":\[\{"channelId":"[^"]+"',
+                lambda m: b'"channelInfo":[{"channelId":null',
+                "error",
+            ),
+            (
+                "a null activity id",
+                rb'"nodes":\[\{"id":"[^"]+"',
+                lambda m: b'"nodes":[{"id":null',
+                "error",
+            ),
+        ),
+    ),
     "task_leg_details": Fields(
         "ringingDuration",
         "endedTime",
@@ -187,7 +207,7 @@ FIELDS = {
 
 
 def _bends(
-    f: Fields, list_field: str
+    f: Fields, list_field: str, key_field: str
 ) -> dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]]:
     n, t, s, b = (x.encode() for x in (f.integer, f.instant, f.string, f.boolean))
     number = rb'"%s":(\d+)'
@@ -225,8 +245,8 @@ def _bends(
             "error",
         ),
         "a null record id": (
-            rb'"%s":\[\{"id":"[^"]+"' % list_field.encode(),
-            lambda m: b'"%s":[{"id":null' % list_field.encode(),
+            rb'"%s":\[\{"%s":"[^"]+"' % (list_field.encode(), key_field.encode()),
+            lambda m: b'"%s":[{"%s":null' % (list_field.encode(), key_field.encode()),
             "error",
         ),
         "GraphQL errors": (rb"^\{", lambda m: b'{"errors":[{"message":"boom"}],', "error"),
@@ -258,7 +278,10 @@ def _bends(
     return bends
 
 
-BENT = {name: _bends(f, DECODED[name].query.list_field) for name, f in FIELDS.items()}
+BENT = {
+    name: _bends(f, DECODED[name].query.list_field, DECODED[name].query.key_field)
+    for name, f in FIELDS.items()
+}
 CASES = [(feed, bend) for feed in sorted(BENT) for bend in sorted(BENT[feed])]
 
 
@@ -272,6 +295,14 @@ def pages(day: dict[str, Any]) -> dict[str, dict[str, Any]]:
         records = result[feed.query.list_field]
         if name == "task_activity":
             records = [t for t in records if t["activities"]["nodes"]]
+        if name == "agent_activity":  # sessions whose lists are whole, with activities
+            records = [
+                r
+                for r in records
+                if r["channelInfo"]
+                and not any(c["activities"]["pageInfo"]["hasNextPage"] for c in r["channelInfo"])
+                and any(c["activities"]["nodes"] for c in r["channelInfo"])
+            ]
         if name == "task_leg_details":  # legs with skills (JSON-typed) first
             records = sorted(records, key=lambda r: r["matchedSkills"] is None)
         result[feed.query.list_field] = records[:20]
@@ -377,8 +408,8 @@ def test_a_record_repeated_on_the_next_page_is_dropped_once_or_refused_if_change
     old, new = _compare(name, served, 20)
     assert old[0] == "rows" and old[2]["records"] == 20 and new[3] == 2
     changed = orjson.loads(served["1"])
-    changed["data"][query.root][query.list_field][0]["id"] = records[18]["id"]
-    changed["data"][query.root][query.list_field][0]["createdTime"] += 1
+    changed["data"][query.root][query.list_field][0][query.key_field] = records[18][query.key_field]
+    changed["data"][query.root][query.list_field][0][query.time_field] += 1
     served["1"] = orjson.dumps(changed)
     old, _ = _compare(name, served, 20)
     assert old[0] == "error" and "came again with other values" in old[2]
@@ -400,3 +431,96 @@ def test_the_decoder_refuses_tables_it_cannot_prove() -> None:
         PageDecoder("taskDetails", "tasks", "id", "createdTime", last)
     with pytest.raises(ValueError, match="only <inner>.nodes children"):
         PageDecoder("agentSession", "agentSessions", "agentSessionId", "startTime", AGENT_ACTIVITY)
+
+
+def _split_channel(page: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[dict]]:
+    """The agent page with its first session's longest channel cut after 2 activities (more to
+    come), the session's key, channel id and the activities of the further page."""
+    sessions = page["data"]["agentSession"]["agentSessions"]
+    session = max(
+        sessions, key=lambda s: max(len(c["activities"]["nodes"]) for c in s["channelInfo"])
+    )
+    channel = max(session["channelInfo"], key=lambda c: len(c["activities"]["nodes"]))
+    nodes = channel["activities"]["nodes"]
+    assert len(nodes) >= 3
+    rest = nodes[1:]  # the further page starts again with the first page's last (after + 1)
+    channel["activities"] = {
+        "totalCount": len(nodes),
+        "nodes": nodes[:2],
+        "pageInfo": {"hasNextPage": True, "endCursor": str(nodes[1]["startTime"])},
+    }
+    more = {
+        "agentSessionId": session["agentSessionId"],
+        "channelInfo": [
+            {
+                "channelId": channel["channelId"],
+                "activities": {
+                    "totalCount": len(nodes),
+                    "nodes": rest,
+                    "pageInfo": {"hasNextPage": False, "endCursor": None},
+                },
+            }
+        ],
+    }
+    return page, more, rest
+
+
+def _with_more(name: str, page: bytes, more: dict[str, Any], count: int, decoded: bool) -> Any:
+    feed = DECODED[name]
+    answer = {"data": {"agentSession": {"agentSessions": [more]}}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = orjson.loads(request.content)
+        head = body["query"].split("{")[0]
+        if "Count" in head or "count" in head:
+            counted = [{"aggregation": [{"name": "count", "value": count}]}]
+            return json_response(200, {"data": {"agentSession": {"agentSessions": counted}}})
+        if "More" in head:
+            return json_response(200, answer)
+        return httpx.Response(200, content=page, headers={"content-type": "application/json"})
+
+    client = SearchClient(
+        WxccHttp(
+            "https://api.test",
+            clock=FakeClock(),
+            transport=httpx.MockTransport(handler),
+            retry=RetryPolicy(max_attempts=1),
+        )
+    )
+    try:
+        got = list(
+            client.window_pages(feed.query, START, END, decoder=feed.decoder if decoded else None)
+        )
+        return (
+            "rows",
+            _batch(feed.tables[0], got),
+            client.stats.as_dict(),
+            sum(isinstance(p, DecodedPage) for p in got),
+        )
+    except Exception as exc:  # noqa: BLE001 - the error is what is compared
+        return ("error", type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize("bend", ["none", "a bad value", "a total that is off", "more twice"])
+def test_a_channel_with_further_pages_is_merged_as_the_dict_path_does(
+    pages: dict[str, dict[str, Any]], bend: str
+) -> None:
+    page, more, rest = _split_channel(orjson.loads(orjson.dumps(pages["agent_activity"])))
+    if bend == "a bad value":
+        rest[-1]["duration"] = 1.5
+    if bend == "a total that is off":
+        more["channelInfo"][0]["activities"]["nodes"] = rest[:-1]
+    if bend == "more twice":  # an activity the further page holds twice
+        more["channelInfo"][0]["activities"]["nodes"] = [*rest, rest[-1]]
+    raw = orjson.dumps(page)
+    count = len(page["data"]["agentSession"]["agentSessions"])
+    old = _with_more("agent_activity", raw, more, count, decoded=False)
+    new = _with_more("agent_activity", raw, more, count, decoded=True)
+    assert new[0] == old[0], (new, old)
+    assert old[0] == ("error" if bend in ("a bad value", "a total that is off") else "rows")
+    if old[0] == "error":
+        assert new[1:] == old[1:]
+        return
+    _same(new[1], old[1])
+    assert new[2] == old[2] and new[3] == 1  # the page itself went through Arrow
+    assert old[2]["activity_requests"] == 1 and old[2]["duplicates"] >= 1
