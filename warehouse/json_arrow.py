@@ -483,7 +483,7 @@ class Incomplete:
 
     record: int  # index of its record in the page
     holder: int  # index of its list among the page's lists
-    channel_id: str
+    channel_id: str | None  # agentSession channels; None for a task's own activities
     channel_type: str | None
     ids: list[str]  # the first page's activity ids, in order
     total: int | None  # its totalCount
@@ -580,8 +580,6 @@ class DecodedPage:
             if nodes.null_count or has_next is None or has_next.null_count:
                 return False
             further = has_next.to_numpy(zero_copy_only=False).astype(bool)
-            if further.any() and len(lists) == 1:
-                return False  # further activity pages of a task: the dict path merges them
             counts = pc.list_value_length(nodes).to_numpy(zero_copy_only=False).astype(np.int64)
             total = connection.field("totalCount")
             off = pc.not_equal(total, pa.array(counts, pa.int64())).fill_null(False)
@@ -607,8 +605,9 @@ class DecodedPage:
                 id_list = ids.to_pylist()
                 cursors = info.field("endCursor").to_pylist()
                 totals = total.to_pylist()
-                channel = holders.field("channelId").to_pylist()
-                kinds = holders.field("channelType").to_pylist()
+                two = len(lists) == 2
+                channel = holders.field("channelId").to_pylist() if two else [None] * len(holders)
+                kinds = holders.field("channelType").to_pylist() if two else [None] * len(holders)
                 self.incomplete = [
                     Incomplete(
                         int(holder_record[h]),
@@ -691,13 +690,14 @@ class DecodedPage:
         assert table.parent is not None and self.decoder.inner is not None
         assert self._holders is not None and self._first_counts is not None
         assert self._holder_record is not None
-        outer = table.parent.lists[0]
+        lists = table.parent.lists
+        outer = lists[0] if len(lists) == 2 else None
         kept = self.indexes().tolist()
         place = {record: i for i, record in enumerate(kept)}
         synthetic: list[dict[str, Any]] = [{} for _ in kept]
         holder_keys: list[int] = []
         seq_keys: list[int] = []
-        lists = {i.holder: i for i in self.incomplete}
+        by_holder = {i.holder: i for i in self.incomplete}
         times = self.records.field(self.decoder.time_field).to_pylist()
         for holder in sorted(self.more):
             record = int(self._holder_record[holder])
@@ -708,15 +708,17 @@ class DecodedPage:
             if not entry:
                 entry[self.decoder.key_field] = self.keys[record]
                 entry[self.decoder.time_field] = times[record]
-                entry[outer] = []
-            incomplete = lists[holder]
-            entry[outer].append(
-                {
-                    "channelId": incomplete.channel_id,
-                    "channelType": incomplete.channel_type,
-                    self.decoder.inner: {"nodes": nodes},
-                }
-            )
+            if outer is None:  # a task's own activities
+                entry[self.decoder.inner] = {"nodes": nodes}
+            else:
+                incomplete = by_holder[holder]
+                entry.setdefault(outer, []).append(
+                    {
+                        "channelId": incomplete.channel_id,
+                        "channelType": incomplete.channel_type,
+                        self.decoder.inner: {"nodes": nodes},
+                    }
+                )
             first = int(self._first_counts[holder])
             holder_keys.extend([holder] * len(nodes))
             seq_keys.extend(range(first, first + len(nodes)))

@@ -706,7 +706,7 @@ class SearchClient:
         where: str,
     ) -> None:
         """:meth:`_complete_record` for the activity lists of a decoded page that have further
-        pages (agentSession channels), in the page's order: the first page's activities stand in
+        pages (a task's, an agentSession channel's), in the page's order: the first page's activities stand in
         by id, so merging, duplicates, totals, requests and errors are the dict path's; the
         activities the further pages add are kept on the page for its rows."""
         inner = source.inner
@@ -724,16 +724,22 @@ class SearchClient:
                 "nodes": first,
                 "pageInfo": {"hasNextPage": True, "endCursor": incomplete.end_cursor},
             }
-            self._complete_activities(
-                connection,
-                partial(self._more_channel, source, channel_id, bound, where=where),
-                _Lazy(
+            if channel_id is None:  # a task's own activities
+                more = partial(self._more_task, source, bound, where=where)
+                what = _Lazy(
+                    lambda key=key: (
+                        f"{where}: activities of {inner.key_field} {redact(key, limit=80)}"
+                    )
+                )
+            else:
+                more = partial(self._more_channel, source, channel_id, bound, where=where)
+                what = _Lazy(
                     lambda key=key, channel_id=channel_id: (
                         f"{where}: activities of {inner.key_field} "
                         f"{redact(key, limit=80)} channel {redact(channel_id, limit=80)}"
                     )
-                ),
-            )
+                )
+            self._complete_activities(connection, more, what)
             page.more[incomplete.holder] = connection["nodes"][len(first) :]
 
     def _count(

@@ -433,48 +433,52 @@ def test_the_decoder_refuses_tables_it_cannot_prove() -> None:
         PageDecoder("agentSession", "agentSessions", "agentSessionId", "startTime", AGENT_ACTIVITY)
 
 
-def _split_channel(page: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[dict]]:
-    """The agent page with its first session's longest channel cut after 2 activities (more to
-    come), the session's key, channel id and the activities of the further page."""
-    sessions = page["data"]["agentSession"]["agentSessions"]
-    session = max(
-        sessions, key=lambda s: max(len(c["activities"]["nodes"]) for c in s["channelInfo"])
-    )
-    channel = max(session["channelInfo"], key=lambda c: len(c["activities"]["nodes"]))
-    nodes = channel["activities"]["nodes"]
+def _split_list(name: str, page: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list]:
+    """The page with its longest activity list cut after 2 activities (more to come), the
+    further page's answer (its record with the rest), and the rest."""
+    query = DECODED[name].query
+    records = page["data"][query.root][query.list_field]
+    if name == "agent_activity":
+        lists = [(r, c) for r in records for c in r["channelInfo"]]
+    else:
+        lists = [(r, None) for r in records]
+    record, channel = max(lists, key=lambda rc: len((rc[1] or rc[0])["activities"]["nodes"]))
+    holder = channel or record
+    nodes = holder["activities"]["nodes"]
     assert len(nodes) >= 3
+    time_field = "startTime" if channel is not None else "createdTime"
     rest = nodes[1:]  # the further page starts again with the first page's last (after + 1)
-    channel["activities"] = {
+    holder["activities"] = {
         "totalCount": len(nodes),
         "nodes": nodes[:2],
-        "pageInfo": {"hasNextPage": True, "endCursor": str(nodes[1]["startTime"])},
+        "pageInfo": {"hasNextPage": True, "endCursor": str(nodes[1][time_field])},
     }
-    more = {
-        "agentSessionId": session["agentSessionId"],
-        "channelInfo": [
-            {
-                "channelId": channel["channelId"],
-                "activities": {
-                    "totalCount": len(nodes),
-                    "nodes": rest,
-                    "pageInfo": {"hasNextPage": False, "endCursor": None},
-                },
-            }
-        ],
+    further = {
+        "totalCount": len(nodes),
+        "nodes": rest,
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
     }
+    if channel is None:
+        more = {query.key_field: record[query.key_field], "activities": further}
+    else:
+        more = {
+            query.key_field: record[query.key_field],
+            "channelInfo": [{"channelId": channel["channelId"], "activities": further}],
+        }
     return page, more, rest
 
 
 def _with_more(name: str, page: bytes, more: dict[str, Any], count: int, decoded: bool) -> Any:
     feed = DECODED[name]
-    answer = {"data": {"agentSession": {"agentSessions": [more]}}}
+    root, list_field = feed.query.root, feed.query.list_field
+    answer = {"data": {root: {list_field: [more]}}}
 
     def handler(request: httpx.Request) -> httpx.Response:
         body = orjson.loads(request.content)
         head = body["query"].split("{")[0]
         if "Count" in head or "count" in head:
             counted = [{"aggregation": [{"name": "count", "value": count}]}]
-            return json_response(200, {"data": {"agentSession": {"agentSessions": counted}}})
+            return json_response(200, {"data": {root: {list_field: counted}}})
         if "More" in head:
             return json_response(200, answer)
         return httpx.Response(200, content=page, headers={"content-type": "application/json"})
@@ -501,21 +505,24 @@ def _with_more(name: str, page: bytes, more: dict[str, Any], count: int, decoded
         return ("error", type(exc).__name__, str(exc))
 
 
+@pytest.mark.parametrize("name", ["agent_activity", "task_activity"])
 @pytest.mark.parametrize("bend", ["none", "a bad value", "a total that is off", "more twice"])
-def test_a_channel_with_further_pages_is_merged_as_the_dict_path_does(
-    pages: dict[str, dict[str, Any]], bend: str
+def test_a_list_with_further_pages_is_merged_as_the_dict_path_does(
+    pages: dict[str, dict[str, Any]], name: str, bend: str
 ) -> None:
-    page, more, rest = _split_channel(orjson.loads(orjson.dumps(pages["agent_activity"])))
+    page, more, rest = _split_list(name, orjson.loads(orjson.dumps(pages[name])))
+    further = (more.get("channelInfo") or [more])[0]["activities"]
     if bend == "a bad value":
         rest[-1]["duration"] = 1.5
     if bend == "a total that is off":
-        more["channelInfo"][0]["activities"]["nodes"] = rest[:-1]
+        further["nodes"] = rest[:-1]
     if bend == "more twice":  # an activity the further page holds twice
-        more["channelInfo"][0]["activities"]["nodes"] = [*rest, rest[-1]]
+        further["nodes"] = [*rest, rest[-1]]
     raw = orjson.dumps(page)
-    count = len(page["data"]["agentSession"]["agentSessions"])
-    old = _with_more("agent_activity", raw, more, count, decoded=False)
-    new = _with_more("agent_activity", raw, more, count, decoded=True)
+    query = DECODED[name].query
+    count = len(page["data"][query.root][query.list_field])
+    old = _with_more(name, raw, more, count, decoded=False)
+    new = _with_more(name, raw, more, count, decoded=True)
     assert new[0] == old[0], (new, old)
     assert old[0] == ("error" if bend in ("a bad value", "a total that is off") else "rows")
     if old[0] == "error":
