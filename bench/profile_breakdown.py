@@ -24,7 +24,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
         ("dedupe digest (orjson.dumps + hash per record)", r"_first_sightings"),
-        ("decode (orjson.loads of page bytes)", r"(^|\.)_post \(.*sources/search\.py"),
+        ("decode (orjson.loads of page bytes)", r"(^|\.)(_post|_parse) \(.*sources/search\.py"),
+        # Issue 21, third pass: pages decoded by arrow-json, the proof, the rows cut from them.
+        ("Arrow decode + proof (warehouse.json_arrow)", r"warehouse/json_arrow\.py"),
         ("activity merge (client)", r"_complete_record|_complete_activities|_add_nodes"),
         ("CAD variables (warehouse.variables)", r"warehouse/variables\.py"),
         # The page loop's own line: rebinding ``page`` frees the previous page's objects.

@@ -4,11 +4,13 @@
                        [--latency-ms L] [--token-lifetime SECONDS] [--faults NAME[,NAME...]]
                        [--cache-mb MB] [--cache-dir DIR|off] [--orgs N] [--config FILE]
     wxcc-sandbox truth [--seed S] [--now ISO] [--tasks-per-day N] [--cache-dir DIR|off]
-                       [--config FILE] --from ISO --to ISO --out DIR
+                       [--config FILE] [--workers N] --from ISO --to ISO --out DIR
 
 Simulated days are kept on disk (``--cache-dir``; default ``$WXCC_SANDBOX_CACHE_DIR``, else the
 user's cache directory, ``~/.cache/wxcc-sandbox`` on Linux; ``off``: memory only), so a second
 process with the same seed and volume reads them instead of simulating them again.
+``truth --workers N`` writes the files in N processes forked once the days are simulated
+(default: 2 on a machine with 2 cores or more; 1: this process alone).
 
 ``--config`` names a YAML file whose keys (top level, or under ``sandbox:``) are the long options
 without dashes, underscores for dashes (``tasks_per_day: 500``); options on the command line win.
@@ -20,6 +22,7 @@ budget, all on the seed's days (``sandbox.tenants``); its second stdout line onw
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from datetime import UTC, date, datetime
@@ -205,6 +208,12 @@ def _parser() -> argparse.ArgumentParser:
     truth.add_argument("--from", dest="from_", required=True, type=parse_instant)
     truth.add_argument("--to", dest="to", required=True, type=parse_instant)
     truth.add_argument("--out", required=True, type=Path)
+    truth.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes writing the files at once (default 2 with 2 cores or more)",
+    )
     return parser
 
 
@@ -283,6 +292,16 @@ def _cache_dir(given: Any) -> Path | None:  # noqa: ANN401
     return Path(str(given)).expanduser()
 
 
+def _workers(given: int | None) -> int:
+    # Two: the families split into two halves of about equal CPU (bench/README.md, fourth
+    # pass); a third process mostly waits for the longest job and costs its memory.
+    if given is None:
+        return min(2, os.cpu_count() or 1)
+    if given < 1:
+        raise UsageError(f"--workers {given} must be 1 or more")
+    return given
+
+
 def _truth(args: argparse.Namespace) -> int:
     from sandbox.truth import write_truth
 
@@ -298,6 +317,7 @@ def _truth(args: argparse.Namespace) -> int:
         to_ms=args.to,
         config=_load_file(args.config),
         cache_dir=_cache_dir(opts["cache_dir"]),
+        workers=_workers(args.workers),
     )
     if isinstance(written, dict):
         paths = list(written.values())

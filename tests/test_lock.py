@@ -37,6 +37,8 @@ IMPORT_NAMES = {
     "graphql-core": "graphql",
     "pyyaml": "yaml",
     "python-dotenv": "dotenv",
+    "arro3-core": "arro3",  # arro3.core
+    "arro3-io": "arro3",  # arro3.io
 }
 
 

@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import ddl, duck, parquet, store
+from warehouse.json_arrow import DecodedPage
 from warehouse.normalize import records_to_batch
 from warehouse.paths import WarehousePaths
 from warehouse.schemas import Table
@@ -75,7 +76,7 @@ def land_windows(
     org_id: str,
     start_ms: int,
     end_ms: int,
-    pages: Iterable[Sequence[dict[str, Any]] | pa.RecordBatch],
+    pages: Iterable[Sequence[dict[str, Any]] | pa.RecordBatch | DecodedPage],
     *,
     publish: bool = True,
 ) -> dict[Table, LandResult]:
@@ -83,7 +84,8 @@ def land_windows(
 
     ``tables`` are a parent and (some of) its child tables, all normalized from the parent query's
     records. A page may instead be a record batch already typed as the (only) table's schema
-    (a CSV source parsed straight to Arrow). With ``publish`` (the default) the published
+    (a CSV source parsed straight to Arrow), or a Search page decoded into Arrow for the (only)
+    table (``warehouse.json_arrow``). With ``publish`` (the default) the published
     warehouse shows the window when this returns.
 
     Raises:
@@ -104,6 +106,11 @@ def land_windows(
                 if len(writers) != 1:
                     raise ValueError("typed record batches feed exactly one table")
                 writers[0].write(page)
+                continue
+            if isinstance(page, DecodedPage):
+                if len(writers) != 1:
+                    raise ValueError("a decoded page feeds exactly one table")
+                writers[0].write(page.to_batch(writers[0].table, org_id))
                 continue
             for writer in writers:
                 writer.write(records_to_batch(writer.table, page, org_id))

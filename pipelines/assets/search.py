@@ -27,6 +27,7 @@ from pipelines.sources.errors import IncompleteWindow
 from pipelines.sources.paging import prefetched
 from pipelines.sources.search import Page, RawQuery
 from warehouse import schemas
+from warehouse.json_arrow import PageDecoder
 from warehouse.land import land_windows
 from warehouse.schemas import Table
 from warehouse.variables import parse_config, with_variables
@@ -42,6 +43,9 @@ class SearchFeed:
     query: RawQuery
     tables: tuple[Table, ...]
     description: str
+    # Pages decoded from their bytes straight into Arrow (warehouse.json_arrow) when they prove
+    # regular; None: every page through orjson and warehouse.normalize.
+    decoder: PageDecoder | None = None
 
     @property
     def reconciled(self) -> bool:
@@ -61,6 +65,14 @@ FEEDS = (
         queries.TASK_ACTIVITIES,
         (schemas.TASK_ACTIVITY,),
         "Contact activities (CAR) of each task, from taskDetails activities.",
+        PageDecoder(
+            queries.TASK_ACTIVITIES.root,
+            queries.TASK_ACTIVITIES.list_field,
+            queries.TASK_ACTIVITIES.key_field,
+            queries.TASK_ACTIVITIES.time_field,
+            schemas.TASK_ACTIVITY,
+            inner="activities",
+        ),
     ),
     SearchFeed(
         "task",
@@ -79,12 +91,27 @@ FEEDS = (
         queries.AGENT_ACTIVITIES,
         (schemas.AGENT_ACTIVITY,),
         "Agent state activities (AAR), from agentSession channel activities.",
+        PageDecoder(
+            queries.AGENT_ACTIVITIES.root,
+            queries.AGENT_ACTIVITIES.list_field,
+            queries.AGENT_ACTIVITIES.key_field,
+            queries.AGENT_ACTIVITIES.time_field,
+            schemas.AGENT_ACTIVITY,
+            inner="activities",
+        ),
     ),
     SearchFeed(
         "task_leg_details",
         queries.TASK_LEG_DETAILS,
         (schemas.TASK_LEG_DETAILS,),
         "Queue legs (CLR) of each task, from taskLegDetails.",
+        PageDecoder(
+            queries.TASK_LEG_DETAILS.root,
+            queries.TASK_LEG_DETAILS.list_field,
+            queries.TASK_LEG_DETAILS.key_field,
+            queries.TASK_LEG_DETAILS.time_field,
+            schemas.TASK_LEG_DETAILS,
+        ),
     ),
 )
 
@@ -143,12 +170,14 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
                     # The next page is requested while this one is normalized and written.
                     closing(
                         prefetched(
-                            client.window_pages(feed.query, window.start_ms, window.end_ms),
+                            client.window_pages(
+                                feed.query, window.start_ms, window.end_ms, decoder=feed.decoder
+                            ),
                             name=f"pages-{feed.name}",
                         )
                     ) as fetched,
                 ):
-                    pages: Iterator[list[dict[str, Any]]] = fetched
+                    pages: Iterator[Any] = fetched
                     in_progress = [0]
                     if feed.tables[0] is schemas.TASK_DETAILS:
                         pages = _counting_in_progress(pages, in_progress)

@@ -33,6 +33,8 @@ from itertools import repeat
 from typing import Any
 
 import graphql
+import httpx
+import numpy as np
 import orjson
 
 import queries
@@ -48,6 +50,7 @@ from pipelines.sources.errors import (
 )
 from pipelines.sources.http import RequestStats, WxccHttp
 from pipelines.sources.paging import FIRST_CURSOR, CursorPaginator
+from warehouse.json_arrow import DecodedPage, PageDecoder
 
 log = logging.getLogger(__name__)
 
@@ -335,8 +338,14 @@ class SearchClient:
     # -- any raw surface, any window ---------------------------------------------------------
 
     def window_pages(
-        self, source: RawQuery, start_ms: int, end_ms: int, *, time_field: str | None = None
-    ) -> Iterator[Page]:
+        self,
+        source: RawQuery,
+        start_ms: int,
+        end_ms: int,
+        *,
+        time_field: str | None = None,
+        decoder: PageDecoder | None = None,
+    ) -> Iterator[Page | DecodedPage]:
         """Every record of a window of any size, one non-empty list per page, as pages arrive.
 
         The window is cut into pieces that each fit the surface's limits
@@ -345,6 +354,9 @@ class SearchClient:
         a piece boundary that the API returns in both neighbouring pieces (should it treat ``to``
         as inclusive) is yielded once. ``time_field``: ``endedTime`` selects the records that
         ended in the window (surfaces with a comparator); default the surface's own field.
+        ``decoder``: pages it can prove regular come as :class:`DecodedPage` (Arrow, no Python
+        object per value), the others as lists of dicts as without it; both go to
+        ``warehouse.land.land_windows``. The counts, repeat checks and errors are the same.
 
         Raises:
             WindowTooLarge: a 1 ms piece still holds more records than the cap.
@@ -352,7 +364,9 @@ class SearchClient:
         """
         comparator = self._time_field(source, time_field)
         self._check_bounds(source, start_ms, end_ms)
-        return self._window_pages(source, start_ms, end_ms, comparator)
+        if decoder is not None and (comparator or source.time_field) != decoder.time_field:
+            decoder = None  # the decoder reads the bounds' duplicates by its own time field
+        return self._window_pages(source, start_ms, end_ms, comparator, decoder)
 
     def ended_pages(self, source: RawQuery, start_ms: int, end_ms: int) -> Iterator[Page]:
         """Every record that **ended** in ``[start_ms, end_ms)``, created then or earlier.
@@ -419,8 +433,13 @@ class SearchClient:
     # -- internals: windows ------------------------------------------------------------------
 
     def _window_pages(
-        self, source: RawQuery, start_ms: int, end_ms: int, comparator: str | None
-    ) -> Iterator[Page]:
+        self,
+        source: RawQuery,
+        start_ms: int,
+        end_ms: int,
+        comparator: str | None,
+        decoder: PageDecoder | None = None,
+    ) -> Iterator[Page | DecodedPage]:
         # Keys of records whose time equals a piece bound: only they can come back in the
         # neighbouring piece, so only they are remembered.
         at_bounds: set[str] = set()
@@ -430,7 +449,13 @@ class SearchClient:
         ):
             window = self._describe(piece_start, piece_end, comparator)
             bounds = (piece_start, piece_end)
-            for page in self._pages(source, piece_start, piece_end, window, comparator, count):
+            for page in self._pages(
+                source, piece_start, piece_end, window, comparator, count, decoder
+            ):
+                if isinstance(page, DecodedPage):
+                    if self._drop_bound_repeats(page, bounds, at_bounds):
+                        yield page
+                    continue
                 kept = []
                 for record in page:
                     key = record.get(source.key_field)
@@ -442,6 +467,27 @@ class SearchClient:
                     kept.append(record)
                 if kept:
                     yield kept
+
+    def _drop_bound_repeats(
+        self, page: DecodedPage, bounds: tuple[int, int], at_bounds: set[str]
+    ) -> bool:
+        """:meth:`_window_pages`' piece-boundary check on a decoded page; whether rows remain."""
+        indexes = page.indexes()
+        times = page.times[indexes]
+        on_bound = np.flatnonzero((times == bounds[0]) | (times == bounds[1]))
+        if not len(on_bound):
+            return len(indexes) > 0
+        dropped = set()
+        for position in on_bound.tolist():
+            key = page.keys[int(indexes[position])]
+            if key in at_bounds:
+                self.stats.duplicates += 1
+                dropped.add(position)
+                continue
+            at_bounds.add(key)
+        if dropped:
+            page.keep([int(i) for p, i in enumerate(indexes.tolist()) if p not in dropped])
+        return len(page) > 0
 
     def _window_pieces(
         self, source: RawQuery, start_ms: int, end_ms: int, comparator: str | None
@@ -510,7 +556,8 @@ class SearchClient:
         window: str,
         comparator: str | None,
         expected: int | None,
-    ) -> Iterator[Page]:
+        decoder: PageDecoder | None = None,
+    ) -> Iterator[Page | DecodedPage]:
         if expected is None:
             expected = self._count(source, start_ms, end_ms, window, comparator)
         cap = self.page_cap if source.capped else None
@@ -530,12 +577,32 @@ class SearchClient:
         seen: dict[object, int] = {}
         while paginator.has_next:
             where = f"{source.name} page {paginator.pages + 1} of window {window}"
-            result = self._post(
+            response = self._request(
                 source.page_query,
                 self._bind(start_ms, end_ms, comparator, cursor=paginator.cursor),
-                source.root,
                 where,
             )
+            decoded = decoder.decode(response.content) if decoder is not None else None
+            if decoded is not None:
+                # Proven to read as the dict path would (warehouse.json_arrow): the same checks
+                # and counts, on the decoded columns.
+                paginator.update(decoded.page_info, where=where)
+                if not len(decoded) and paginator.has_next:
+                    raise MalformedResponse(
+                        f"{where}: an empty page says more pages follow; stopping rather than "
+                        "looping"
+                    )
+                self._first_decoded_sightings(decoded, seen, where)
+                if decoded.incomplete:
+                    self._complete_decoded(source, decoded, start_ms, end_ms, comparator, where)
+                self.stats.pages += 1
+                self.stats.records += len(decoded)
+                self.stats.activities += decoded.kept_activities()
+                received += len(decoded)
+                if len(decoded):
+                    yield decoded
+                continue
+            result = self._parse(response, source.root, where)
             records = result.get(source.list_field)
             if not isinstance(records, list):
                 raise MalformedResponse(
@@ -605,6 +672,75 @@ class SearchClient:
                     received=len(seen),
                 )
         return kept
+
+    def _first_decoded_sightings(
+        self, page: DecodedPage, seen: dict[object, int], where: str
+    ) -> None:
+        """:meth:`_first_sightings` on a decoded page (its records' keys are non-empty strings,
+        and each record's bytes are what ``orjson.dumps`` gives, so the digests compare)."""
+        kept = []
+        for i, (key, digest) in enumerate(zip(page.keys, page.digests(), strict=True)):
+            before = seen.get(key)
+            if before is None:
+                seen[key] = digest
+                kept.append(i)
+            elif before == digest:
+                self.stats.repeated += 1
+            else:
+                raise IncompleteWindow(
+                    f"{where}: record {redact(repr(key), limit=60)} came again with other "
+                    "values (it changed while the window was paged); reload the window",
+                    expected=len(seen),
+                    received=len(seen),
+                )
+        if len(kept) != len(page.keys):
+            page.keep(kept)
+
+    def _complete_decoded(
+        self,
+        source: RawQuery,
+        page: DecodedPage,
+        start_ms: int,
+        end_ms: int,
+        comparator: str | None,
+        where: str,
+    ) -> None:
+        """:meth:`_complete_record` for the activity lists of a decoded page that have further
+        pages (a task's, an agentSession channel's), in the page's order: the first page's activities stand in
+        by id, so merging, duplicates, totals, requests and errors are the dict path's; the
+        activities the further pages add are kept on the page for its rows."""
+        inner = source.inner
+        assert inner is not None
+        kept = set(page.indexes().tolist())
+        for incomplete in page.incomplete:
+            if incomplete.record not in kept:
+                continue
+            key = page.keys[incomplete.record]
+            channel_id = incomplete.channel_id
+            bound = self._bind(start_ms, end_ms, comparator, **{inner.key_variable: key})
+            first = [{"id": node_id} for node_id in incomplete.ids]
+            connection: dict[str, Any] = {
+                "totalCount": incomplete.total,
+                "nodes": first,
+                "pageInfo": {"hasNextPage": True, "endCursor": incomplete.end_cursor},
+            }
+            if channel_id is None:  # a task's own activities
+                more = partial(self._more_task, source, bound, where=where)
+                what = _Lazy(
+                    lambda key=key: (
+                        f"{where}: activities of {inner.key_field} {redact(key, limit=80)}"
+                    )
+                )
+            else:
+                more = partial(self._more_channel, source, channel_id, bound, where=where)
+                what = _Lazy(
+                    lambda key=key, channel_id=channel_id: (
+                        f"{where}: activities of {inner.key_field} "
+                        f"{redact(key, limit=80)} channel {redact(channel_id, limit=80)}"
+                    )
+                )
+            self._complete_activities(connection, more, what)
+            page.more[incomplete.holder] = connection["nodes"][len(first) :]
 
     def _count(
         self, source: RawQuery, start_ms: int, end_ms: int, window: str, comparator: str | None
@@ -914,13 +1050,19 @@ class SearchClient:
     def _post(
         self, query_name: str, variables: dict[str, Any], root: str, where: str
     ) -> dict[str, Any]:
-        response = self._http.request(
+        return self._parse(self._request(query_name, variables, where), root, where)
+
+    def _request(self, query_name: str, variables: dict[str, Any], where: str) -> httpx.Response:
+        return self._http.request(
             "POST",
             SEARCH_PATH,
             json={"query": self._texts[query_name], "variables": variables},
             params=self._params,
             context=where,
         )
+
+    @staticmethod
+    def _parse(response: httpx.Response, root: str, where: str) -> dict[str, Any]:
         try:
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError:

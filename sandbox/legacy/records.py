@@ -22,6 +22,7 @@ counted to ``now``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 DAY_MS = 86_400_000
@@ -212,7 +213,7 @@ def aar_of(session: Record, channel: Record, node: Record) -> Record:
 
 
 def _by_start(rtype: RecordType, records: list[Record]) -> list[Record]:
-    records.sort(key=lambda r: (r[rtype.start], r[rtype.key]))
+    records.sort(key=itemgetter(rtype.start, rtype.key))
     return records
 
 
@@ -242,8 +243,10 @@ def cars(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:
 
 def asrs(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:
     """ASRs of the agent sessions started in ``[start_ms, end_ms)`` before ``now_ms``."""
-    sessions = tenant.agent_sessions_records(start_ms, end_ms, now_ms)
-    return _by_start(ASR, [asr_of(s, now_ms) for s in sessions])
+    index = tenant.record_index("agent_sessions_records", start_ms, end_ms, now_ms)
+    # An ASR reads the session's fields and its channels' statistics, never an AAR node: the
+    # sessions are rendered without them (the statistics are computed all the same).
+    return _by_start(ASR, [asr_of(s, now_ms) for s in index.render(index.refs, False)])
 
 
 def aars(tenant: Any, start_ms: int, end_ms: int, now_ms: int) -> list[Record]:

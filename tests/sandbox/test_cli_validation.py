@@ -58,3 +58,11 @@ def test_bad_values_in_the_config_file_are_named_too(
     config.write_text("sandbox: [unclosed\n")
     assert main(["serve", "--config", str(config)]) == 2
     assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_truth_needs_a_worker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["truth", "--from", "2026-11-18", "--to", "2026-11-19", "--out", str(tmp_path)]
+    assert main([*argv, "--workers", "0", "--tasks-per-day", "10"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["wxcc-sandbox: --workers 0 must be 1 or more"]
+    assert not list(tmp_path.glob("*.parquet"))

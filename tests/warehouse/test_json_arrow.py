@@ -1,0 +1,533 @@
+"""Search pages decoded straight into Arrow give what the dict path gives, values and errors.
+
+A sandbox day of a feed moved to the Arrow path is paged twice through the Search client, once
+without the decoder (orjson + ``warehouse.normalize``) and once with it; the table's rows must be
+the same column by column (schema with metadata, types, nulls, values), and so must the client's
+counts. Then a real page is bent in each way arrow-json accepts and the dict path does not (a
+fraction, an exponent or a string for an integer, a leading zero, a trailing comma, a control
+character...) or in ways the proof must not mistake (whitespace, escapes, a member missing or
+added): through the decoder each gives the dict path's result or its error, message included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pyarrow as pa
+import pytest
+
+from pipelines.assets.search import FEEDS
+from pipelines.sources.auth import TokenProvider
+from pipelines.sources.http import RetryPolicy, WxccHttp
+from pipelines.sources.search import SearchClient
+from sandbox.server import serve_in_background
+from tests.sources.factories import FakeClock, json_response
+from tests.support import SEED, TASKS_PER_DAY, ms
+from warehouse.json_arrow import DecodedPage, PageDecoder
+from warehouse.normalize import records_to_batch
+from warehouse.schemas import AGENT_ACTIVITY, Column, Table
+
+NOW = "2026-11-20T15:30:00"
+DAY = (ms("2026-11-18T00:00:00"), ms("2026-11-19T00:00:00"))
+ORG = "org-1"
+DECODED = {feed.name: feed for feed in FEEDS if feed.decoder is not None}
+
+
+def _batch(table: Table, pages: Iterable[Any]) -> pa.Table:
+    """What ``land_windows`` writes for these pages."""
+    batches = [
+        page.to_batch(table, ORG)
+        if isinstance(page, DecodedPage)
+        else records_to_batch(table, page, ORG)
+        for page in pages
+    ]
+    return pa.Table.from_batches(batches, schema=table.arrow)
+
+
+def _same(new: pa.Table, old: pa.Table) -> None:
+    assert new.schema.equals(old.schema, check_metadata=True)
+    assert new.num_rows == old.num_rows
+    for name in old.schema.names:
+        a, b = new.column(name), old.column(name)
+        assert a.type == b.type, name
+        assert a.null_count == b.null_count, name
+        assert a.equals(b), (name, a.to_pylist()[:3], b.to_pylist()[:3])
+
+
+class _Recording(httpx.BaseTransport):
+    """The real transport, keeping each Search page's bytes."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self.pages: list[bytes] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        content = response.read()
+        if request.url.path == "/search" and b"Page(" in request.content:
+            self.pages.append(content)
+        headers = [(k, v) for k, v in response.headers.items() if k != "content-encoding"]
+        return httpx.Response(response.status_code, headers=headers, content=content)
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Per decoded feed: the day's pages without and with the decoder, both clients' stats, and
+    the raw bytes of the pages."""
+    tmp = tmp_path_factory.mktemp("state")
+    found: dict[str, Any] = {}
+    with serve_in_background(
+        seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), budget_per_minute=0
+    ) as url:
+        tokens = TokenProvider(
+            identity_url=url,
+            client_id="sandbox-client",
+            client_secret="sandbox-secret",
+            refresh_token="sandbox-refresh",
+            state_dir=Path(tmp),
+        )
+        for name, feed in DECODED.items():
+            recording = _Recording()
+            with SearchClient(WxccHttp(url, token_provider=tokens)) as plain:
+                old = list(plain.window_pages(feed.query, *DAY))
+            with SearchClient(
+                WxccHttp(url, token_provider=tokens, transport=recording)
+            ) as decoding:
+                new = list(decoding.window_pages(feed.query, *DAY, decoder=feed.decoder))
+            found[name] = (old, plain.stats, new, decoding.stats, recording.pages)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(DECODED))
+def test_a_sandbox_day_is_the_same_column_by_column_through_the_decoder(
+    day: dict[str, Any], name: str
+) -> None:
+    old, old_stats, new, new_stats, _ = day[name]
+    table = DECODED[name].tables[0]
+    decoded = [p for p in new if isinstance(p, DecodedPage)]
+    assert len(decoded) >= len(new) - 1 and decoded  # the sandbox's pages are regular
+    _same(_batch(table, new), _batch(table, old))
+    assert _batch(table, old).num_rows > TASKS_PER_DAY
+    assert new_stats.as_dict() == old_stats.as_dict()
+    assert new_stats.repeated == old_stats.repeated
+
+
+# -- bent pages ---------------------------------------------------------------------------------
+
+START, END = DAY
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Members of a feed's page to bend: an integer, an instant, a string, a boolean."""
+
+    integer: str
+    instant: str
+    string: str
+    boolean: str
+    extra: tuple[tuple[str, bytes, Callable[[re.Match[bytes]], bytes], str], ...] = ()
+
+
+FIELDS = {
+    "task_activity": Fields(
+        "duration",
+        "endedTime",
+        "agentName",
+        "isActive",
+        (
+            (
+                "a null activity id",
+                rb'"nodes":\[\{"id":"[^"]+"',
+                lambda m: b'"nodes":[{"id":null',
+                "error",
+            ),
+            (
+                "a totalCount that is off",
+                rb'"totalCount":(\d+)',
+                lambda m: b'"totalCount":999',
+                "error",
+            ),
+        ),
+    ),
+    "agent_activity": Fields(
+        "duration",
+        "endTime",
+        "state",
+        "isOutdial",
+        (
+            (
+                "a null channel id",
+                rb'"channelInfo":\[\{"channelId":"[^"]+"',
+                lambda m: b'"channelInfo":[{"channelId":null',
+                "error",
+            ),
+            (
+                "a null activity id",
+                rb'"nodes":\[\{"id":"[^"]+"',
+                lambda m: b'"nodes":[{"id":null',
+                "error",
+            ),
+        ),
+    ),
+    "task_leg_details": Fields(
+        "ringingDuration",
+        "endedTime",
+        "origin",
+        "isActive",
+        (
+            # JSON-typed members are read by orjson: valid but not compact, the dict path reads
+            # them (sorted-key text either way); not JSON, the dict path's error
+            (
+                "whitespace in a JSON value",
+                rb'"matchedSkills":\[\{',
+                lambda m: b'"matchedSkills":[ {',
+                "rows",
+            ),
+            (
+                "a JSON value cut short",
+                rb'"matchedSkills":\[\{',
+                lambda m: b'"matchedSkills":[{]',
+                "error",
+            ),
+            (
+                "a JSON value where null was",
+                rb'"requiredSkills":null',
+                lambda m: b'"requiredSkills":{"b":1,"a":[2.5,true]}',
+                "rows",
+            ),
+        ),
+    ),
+}
+
+
+def _bends(
+    f: Fields, list_field: str, key_field: str
+) -> dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]]:
+    n, t, s, b = (x.encode() for x in (f.integer, f.instant, f.string, f.boolean))
+    number = rb'"%s":(\d+)'
+    bends: dict[str, tuple[bytes, Callable[[re.Match[bytes]], bytes], str]] = {
+        # arrow-json truncates, parses or accepts these; the dict path refuses them
+        "a fraction for an integer": (number % n, lambda m: m[0] + b".5", "error"),
+        "a whole float for an integer": (number % n, lambda m: m[0] + b".0", "error"),
+        "an exponent for an integer": (number % n, lambda m: m[0] + b"e0", "error"),
+        "a string for an integer": (
+            number % n,
+            lambda m: b'"%s":"%s"' % (n, m[1]),
+            "error",
+        ),
+        "a fraction for an instant": (number % t, lambda m: m[0] + b".5", "error"),
+        "a date string for an instant": (
+            number % t,
+            lambda m: b'"%s":"2020-01-01"' % t,
+            "error",
+        ),
+        "a leading zero": (number % n, lambda m: b'"%s":0%s' % (n, m[1]), "error"),
+        "a trailing comma": (rb'":(null|"[^"]*")\}', lambda m: m[0][:-1] + b",}", "error"),
+        "a control character in a string": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\x01%s"' % (s, m[1]),
+            "error",
+        ),
+        "a number for a boolean": (
+            rb'"%s":(true|false)' % b,
+            lambda m: b'"%s":1' % b,
+            "error",
+        ),
+        "an instant out of range": (
+            number % t,
+            lambda m: b'"%s":99999999999999999' % t,
+            "error",
+        ),
+        "a null record id": (
+            rb'"%s":\[\{"%s":"[^"]+"' % (list_field.encode(), key_field.encode()),
+            lambda m: b'"%s":[{"%s":null' % (list_field.encode(), key_field.encode()),
+            "error",
+        ),
+        "GraphQL errors": (rb"^\{", lambda m: b'{"errors":[{"message":"boom"}],', "error"),
+        # valid JSON the proof cannot vouch for: the dict path reads it, with the same rows
+        "whitespace": (number % n, lambda m: b'"%s": %s' % (n, m[1]), "rows"),
+        "an escaped string": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\\u0041%s"' % (s, m[1]),
+            "rows",
+        ),
+        # orjson's own escapes are read by the decoder: the proof counts them
+        "an escaped quote and newline": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\\"%s\\n\\\\"' % (s, m[1]),
+            "rows",
+        ),
+        "an escaped control character": (
+            rb'"%s":"([^"]+)"' % s,
+            lambda m: b'"%s":"\\u0001%s"' % (s, m[1]),
+            "rows",
+        ),
+        "a member missing": (rb'"%s":[^,}]+,' % s, lambda m: b"", "rows"),
+        "an unknown member": (rb'"%s":' % s, lambda m: b'"extra":1,"%s":' % s, "rows"),
+        "a member twice": (rb'"%s":' % s, lambda m: b'"%s":"x","%s":' % (s, s), "rows"),
+        "not yet (-1) for an instant": (number % t, lambda m: b'"%s":-1' % t, "rows"),
+    }
+    for name, pattern, replace, expected in f.extra:
+        bends[name] = (pattern, replace, expected)
+    return bends
+
+
+BENT = {
+    name: _bends(f, DECODED[name].query.list_field, DECODED[name].query.key_field)
+    for name, f in FIELDS.items()
+}
+CASES = [(feed, bend) for feed in sorted(BENT) for bend in sorted(BENT[feed])]
+
+
+@pytest.fixture(scope="module")
+def pages(day: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per feed, a real page cut to 20 records, the last page of its window."""
+    found = {}
+    for name, feed in DECODED.items():
+        payload = orjson.loads(day[name][4][0])
+        result = payload["data"][feed.query.root]
+        records = result[feed.query.list_field]
+        if name == "task_activity":
+            records = [t for t in records if t["activities"]["nodes"]]
+        if name == "agent_activity":  # sessions whose lists are whole, with activities
+            records = [
+                r
+                for r in records
+                if r["channelInfo"]
+                and not any(c["activities"]["pageInfo"]["hasNextPage"] for c in r["channelInfo"])
+                and any(c["activities"]["nodes"] for c in r["channelInfo"])
+            ]
+        if name == "task_leg_details":  # legs with skills (JSON-typed) first
+            records = sorted(records, key=lambda r: r["matchedSkills"] is None)
+        result[feed.query.list_field] = records[:20]
+        result["pageInfo"] = {"hasNextPage": False, "endCursor": None}
+        found[name] = payload
+    return found
+
+
+def _client(pages: dict[str, bytes], count: int, root: str, list_field: str) -> SearchClient:
+    counted = {"data": {root: {list_field: [{"aggregation": [{"name": "count", "value": count}]}]}}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = orjson.loads(request.content)
+        if "count" in body["query"].split("{")[0].lower():
+            return json_response(200, counted)
+        cursor = body["variables"]["cursor"]
+        return httpx.Response(
+            200, content=pages[cursor], headers={"content-type": "application/json"}
+        )
+
+    http = WxccHttp(
+        "https://api.test",
+        clock=FakeClock(),
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    return SearchClient(http)
+
+
+def _outcome(name: str, pages: dict[str, bytes], count: int, decoded: bool) -> Any:
+    feed = DECODED[name]
+    client = _client(pages, count, feed.query.root, feed.query.list_field)
+    decoder = feed.decoder if decoded else None
+    try:
+        got = list(client.window_pages(feed.query, START, END, decoder=decoder))
+        return (
+            "rows",
+            _batch(feed.tables[0], got),
+            client.stats.as_dict(),
+            sum(isinstance(p, DecodedPage) for p in got),
+        )
+    except Exception as exc:  # noqa: BLE001 - the error is what is compared
+        return ("error", type(exc).__name__, str(exc))
+
+
+def _compare(name: str, pages: dict[str, bytes], count: int) -> tuple[Any, Any]:
+    old = _outcome(name, pages, count, decoded=False)
+    new = _outcome(name, pages, count, decoded=True)
+    assert new[0] == old[0], (new, old)
+    if old[0] == "error":
+        assert new[1:] == old[1:]
+    else:
+        _same(new[1], old[1])
+        assert new[2] == old[2]
+    return old, new
+
+
+def _first(text: bytes, pattern: bytes, replace: Callable[[re.Match[bytes]], bytes]) -> bytes:
+    bent, n = re.subn(pattern, replace, text, count=1)
+    assert n == 1, pattern
+    return bent
+
+
+def _single(name: str, raw: bytes) -> dict[str, bytes]:
+    return {DECODED[name].query.first_cursor: raw}
+
+
+@pytest.mark.parametrize("name", sorted(DECODED))
+def test_the_unbent_page_is_decoded(pages: dict[str, dict[str, Any]], name: str) -> None:
+    old, new = _compare(name, _single(name, orjson.dumps(pages[name])), 20)
+    assert new[3] == 1 and old[1].num_rows == new[1].num_rows >= 20
+
+
+@pytest.mark.parametrize(("name", "bend"), CASES)
+def test_a_bent_page_gives_the_dict_paths_result(
+    pages: dict[str, dict[str, Any]], name: str, bend: str
+) -> None:
+    pattern, replace, expected = BENT[name][bend]
+    raw = _first(orjson.dumps(pages[name]), pattern, replace)
+    old, new = _compare(name, _single(name, raw), 20)
+    assert old[0] == expected, old
+    if expected == "error":
+        assert DECODED[name].decoder.decode(raw) is None  # type: ignore[union-attr]
+    else:
+        # these are read by the decoder itself; the others by the dict path
+        itself = ("-1", "where null was", "escaped quote")
+        assert new[3] == (1 if any(word in bend for word in itself) else 0)
+
+
+@pytest.mark.parametrize("name", sorted(DECODED))
+def test_a_record_repeated_on_the_next_page_is_dropped_once_or_refused_if_changed(
+    pages: dict[str, dict[str, Any]], name: str
+) -> None:
+    query = DECODED[name].query
+    first = orjson.loads(orjson.dumps(pages[name]))
+    second = orjson.loads(orjson.dumps(pages[name]))
+    first["data"][query.root]["pageInfo"] = {"hasNextPage": True, "endCursor": "1"}
+    records = second["data"][query.root][query.list_field]
+    # the second page starts with the first page's last record again (offset paging shifted)
+    first["data"][query.root][query.list_field] = records[:19]
+    second["data"][query.root][query.list_field] = records[18:]
+    served = {query.first_cursor: orjson.dumps(first), "1": orjson.dumps(second)}
+    old, new = _compare(name, served, 20)
+    assert old[0] == "rows" and old[2]["records"] == 20 and new[3] == 2
+    changed = orjson.loads(served["1"])
+    changed["data"][query.root][query.list_field][0][query.key_field] = records[18][query.key_field]
+    changed["data"][query.root][query.list_field][0][query.time_field] += 1
+    served["1"] = orjson.dumps(changed)
+    old, _ = _compare(name, served, 20)
+    assert old[0] == "error" and "came again with other values" in old[2]
+
+
+def test_the_decoder_refuses_tables_it_cannot_prove() -> None:
+    last = Table(
+        schema="search",
+        name="t",
+        columns=(
+            Column("id", "String"),
+            Column("createdTime", "Long", "instant"),
+            Column("globalVariables", "JSON", "json"),
+        ),
+        key=("id",),
+        time_column="created_time",
+    )
+    with pytest.raises(ValueError, match="a JSON member is the record's last"):
+        PageDecoder("taskDetails", "tasks", "id", "createdTime", last)
+    with pytest.raises(ValueError, match="only <inner>.nodes children"):
+        PageDecoder("agentSession", "agentSessions", "agentSessionId", "startTime", AGENT_ACTIVITY)
+
+
+def _split_list(name: str, page: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list]:
+    """The page with its longest activity list cut after 2 activities (more to come), the
+    further page's answer (its record with the rest), and the rest."""
+    query = DECODED[name].query
+    records = page["data"][query.root][query.list_field]
+    if name == "agent_activity":
+        lists = [(r, c) for r in records for c in r["channelInfo"]]
+    else:
+        lists = [(r, None) for r in records]
+    record, channel = max(lists, key=lambda rc: len((rc[1] or rc[0])["activities"]["nodes"]))
+    holder = channel or record
+    nodes = holder["activities"]["nodes"]
+    assert len(nodes) >= 3
+    time_field = "startTime" if channel is not None else "createdTime"
+    rest = nodes[1:]  # the further page starts again with the first page's last (after + 1)
+    holder["activities"] = {
+        "totalCount": len(nodes),
+        "nodes": nodes[:2],
+        "pageInfo": {"hasNextPage": True, "endCursor": str(nodes[1][time_field])},
+    }
+    further = {
+        "totalCount": len(nodes),
+        "nodes": rest,
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+    }
+    if channel is None:
+        more = {query.key_field: record[query.key_field], "activities": further}
+    else:
+        more = {
+            query.key_field: record[query.key_field],
+            "channelInfo": [{"channelId": channel["channelId"], "activities": further}],
+        }
+    return page, more, rest
+
+
+def _with_more(name: str, page: bytes, more: dict[str, Any], count: int, decoded: bool) -> Any:
+    feed = DECODED[name]
+    root, list_field = feed.query.root, feed.query.list_field
+    answer = {"data": {root: {list_field: [more]}}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = orjson.loads(request.content)
+        head = body["query"].split("{")[0]
+        if "Count" in head or "count" in head:
+            counted = [{"aggregation": [{"name": "count", "value": count}]}]
+            return json_response(200, {"data": {root: {list_field: counted}}})
+        if "More" in head:
+            return json_response(200, answer)
+        return httpx.Response(200, content=page, headers={"content-type": "application/json"})
+
+    client = SearchClient(
+        WxccHttp(
+            "https://api.test",
+            clock=FakeClock(),
+            transport=httpx.MockTransport(handler),
+            retry=RetryPolicy(max_attempts=1),
+        )
+    )
+    try:
+        got = list(
+            client.window_pages(feed.query, START, END, decoder=feed.decoder if decoded else None)
+        )
+        return (
+            "rows",
+            _batch(feed.tables[0], got),
+            client.stats.as_dict(),
+            sum(isinstance(p, DecodedPage) for p in got),
+        )
+    except Exception as exc:  # noqa: BLE001 - the error is what is compared
+        return ("error", type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize("name", ["agent_activity", "task_activity"])
+@pytest.mark.parametrize("bend", ["none", "a bad value", "a total that is off", "more twice"])
+def test_a_list_with_further_pages_is_merged_as_the_dict_path_does(
+    pages: dict[str, dict[str, Any]], name: str, bend: str
+) -> None:
+    page, more, rest = _split_list(name, orjson.loads(orjson.dumps(pages[name])))
+    further = (more.get("channelInfo") or [more])[0]["activities"]
+    if bend == "a bad value":
+        rest[-1]["duration"] = 1.5
+    if bend == "a total that is off":
+        further["nodes"] = rest[:-1]
+    if bend == "more twice":  # an activity the further page holds twice
+        further["nodes"] = [*rest, rest[-1]]
+    raw = orjson.dumps(page)
+    query = DECODED[name].query
+    count = len(page["data"][query.root][query.list_field])
+    old = _with_more(name, raw, more, count, decoded=False)
+    new = _with_more(name, raw, more, count, decoded=True)
+    assert new[0] == old[0], (new, old)
+    assert old[0] == ("error" if bend in ("a bad value", "a total that is off") else "rows")
+    if old[0] == "error":
+        assert new[1:] == old[1:]
+        return
+    _same(new[1], old[1])
+    assert new[2] == old[2] and new[3] == 1  # the page itself went through Arrow
+    assert old[2]["activity_requests"] == 1 and old[2]["duplicates"] >= 1

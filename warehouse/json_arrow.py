@@ -1,0 +1,754 @@
+"""Search pages decoded from their bytes straight into Arrow, when a page proves it reads the same.
+
+The dict path (``orjson.loads`` of the page, then :mod:`warehouse.normalize`) builds a Python
+object for every value and spends most of the load's CPU doing so (bench/README.md, issue 21).
+Here a page's bytes go to Rust's arrow-json decoder (``arro3.io.read_json``) with an explicit
+schema, and the table's columns are cut from the decoded structs in C++, so no Python object is
+made per value.
+
+arrow-json is more lenient than the dict path: it takes ``1.5``, ``1e3`` and ``"1"`` for an
+integer, leading zeros, trailing commas and raw control characters, none of which orjson and the
+normalizer accept. So a page is used only with a proof, from byte counts, that it is the *compact
+canonical* JSON of the values decoded: no backslash (so every string's bytes are its decoded
+bytes and every ``"`` is a delimiter), no byte below 0x20, and then
+
+- the page's length equals the length of the canonical serialization of the decoded values (every
+  selected member present once, integers without sign, zero or exponent padding), and
+- for every byte value but the digits and ``-``, the page holds exactly as many as the canonical
+  serialization: keys, string contents, literals, punctuation.
+
+A number written as ``1.5``, ``1e3`` or ``"1"``, a trailing comma, whitespace, a member missing,
+repeated or unknown, a leading zero: each changes the length or one of the counts. The counts cost
+one ``numpy.bincount`` of the page and one of its decoded strings, a few percent of the decode.
+A page that fails any of this, or the decoder, or a check the dict path would fail on (a null key,
+an instant out of range, an activity list that needs further pages), is decoded by the dict path
+instead, which gives today's values or today's error message.
+
+With the proof, a record's bytes in the page are exactly ``orjson.dumps`` of its dict, so the
+client's repeat digest (``hash`` of those bytes) is the same on both paths.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+from arro3.core import Schema as _Arro3Schema
+from arro3.io import read_json as _read_json
+
+from warehouse.normalize import _INT_RANGE, records_to_batch
+from warehouse.schemas import UTC_MS, Table
+
+_POW10 = np.array([10**k for k in range(1, 20)], dtype=np.uint64)
+# The bytes counted: with the length, they leave no way for a number to be written other than as
+# its canonical digits, nor for a member to be added or lost alone (see the module docstring).
+_COUNTED = tuple(b'":,.eE \\')
+_BACKSLASH = _COUNTED.index(ord("\\"))
+# How orjson escapes a string (what the dict path's digest hashes): '"' and '\\' and the five
+# short control escapes take one byte more; the weight is the backslashes they show in the page.
+# Other control characters (\u00XX) are left to the dict path (-1).
+_ESCAPE_WEIGHT = np.zeros(256, dtype=np.int64)
+_ESCAPE_WEIGHT[:0x20] = -1
+_ESCAPE_WEIGHT[list(b'"\b\f\n\r\t')] = 1
+_ESCAPE_WEIGHT[ord("\\")] = 2
+
+
+def _struct_of(paths: Sequence[tuple[str, pa.DataType]]) -> pa.StructType:
+    """A struct type holding each dotted path (nested objects become nested structs), in order."""
+    fields: dict[str, Any] = {}
+    for path, arrow_type in paths:
+        head, _, rest = path.partition(".")
+        if rest:
+            fields.setdefault(head, []).append((rest, arrow_type))
+        else:
+            fields[head] = arrow_type
+    return pa.struct(
+        [
+            pa.field(name, _struct_of(value) if isinstance(value, list) else value)
+            for name, value in fields.items()
+        ]
+    )
+
+
+def _decoded_type(arrow_type: pa.DataType) -> pa.DataType:
+    # Instants are decoded as the API's epoch-ms integers: -1 (not yet) and the range are checked
+    # before the cast, as the normalizer does.
+    return pa.int64() if arrow_type == UTC_MS else arrow_type
+
+
+_PAGE_INFO = pa.struct([("hasNextPage", pa.bool_()), ("endCursor", pa.string())])
+
+
+@dataclass(frozen=True)
+class PageDecoder:
+    """How to decode one Search query's pages into a table's rows.
+
+    ``table`` is either a top-level table of the query's records (no JSON-typed column) or a child
+    table of one list level ``<inner>.nodes`` whose parent columns are fields of the record; the
+    record's activities connection (``totalCount``, ``nodes``, ``pageInfo``) is then decoded too.
+    """
+
+    root: str
+    list_field: str
+    key_field: str
+    time_field: str
+    table: Table
+    inner: str | None = None
+    record_type: pa.StructType = field(init=False, repr=False)
+    schema: Any = field(init=False, repr=False)
+    # JSON-typed members of the record (skipped by arrow-json, read by orjson), each with the
+    # member that follows it in the query; every member of the record in the query's order.
+    json_members: tuple[tuple[str, str], ...] = field(init=False, repr=False)
+    member_order: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        table = self.table
+        order: list[tuple[str, bool]] = []
+        for c in table.columns:
+            top = c.api_path.split(".")[0]
+            if c.kind == "json" and (c.from_parent or "." in c.api_path or table.parent):
+                raise ValueError(f"{table.qualified_name}: only a record's own JSON members")
+            if not c.from_parent and top not in (name for name, _ in order):
+                order.append((top, c.kind == "json"))
+        json_members = tuple(
+            (name, order[i + 1][0])
+            for i, (name, is_json) in enumerate(order)
+            if is_json and i + 1 < len(order)
+        )
+        if sum(is_json for _, is_json in order) != len(json_members):
+            raise ValueError(f"{table.qualified_name}: a JSON member is the record's last")
+        object.__setattr__(self, "json_members", json_members)
+        object.__setattr__(self, "member_order", tuple(order))
+        if table.parent is None:
+            if self.inner is not None:
+                raise ValueError("inner is for a child table of activities")
+            record = _struct_of(
+                [
+                    (c.api_path, _decoded_type(c.arrow_type))
+                    for c in table.columns
+                    if c.kind != "json"
+                ]
+            )
+        else:
+            lists = table.parent.lists
+            if self.inner is None or lists[-1] != f"{self.inner}.nodes" or len(lists) > 2:
+                raise ValueError(f"{table.qualified_name}: only <inner>.nodes children decode")
+            if len(lists) == 2 and "." in lists[0]:
+                raise ValueError(f"{table.qualified_name}: an outer list must be a member")
+            own = [(c.api_path, _decoded_type(c.arrow_type)) for c in table.columns]
+            parents = [c for c in table.columns if c.from_parent]
+            node = _struct_of(
+                [p for c, p in zip(table.columns, own, strict=True) if not c.from_parent]
+            )
+            connection = pa.struct(
+                [
+                    ("totalCount", pa.int64()),
+                    ("nodes", pa.list_(node)),
+                    ("pageInfo", _PAGE_INFO),
+                ]
+            )
+            levels: list[list[tuple[str, pa.DataType]]] = [[] for _ in lists]
+            for c in parents:
+                level, rest = table.parent.level_of(c.api_path)
+                levels[level].append((rest, _decoded_type(c.arrow_type)))
+            holder = _struct_of(levels[-1])
+            holder = pa.struct([*holder, pa.field(self.inner, connection)])
+            if len(lists) == 2:  # agentSession: channelInfo[] holds the activities
+                record = _struct_of(levels[0])
+                record = pa.struct([*record, pa.field(lists[0], pa.list_(holder))])
+            else:
+                record = holder
+        names = {f.name for f in record}
+        if self.key_field not in names or self.time_field not in names:
+            raise ValueError("the record's key and time fields must be decoded")
+        if _occurs(record, self.list_field):
+            raise ValueError(
+                f"a record field is named {self.list_field!r}: spans would be ambiguous"
+            )
+        page = pa.struct(
+            [
+                (
+                    "data",
+                    pa.struct(
+                        [
+                            (
+                                self.root,
+                                pa.struct(
+                                    [
+                                        (self.list_field, pa.list_(record)),
+                                        ("pageInfo", _PAGE_INFO),
+                                    ]
+                                ),
+                            )
+                        ]
+                    ),
+                )
+            ]
+        )
+        object.__setattr__(self, "record_type", record)
+        object.__setattr__(self, "schema", _Arro3Schema.from_arrow(pa.schema(list(page))))
+
+    def decode(self, content: bytes) -> DecodedPage | None:
+        """The page decoded into Arrow, or None: the dict path must read it (see the module)."""
+        raw = np.frombuffer(content, dtype=np.uint8)
+        if len(raw) == 0 or (raw < 0x20).any():
+            return None
+        try:
+            decoded = pa.table(_read_json(io.BytesIO(content), self.schema).read_all())
+        except Exception:  # noqa: BLE001 - any refusal: the dict path names what is wrong
+            return None
+        if decoded.num_rows != 1:
+            return None
+        top = pa.StructArray.from_arrays(
+            [decoded.column(0).combine_chunks()], names=[decoded.column_names[0]]
+        )
+        measure = _Measure(escapes=b"\\" in content)
+        total = measure.lengths(top)
+        if total is None:
+            return None
+        data = top.field(0)
+        result = data.field(0)
+        if data.null_count or result.null_count:
+            return None
+        records_list = result.field(self.list_field)
+        page_info = result.field("pageInfo")
+        if records_list.null_count or page_info.null_count:
+            return None
+        records = records_list.flatten()
+        lengths = measure.record_lengths
+        if records.null_count or lengths is None or len(lengths) != len(records):
+            return None
+        start = content.find(b'"' + self.list_field.encode() + b'":[')
+        if start < 0:
+            return None
+        start += len(self.list_field) + 4
+        texts: dict[str, pa.Array] = {}
+        if self.json_members:
+            found = self._json_members(content, start, measure, texts)
+            if found is None:
+                return None
+            lengths = lengths + found
+        if int(total[0]) + int(lengths.sum() - measure.record_lengths.sum()) != len(content):
+            return None
+        if not np.array_equal(_counts(raw), measure.hist):
+            return None
+        ends = start + np.cumsum(lengths + 1) - 1
+        starts = ends - lengths
+        if len(records) and content[int(ends[-1]) : int(ends[-1]) + 1] != b"]":
+            return None
+        info = page_info.to_pylist()[0]
+        page = DecodedPage(self, content, records, starts, ends, info, texts=texts)
+        if not page.prepare():
+            return None
+        return page
+
+    def _json_members(
+        self,
+        content: bytes,
+        start: int,
+        measure: _Measure,
+        texts: dict[str, pa.Array],
+    ) -> np.ndarray | None:
+        """Find each record's JSON-typed members in the page (arrow-json skipped them), from the
+        decoded members' lengths; read each value with orjson. Their bytes go into ``measure``'s
+        counts; returns what they add to each record's length (None: the dict path)."""
+        fields = measure.field_lengths
+        if fields is None:
+            return None
+        n = len(measure.record_lengths)  # type: ignore[arg-type]
+        # Offset of each JSON member in its record, but for the JSON values before it.
+        offsets: list[list[int]] = []
+        at = np.ones(n, dtype=np.int64)  # the record's "{"
+        for name, is_json in self.member_order:
+            if is_json:
+                offsets.append(at.tolist())
+                at = at + len(name) + 4  # '"name":' and the comma after its value
+            else:
+                at = at + len(name) + 4 + fields[name]
+        markers = [b'"' + name.encode() + b'":' for name, _ in self.json_members]
+        ends = [b',"' + after.encode() + b'":' for _, after in self.json_members]
+        values: list[list[str | None]] = [[] for _ in markers]
+        slices: list[bytes] = []
+        added = np.zeros(n, dtype=np.int64)
+        fixed = sum(len(m) + 1 for m in markers)
+        decoded_lengths = measure.record_lengths.tolist()  # type: ignore[union-attr]
+        pos = start
+        nulls = 0
+        for i in range(n):
+            shift = 0
+            for j, marker in enumerate(markers):
+                p = pos + offsets[j][i] + shift
+                if content[p : p + len(marker)] != marker:
+                    return None
+                v0 = p + len(marker)
+                if content[v0 : v0 + 5] == b"null,":
+                    values[j].append(None)
+                    shift += 4
+                    nulls += 1
+                    continue
+                v1 = content.find(ends[j], v0)
+                if v1 < 0:
+                    return None
+                text = content[v0:v1]
+                try:
+                    value = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    return None
+                # Canonical (what orjson.dumps writes), so the record's bytes are its digest's.
+                if value is None or orjson.dumps(value) != text:
+                    return None
+                values[j].append(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+                slices.append(text)
+                shift += len(text)
+            added[i] = fixed + shift
+            pos += decoded_lengths[i] + fixed + shift + 1
+        for (name, _), marker, column in zip(self.json_members, markers, values, strict=True):
+            texts[name] = pa.array(column, pa.string())
+            measure.hist += _c(marker + b",") * n
+        measure.hist += _C_NULL * nulls + _c(b"".join(slices))
+        return added
+
+
+def _occurs(struct: pa.StructType, name: str) -> bool:
+    for f in struct:
+        if f.name == name:
+            return True
+        inner = f.type.value_type if pa.types.is_list(f.type) else f.type
+        if pa.types.is_struct(inner) and _occurs(inner, name):
+            return True
+    return False
+
+
+def _counts(raw: np.ndarray) -> np.ndarray:
+    # One vector compare per byte value: ten times faster than bytes.count, and than a bincount
+    # of all 256 values (which widens every byte to 8).
+    return np.array([np.count_nonzero(raw == c) for c in _COUNTED], dtype=np.int64)
+
+
+class _Measure:
+    """The canonical compact JSON length of each element, and the counted bytes of the whole."""
+
+    def __init__(self, *, escapes: bool = False) -> None:
+        self.escapes = escapes  # the page holds a backslash: strings may be escaped
+        self.hist = np.zeros(len(_COUNTED), dtype=np.int64)  # counts of _COUNTED, in order
+        self.strings: list[Any] = []
+        self.record_lengths: np.ndarray | None = None
+        self.field_lengths: dict[str, np.ndarray] | None = None  # per record member
+
+    def lengths(self, top: pa.StructArray) -> np.ndarray | None:
+        out = self._lengths(top, 0)
+        if out is None:
+            return None
+        if self.strings:
+            found = _counts(np.frombuffer(b"".join(self.strings), dtype=np.uint8))
+            found[_BACKSLASH] = 0  # a decoded backslash shows as two: counted by escape weight
+            self.hist += found
+        return out
+
+    def _lengths(self, arr: pa.Array, depth: int) -> np.ndarray | None:
+        # depth: 0 the page, 1 data, 2 data.<root>, 3 its record list, 4 a record
+        t = arr.type
+        n = len(arr)
+        nulls = arr.null_count
+        valid = _valid(arr) if nulls else None
+        if nulls:
+            self.hist += _C_NULL * nulls
+        if pa.types.is_struct(t):
+            if valid is not None:
+                inner = self._lengths(arr.filter(pa.array(valid)), depth)
+                if inner is None:
+                    return None
+                out = np.full(n, 4, dtype=np.int64)
+                out[valid] = inner
+                return out
+            keys, counted = _members(tuple(f.name for f in t))
+            self.hist += counted * n
+            out = np.full(n, keys, dtype=np.int64)
+            record = depth == 4
+            if record:
+                self.field_lengths = {}
+            for i in range(t.num_fields):
+                child = self._lengths(arr.field(i), depth + 1)
+                if child is None:
+                    return None
+                if record and self.field_lengths is not None:
+                    self.field_lengths[t.field(i).name] = child
+                out += child
+            return out
+        if pa.types.is_list(t):
+            child = self._lengths(arr.flatten(), depth + 1)
+            if child is None:
+                return None
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+                arr.offset : arr.offset + n + 1
+            ].astype(np.int64)
+            counts = np.diff(offsets)
+            if valid is not None and counts[~valid].any():
+                return None
+            if depth == 3:  # data.<root>.<list>: the records, whose spans give the digest
+                self.record_lengths = child
+            cum = np.concatenate([[0], np.cumsum(child)])
+            base = offsets - offsets[0]
+            commas = np.maximum(counts - 1, 0)
+            out = 2 + (cum[base[1:]] - cum[base[:-1]]) + commas
+            self.hist += _C_BRACKETS * (n - nulls) + _C_COMMA * int(commas.sum())
+            if valid is not None:
+                out[~valid] = 4
+            return out
+        if pa.types.is_string(t):
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+                arr.offset : arr.offset + n + 1
+            ]
+            lens = np.diff(offsets).astype(np.int64)
+            if valid is not None and lens[~valid].any():
+                return None
+            data = arr.buffers()[2]
+            out = lens + 2
+            if data is not None and offsets[-1] > offsets[0]:
+                self.strings.append(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+                if self.escapes:
+                    text = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+                    weights = _ESCAPE_WEIGHT[text]
+                    if weights.any():
+                        if (weights < 0).any():
+                            return None
+                        self.hist[_BACKSLASH] += int(weights.sum())
+                        escaped = np.concatenate([[0], np.cumsum(weights > 0)])
+                        at = offsets - offsets[0]
+                        out += escaped[at[1:]] - escaped[at[:-1]]
+            self.hist += _C_QUOTES * (n - nulls)
+            if valid is not None:
+                out[~valid] = 4
+            return out
+        if pa.types.is_boolean(t):
+            flags = _bits(arr.buffers()[1], arr.offset, n)
+            if valid is not None:
+                flags = flags & valid
+            trues = int(np.count_nonzero(flags))
+            self.hist += _C_TRUE * trues + _C_FALSE * (n - nulls - trues)
+            out = np.where(flags, 4, 5).astype(np.int64)
+            if valid is not None:
+                out[~valid] = 4
+            return out
+        if pa.types.is_integer(t):
+            width = t.bit_width // 8
+            v = np.frombuffer(arr.buffers()[1], dtype=f"<i{width}")[arr.offset : arr.offset + n]
+            v = v.astype(np.int64)
+            magnitude = np.abs(v).view(np.uint64)
+            out = (1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)).astype(np.int64)
+            if valid is not None:
+                out[~valid] = 4
+            return out
+        return None  # a type the proof does not cover
+
+
+def _bits(buffer: Any, offset: int, n: int) -> np.ndarray:
+    bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+    return bits[offset : offset + n].astype(bool)
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    return _bits(arr.buffers()[0], arr.offset, len(arr))
+
+
+def _c(text: bytes) -> np.ndarray:
+    return np.array([text.count(bytes([c])) for c in _COUNTED], dtype=np.int64)
+
+
+_C_NULL = _c(b"null")
+_C_TRUE = _c(b"true")
+_C_FALSE = _c(b"false")
+_C_QUOTES = _c(b'""')
+_C_COMMA = _c(b",")
+_C_BRACKETS = _c(b"[]")
+
+
+@cache
+def _members(names: tuple[str, ...]) -> tuple[int, np.ndarray]:
+    """An object's length and counted bytes but its values: braces, keys, colons, commas."""
+    text = b"{" + b",".join(b'"' + name.encode() + b'":' for name in names) + b"}"
+    return len(text), _c(text)
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """An activity list whose first page is decoded and whose further pages are still to come."""
+
+    record: int  # index of its record in the page
+    holder: int  # index of its list among the page's lists
+    channel_id: str | None  # agentSession channels; None for a task's own activities
+    channel_type: str | None
+    ids: list[str]  # the first page's activity ids, in order
+    total: int | None  # its totalCount
+    end_cursor: str | None
+
+
+def _np(arr: pa.Array) -> np.ndarray:
+    return arr.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+@dataclass
+class DecodedPage:
+    """One page decoded into Arrow: its records (a struct array), their byte spans, ``pageInfo``."""
+
+    decoder: PageDecoder
+    content: bytes
+    records: pa.StructArray
+    starts: np.ndarray
+    ends: np.ndarray
+    page_info: dict[str, Any]
+    keys: list[Any] = field(default_factory=list)
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: np.ndarray | None = None  # activity nodes of each record (child tables)
+    kept: np.ndarray | None = None  # indexes of the records kept (None: all)
+    texts: dict[str, pa.Array] = field(default_factory=dict)  # JSON members as sorted-key text
+    # Activity lists with further pages (agentSession channels), for the client to complete,
+    # and the nodes those pages added, by list.
+    incomplete: list[Incomplete] = field(default_factory=list)
+    more: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    _holders: np.ndarray | None = None
+    _first_counts: np.ndarray | None = None
+    _holder_record: np.ndarray | None = None
+    _rows: pa.Table | None = None
+    _owners: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.records) if self.kept is None else len(self.kept)
+
+    def digests(self) -> list[int]:
+        """Per record, ``hash`` of its bytes: the dict path's ``hash(orjson.dumps(record))``."""
+        view = memoryview(self.content)
+        return [
+            hash(view[s:e]) for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+        ]
+
+    def keep(self, indexes: Sequence[int]) -> None:
+        """Keep only these records (indexes into :attr:`records`, ascending)."""
+        self.kept = np.asarray(indexes, dtype=np.int64)
+
+    def indexes(self) -> np.ndarray:
+        """The indexes of the records kept."""
+        return np.arange(len(self.records)) if self.kept is None else self.kept
+
+    def kept_activities(self) -> int:
+        """Activity nodes of the records kept (0 for a top-level table)."""
+        if self.counts is None:
+            return 0
+        return int(self.counts[self.indexes()].sum())
+
+    def prepare(self) -> bool:
+        """Read keys and times and build the table's rows; False where the dict path must."""
+        d = self.decoder
+        key = self.records.field(d.key_field)
+        if key.null_count or not pa.types.is_string(key.type):
+            return False
+        self.keys = key.to_pylist()
+        if "" in self.keys:
+            return False
+        time = self.records.field(d.time_field)
+        self.times = time.fill_null(-(2**62)).to_numpy(zero_copy_only=False).astype(np.int64)
+        table = d.table
+        if table.parent is None:
+            rows = self.records
+            owners = np.arange(len(rows), dtype=np.int64)
+            parents: dict[str, pa.Array] = {}
+        else:
+            assert d.inner is not None and table.parent is not None
+            lists = table.parent.lists
+            if len(lists) == 2:  # agentSession records: channelInfo[] holds the activities
+                outer = self.records.field(lists[0])
+                holders = outer.flatten()
+                if holders.null_count or holders.field("channelId").null_count:
+                    return False  # the dict path says which entry has no channelId
+                holder_record = _np(pc.list_parent_indices(outer))
+            else:
+                holders = self.records
+                holder_record = np.arange(len(holders), dtype=np.int64)
+            connection = holders.field(d.inner)
+            if connection.null_count:
+                return False
+            nodes = connection.field("nodes")
+            info = connection.field("pageInfo")
+            has_next = info.field("hasNextPage") if not info.null_count else None
+            if nodes.null_count or has_next is None or has_next.null_count:
+                return False
+            further = has_next.to_numpy(zero_copy_only=False).astype(bool)
+            counts = pc.list_value_length(nodes).to_numpy(zero_copy_only=False).astype(np.int64)
+            total = connection.field("totalCount")
+            off = pc.not_equal(total, pa.array(counts, pa.int64())).fill_null(False)
+            if (off.to_numpy(zero_copy_only=False) & ~further).any():
+                return False  # totalCount null is not compared, as in the dict path
+            rows = nodes.flatten()
+            if rows.null_count:
+                return False
+            node_holder = _np(pc.list_parent_indices(nodes))
+            owners = holder_record[node_holder]
+            ids = rows.field("id")
+            if ids.null_count or pc.any(pc.equal(pc.binary_length(ids), 0)).as_py():
+                return False
+            if pc.count_distinct(ids).as_py() != len(ids):
+                return False  # an activity twice (in a record, the dict path counts it)
+            # Activities of the complete lists, per record; a list with further pages is
+            # counted by the client once merged.
+            self.counts = np.bincount(
+                holder_record, weights=counts * ~further, minlength=len(self.records)
+            ).astype(np.int64)
+            if further.any():
+                starts = np.concatenate([[0], np.cumsum(counts)])
+                id_list = ids.to_pylist()
+                cursors = info.field("endCursor").to_pylist()
+                totals = total.to_pylist()
+                two = len(lists) == 2
+                channel = holders.field("channelId").to_pylist() if two else [None] * len(holders)
+                kinds = holders.field("channelType").to_pylist() if two else [None] * len(holders)
+                self.incomplete = [
+                    Incomplete(
+                        int(holder_record[h]),
+                        int(h),
+                        channel[h],
+                        kinds[h],
+                        id_list[starts[h] : starts[h + 1]],
+                        totals[h],
+                        cursors[h],
+                    )
+                    for h in np.flatnonzero(further).tolist()
+                ]
+            self._holders = node_holder
+            self._first_counts = counts
+            self._holder_record = holder_record
+            take = pa.array(owners)
+            by_holder = pa.array(node_holder)
+            above = _leaves(self.records)
+            beside = _leaves(holders) if len(lists) == 2 else above
+            parents = {}
+            for c in table.columns:
+                if c.from_parent:
+                    level, rest = table.parent.level_of(c.api_path)
+                    parents[c.name] = (
+                        above[rest].take(take) if level == 0 else beside[rest].take(by_holder)
+                    )
+        arrays = []
+        lo, hi = _INT_RANGE[UTC_MS]
+        leaves = _leaves(rows)
+        for col in table.columns:
+            if col.kind == "json":
+                arr = self.texts[col.api_path]
+            else:
+                arr = parents[col.name] if col.from_parent else leaves[col.api_path]
+            if col.arrow_type == UTC_MS:
+                if arr.null_count < len(arr):
+                    arr = pc.if_else(pc.equal(arr, -1), pa.scalar(None, pa.int64()), arr)
+                    bounds = pc.min_max(arr)
+                    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+                    if low is not None and not (lo <= low and high <= hi):
+                        return False
+                arr = arr.cast(UTC_MS)
+            elif arr.type != col.arrow_type:
+                return False
+            arrays.append(arr)
+        names = [c.name for c in table.columns]
+        built = pa.Table.from_arrays(arrays, names=names)
+        for name in table.key:
+            if built.column(name).null_count:
+                return False
+        self._rows = built
+        self._owners = owners
+        return True
+
+    def to_batch(self, table: Table, org_id: str) -> pa.RecordBatch:
+        """The kept records' rows of ``table`` (the decoder's), exactly ``table.arrow``."""
+        if table is not self.decoder.table:
+            raise ValueError(f"this page was decoded for {self.decoder.table.qualified_name}")
+        assert self._rows is not None and self._owners is not None
+        rows = self._rows
+        mask = None
+        if self.kept is not None and len(self.kept) != len(self.records):
+            keep = np.zeros(len(self.records), dtype=bool)
+            keep[self.kept] = True
+            mask = keep[self._owners]
+            rows = rows.filter(pa.array(mask))
+        org = pa.array([org_id] * rows.num_rows, pa.string())
+        columns = [org, *(c.combine_chunks() for c in rows.columns)]
+        batch = pa.RecordBatch.from_arrays(columns, schema=table.arrow)
+        if not self.more:
+            return batch
+        return self._with_more(table, org_id, batch, mask)
+
+    def _with_more(
+        self, table: Table, org_id: str, batch: pa.RecordBatch, mask: np.ndarray | None
+    ) -> pa.RecordBatch:
+        """The rows of the further activity pages' nodes (normalized as the dict path does,
+        each record at its place in the page so errors name it alike), each list's after its
+        first page's, in the page's order of lists."""
+        assert table.parent is not None and self.decoder.inner is not None
+        assert self._holders is not None and self._first_counts is not None
+        assert self._holder_record is not None
+        lists = table.parent.lists
+        outer = lists[0] if len(lists) == 2 else None
+        kept = self.indexes().tolist()
+        place = {record: i for i, record in enumerate(kept)}
+        synthetic: list[dict[str, Any]] = [{} for _ in kept]
+        holder_keys: list[int] = []
+        seq_keys: list[int] = []
+        by_holder = {i.holder: i for i in self.incomplete}
+        times = self.records.field(self.decoder.time_field).to_pylist()
+        for holder in sorted(self.more):
+            record = int(self._holder_record[holder])
+            if record not in place:
+                continue
+            nodes = self.more[holder]
+            entry = synthetic[place[record]]
+            if not entry:
+                entry[self.decoder.key_field] = self.keys[record]
+                entry[self.decoder.time_field] = times[record]
+            if outer is None:  # a task's own activities
+                entry[self.decoder.inner] = {"nodes": nodes}
+            else:
+                incomplete = by_holder[holder]
+                entry.setdefault(outer, []).append(
+                    {
+                        "channelId": incomplete.channel_id,
+                        "channelType": incomplete.channel_type,
+                        self.decoder.inner: {"nodes": nodes},
+                    }
+                )
+            first = int(self._first_counts[holder])
+            holder_keys.extend([holder] * len(nodes))
+            seq_keys.extend(range(first, first + len(nodes)))
+        extra = records_to_batch(table, synthetic, org_id)
+        holders = self._holders if mask is None else self._holders[mask]
+        starts = np.concatenate([[0], np.cumsum(self._first_counts)])
+        seq = np.arange(len(self._holders)) - starts[self._holders]
+        if mask is not None:
+            seq = seq[mask]
+        order = np.lexsort(
+            (np.concatenate([seq, seq_keys]), np.concatenate([holders, holder_keys]))
+        )
+        both = pa.Table.from_batches([batch, extra], schema=table.arrow)
+        return both.take(pa.array(order)).combine_chunks().to_batches()[0]
+
+
+def _leaves(struct: pa.StructArray) -> dict[str, pa.Array]:
+    """Every leaf column by dotted path; an object that is null makes its members null."""
+    found: dict[str, pa.Array] = {}
+
+    def walk(arr: pa.StructArray, prefix: str) -> None:
+        t = arr.type
+        # flatten() merges the object's nulls into its members (as the normalizer reads a null
+        # object); field() is the member as is, enough where no object is null.
+        children = arr.flatten() if arr.null_count else [arr.field(i) for i in range(t.num_fields)]
+        for f, child in zip(t, children, strict=True):
+            if pa.types.is_struct(f.type):
+                walk(child, f"{prefix}{f.name}.")
+            else:
+                found[prefix + f.name] = child
+
+    walk(struct, "")
+    return found
