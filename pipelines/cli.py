@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+from pipelines import lanes as split
 from pipelines.exiting import exit_now
 from pipelines.operating import (
     DISK_ADVICE,
@@ -316,8 +317,13 @@ def _prestart_lanes(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
         orgs = [o.name for o in orgs_of(settings) if not args.org or o.name in args.org]
     except WxccError:
         return  # the load says what is wrong with the configuration
-    sources = len(SOURCES) if args.source == "all" else 1
-    prestart.start(min(len(orgs) * sources, prestart.lane_limit(len(orgs))) - 1)
+    per_org = [split.count(f"{s}_job") for s in _sources(args)]
+    limit = prestart.lane_limit(len(orgs), max(per_org))
+    prestart.start(min(len(orgs) * sum(per_org), limit) - 1)
+
+
+def _sources(args: argparse.Namespace) -> tuple[str, ...]:
+    return SOURCES if args.source == "all" else (args.source,)
 
 
 def _load_sources(  # noqa: PLR0913
@@ -335,7 +341,7 @@ def _load_sources(  # noqa: PLR0913
     data_dir = settings.data_dir
     load_started = datetime.now(UTC)
     with _api_environment(settings) as where:
-        sources = SOURCES if args.source == "all" else (args.source,)
+        sources = _sources(args)
         work = []
         for source in sources:
             job = f"{source}_job"
@@ -350,7 +356,7 @@ def _load_sources(  # noqa: PLR0913
         outcome = run_lanes(
             work,
             progress_bar=not args.no_progress and sys.stderr.isatty(),
-            workers=prestart.lane_limit(len(orgs)),
+            workers=prestart.lane_limit(len(orgs), max(split.count(f"{s}_job") for s in sources)),
         )
         if outcome.interrupted:
             ids = {o.name: o.org_id for o in configured}

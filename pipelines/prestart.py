@@ -29,10 +29,11 @@ from typing import IO
 MAX_LANES = 8
 
 
-def lane_limit(orgs: int) -> int:
-    """Lanes in flight at once for a load of ``orgs`` orgs: at least one per org, since an org
-    waiting for a lane leaves its whole API budget idle (bench/bench_many_orgs.py)."""
-    return max(MAX_LANES, orgs)
+def lane_limit(orgs: int, per_org: int = 1) -> int:
+    """Lanes in flight at once for a load of ``orgs`` orgs whose jobs take up to ``per_org``
+    lanes each (``pipelines.lanes.count``): all of an org's lanes of a job at once, since an org
+    waiting for a lane leaves its API budget idle (bench/bench_many_orgs.py)."""
+    return max(MAX_LANES, orgs * per_org)
 
 
 @dataclass
@@ -62,7 +63,8 @@ def start(count: int) -> None:
 
 
 def take(spec: dict[str, object]) -> Started | None:
-    """A started process given ``spec`` (its lane) on stdin, or None when none is left alive."""
+    """A started process given ``spec`` (its lane) on stdin, or None when none is left alive.
+    Its stdin stays open: the caller sends the lane's steps on it, then closes it."""
     while True:
         with _lock:
             if not _started:
@@ -80,7 +82,7 @@ def take(spec: dict[str, object]) -> Started | None:
         try:
             assert found.process.stdin is not None
             found.process.stdin.write(json.dumps(message) + "\n")
-            found.process.stdin.close()
+            found.process.stdin.flush()  # kept open: the lane's steps follow on it
         except (BrokenPipeError, OSError):
             found.process.wait()
             found.errors.close()

@@ -1,7 +1,8 @@
 """Run partitioned jobs in-process for the CLI, recorded in the instance (the UI shows them).
 
-Orgs and sources load at once (:func:`run_lanes`: one thread per org and job), since each org's
-API budget is the only thing that should pace them.
+Orgs and sources load at once (:func:`run_lanes`: one thread and process per lane), since each
+org's API budget is the only thing that should pace them. An org's Search job takes two lanes,
+which share its steps (``pipelines.lanes``).
 
 A load of N days is a bounded number of runs: per org, each run covers a range of up to
 ``CHUNK_DAYS`` consecutive days (a single-run backfill of that range; the windows of a run land
@@ -12,6 +13,7 @@ every asset of the job are skipped unless a reload is asked for, and windows a k
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -34,7 +36,9 @@ from dagster._core.storage.tags import (
 )
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from pipelines import lanes as split
 from pipelines import prestart, progress
+from pipelines.assets.search import FEEDS as SEARCH_FEEDS
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
 from pipelines.jobs import ORG_TAG
 from pipelines.partitions import partition_key
@@ -111,20 +115,93 @@ def _logged_assets(job_name: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Lane:
-    """The chunks of one job and one org, run one after the other (they share one API budget;
-    a run's windows already keep that budget busy)."""
+    """One process's share of one job and one org: it runs the steps it takes from the org's
+    :class:`Steps` (the whole job, for most jobs) over the chunks in order (they share one API
+    budget; a run's windows already keep that budget busy)."""
 
     job_name: str
     org: str
     chunks: list[Chunk]
+    slot: int = 0  # which of the org's lanes of this job (``pipelines.lanes.count``)
 
 
 def lanes(job_name: str, chunks: list[Chunk]) -> list[Lane]:
-    """``chunks`` of ``job_name`` grouped per org, in order."""
+    """``chunks`` of ``job_name`` grouped per org, in order, each org's in its lanes."""
     by_org: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_org.setdefault(chunk.org, []).append(chunk)
-    return [Lane(job_name, org, found) for org, found in by_org.items()]
+    return [
+        Lane(job_name, org, found, slot)
+        for org, found in by_org.items()
+        for slot in range(split.count(job_name))
+    ]
+
+
+# Steps: an index into ``pipelines.lanes.STEPS[job]``, or one of these.
+WHOLE = -2  # the whole job (a job not split)
+AFTER = -1  # the job's assets outside every group: run once every group has landed
+
+
+def steps_of(job_name: str) -> list[int]:
+    """The steps of one org's run of ``job_name`` before ``AFTER``: indexes into
+    ``pipelines.lanes.STEPS``, or the whole job for a job not split."""
+    return list(range(len(split.STEPS[job_name]))) if job_name in split.STEPS else [WHOLE]
+
+
+def selection(job_name: str, step: int) -> list[dg.AssetKey] | None:
+    """The assets a step materializes (None: the whole job)."""
+    if step == WHOLE:
+        return None
+    feeds = {f.name: [dg.AssetKey([t.schema, t.name]) for t in f.tables] for f in SEARCH_FEEDS}
+    groups = [[key for name in group for key in feeds[name]] for group in split.STEPS[job_name]]
+    if step != AFTER:
+        return groups[step]
+    grouped = {key for group in groups for key in group}
+    job = defs.resolve_job_def(job_name)
+    return sorted(set(job.asset_layer.selected_asset_keys) - grouped)
+
+
+class Steps:
+    """The steps of one job and org, handed to its lanes one at a time: a free lane takes the
+    next group; the lane that ends last runs ``AFTER`` (the marts read every group's tables).
+    After a failure or a Ctrl-C nothing more is handed out (a failed load fails fast)."""
+
+    def __init__(self, job_name: str) -> None:
+        self._pending = steps_of(job_name)
+        self._after = job_name in split.STEPS
+        self._running = 0
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        """The next step to run, or None: none left for this lane."""
+        with self._lock:
+            if self._stopped or requests_stopped():
+                return None
+            if self._pending:
+                self._running += 1
+                return self._pending.pop(0)
+            if self._after and self._running == 0:
+                self._after = False
+                self._running += 1
+                return AFTER
+            return None
+
+    def done(self, found: Outcome) -> None:
+        with self._lock:
+            self._running -= 1
+            if found.failure or found.interrupted:
+                self._stopped = True
+
+
+def _add(total: Outcome, found: Outcome) -> None:
+    """``found`` (one step's runs) added to ``total`` (its lane's)."""
+    total.runs += found.runs
+    for table, rows in found.rows.items():
+        total.rows[table] = total.rows.get(table, 0) + rows
+    total.failure = total.failure or found.failure
+    total.interrupted = total.interrupted or found.interrupted
+    total.unfinished += [u for u in found.unfinished if u not in total.unfinished]
 
 
 def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "search_job") -> Outcome:
@@ -135,12 +212,14 @@ def run_chunks(chunks: list[Chunk], *, progress_bar: bool, job_name: str = "sear
 def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES) -> Outcome:
     """Run every lane at once (up to ``workers``): different orgs and sources proceed together,
     each drawing on its own org's API budget; nothing else serializes them. A lane stops at its
-    first failed run; the others go on, and the outcome names the first failure.
+    first failed run (and so do its org's other lanes of the job); the others go on, and the
+    outcome names the first failure.
 
     The first lane runs in this process; each other one in a child process (``python -m
-    pipelines.runner``), which reports its windows and outcome as JSON lines: Dagster sets up
-    each run's logging with ``logging.config.dictConfig``, which deadlocks against another
-    thread's run logging (seen with the Postgres event log), so no two runs share a process.
+    pipelines.runner``), which takes its steps on stdin and reports its windows and outcomes as
+    JSON lines: Dagster sets up each run's logging with ``logging.config.dictConfig``, which
+    deadlocks against another thread's run logging (seen with the Postgres event log), so no
+    two runs share a process.
     """
     logging.getLogger("dagster").setLevel(logging.WARNING)
     outcome = Outcome()
@@ -148,6 +227,7 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
         prestart.release()
         return outcome
     lock = threading.Lock()
+    shared = {(lane.job_name, lane.org): Steps(lane.job_name) for lane in work}
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -160,9 +240,10 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
         steps = {lane.job_name: max(len(_logged_assets(lane.job_name)), 1) for lane in work}
         totals: dict[str, int] = {}
         for lane in work:
-            totals[lane.org] = totals.get(lane.org, 0) + sum(
-                len(c.days) * steps[lane.job_name] for c in lane.chunks
-            )
+            if lane.slot == 0:  # an org's lanes of a job share its windows: count them once
+                totals[lane.org] = totals.get(lane.org, 0) + sum(
+                    len(c.days) * steps[lane.job_name] for c in lane.chunks
+                )
         tasks = {
             org: bar.add_task(f"org {org}", total=total, rows=0, windows=f"0/{total}")
             for org, total in totals.items()
@@ -195,20 +276,21 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
                 outcome.interrupted = outcome.interrupted or found.interrupted
                 outcome.unfinished += found.unfinished
 
+        def child(index: int, lane: Lane) -> None:
+            found = _run_child(lane, shared[lane.job_name, lane.org], on_window, children)
+            merge(index, found)
+
         # The first lane runs here, in the main thread: this process has Dagster imported and
         # the definitions built already, which a child spends ~2 s of CPU on (bench/README.md,
         # bench_two_orgs); every other lane runs in a child process of its own.
         children: list[subprocess.Popen[str]] = []
         count = max(1, min(workers - 1, len(work) - 1))
         with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
-            futures = [
-                pool.submit(lambda i, lane: merge(i, _run_child(lane, on_window, children)), i, w)
-                for i, w in enumerate(work[1:], start=1)
-            ]
+            futures = [pool.submit(child, i, w) for i, w in enumerate(work[1:], start=1)]
             here: Outcome | None = None
             try:
                 with progress.listening(on_window):
-                    here = run_lane(work[0])
+                    here = run_steps(work[0], shared[work[0].job_name, work[0].org])
                 merge(0, here)
                 if here.interrupted:
                     raise KeyboardInterrupt  # its Ctrl-C: stop the other lanes too
@@ -232,6 +314,7 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
     # The failure reported is the first lane's in the order asked (source, then org), not
     # whichever ended first, so the same mistake always reads the same.
     outcome.failure = failures[min(failures)] if failures else None
+    outcome.unfinished = sorted(set(outcome.unfinished))  # an org's lanes share their days
     return outcome
 
 
@@ -263,16 +346,36 @@ def _days(lane: Lane, chunks: list[Chunk] | None = None) -> list[tuple[str, str,
     ]
 
 
-def run_lane(lane: Lane) -> Outcome:
-    """Materialize the lane's chunks in this process, in order; stop at the first failed run."""
+def run_steps(lane: Lane, steps: Steps) -> Outcome:
+    """Run the steps this lane takes from ``steps`` in this process, until none is left."""
+    total = Outcome()
+    while (step := steps.take()) is not None:
+        found = run_lane(lane, step)
+        steps.done(found)
+        _add(total, found)
+    return _stopped_days(lane, total)
+
+
+def _stopped_days(lane: Lane, total: Outcome) -> Outcome:
+    """``total``, naming every day of the lane unfinished when a Ctrl-C stopped it: steps it
+    never began have those days to do too (``mark_unfinished`` keeps what did land)."""
+    if total.interrupted:
+        total.unfinished = _days(lane)
+    return total
+
+
+def run_lane(lane: Lane, step: int = WHOLE) -> Outcome:
+    """Materialize ``step`` of the lane's job over its chunks in this process, in order; stop
+    at the first failed run."""
     outcome = Outcome()
     job = defs.resolve_job_def(lane.job_name)
+    keys = selection(lane.job_name, step)
     with dg.DagsterInstance.get() as instance:
         for n, chunk in enumerate(lane.chunks):
             result = None
             if not requests_stopped():
                 try:
-                    result = _execute(job, instance, chunk)
+                    result = _execute(job, instance, chunk, keys)
                 except (KeyboardInterrupt, DagsterExecutionInterruptedError):
                     stop_requests()  # in-flight windows end at their next request
             if result is None or requests_stopped():  # Ctrl-C: say what may be unfinished
@@ -308,12 +411,16 @@ def run_lane(lane: Lane) -> Outcome:
 
 
 def _execute(
-    job: dg.JobDefinition, instance: dg.DagsterInstance, chunk: Chunk
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    chunk: Chunk,
+    keys: list[dg.AssetKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(
         instance=instance,
         raise_on_error=False,
         run_config=_QUIET,
+        asset_selection=keys,
         tags={
             ORG_TAG: chunk.org,
             ASSET_PARTITION_RANGE_START_TAG: partition_key(chunk.org, chunk.days[0].isoformat()),
@@ -323,13 +430,22 @@ def _execute(
 
 
 def _run_child(
-    lane: Lane, on_window: progress.Listener, children: list[subprocess.Popen[str]]
+    lane: Lane,
+    steps: Steps,
+    on_window: progress.Listener,
+    children: list[subprocess.Popen[str]],
 ) -> Outcome:
-    """Run ``lane`` in a child process, relaying its windows to ``on_window``."""
+    """Run ``lane`` in a child process, handing it its steps one at a time on stdin and
+    relaying its windows to ``on_window``."""
+    total = Outcome()
+    step = steps.take()
+    if step is None:  # its org's other lanes took every step: no process needed
+        return total
     spec = {
         "job_name": lane.job_name,
         "org": lane.org,
         "chunks": [[c.org, [d.isoformat() for d in c.days]] for c in lane.chunks],
+        "slot": lane.slot,
     }
     started = prestart.take(spec)  # one started ahead has its imports done already
     if started is not None:
@@ -339,6 +455,7 @@ def _run_child(
         errors_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below
         child = subprocess.Popen(
             [sys.executable, "-m", "pipelines.runner", json.dumps(spec)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors_file,
             text=True,
@@ -346,42 +463,69 @@ def _run_child(
     children.append(child)  # list.append is atomic: Ctrl-C reaches every started lane
     if requests_stopped():  # Ctrl-C came while this lane was starting
         child.send_signal(signal.SIGINT)
-    assert child.stdout is not None
+    assert child.stdin is not None and child.stdout is not None
     found: Outcome | None = None
+    while step is not None:
+        found = None
+        try:
+            child.stdin.write(json.dumps({"step": step}) + "\n")
+            child.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it ended: said below, from its stderr
+        else:
+            found = _outcome_of(child, on_window)
+        if found is None:
+            break
+        steps.done(found)
+        _add(total, found)
+        step = steps.take()
+    with contextlib.suppress(BrokenPipeError, OSError):
+        child.stdin.close()  # no more steps: it exits
+    child.wait()
+    errors_file.seek(0)
+    errors = errors_file.read()
+    errors_file.close()
+    if found is None:  # it ended without reporting the step it was given
+        if requests_stopped():
+            found = Outcome(interrupted=True, unfinished=_days(lane))
+        else:
+            last = (errors.strip().splitlines() or ["no output"])[-1]
+            found = Outcome(
+                failure=(f"{lane.job_name} org {lane.org}", f"the lane's process ended: {last}")
+            )
+        steps.done(found)
+        _add(total, found)
+    return _stopped_days(lane, total)
+
+
+def _outcome_of(child: subprocess.Popen[str], on_window: progress.Listener) -> Outcome | None:
+    """The outcome of the step ``child`` runs, its windows relayed on the way (None: it ended
+    first)."""
+    assert child.stdout is not None
     for line in child.stdout:
         if not line.startswith(_LINE):
             continue
         message = json.loads(line[len(_LINE) :])
         if "window" in message:
             on_window(message["asset"], message["org"], message["window"], message["rows"])
-        else:
-            found = Outcome(
-                rows=message["rows"],
-                runs=message["runs"],
-                failure=tuple(message["failure"]) if message["failure"] else None,  # type: ignore[arg-type]
-                interrupted=message.get("interrupted", False),
-                unfinished=[(j, o, date.fromisoformat(d)) for j, o, d in message["unfinished"]],
-            )
-    child.wait()
-    errors_file.seek(0)
-    errors = errors_file.read()
-    errors_file.close()
-    if found is None and requests_stopped():
-        return Outcome(interrupted=True, unfinished=_days(lane))
-    if found is None:
-        last = (errors.strip().splitlines() or ["no output"])[-1]
+            continue
         return Outcome(
-            failure=(f"{lane.job_name} org {lane.org}", f"the lane's process ended: {last}")
+            rows=message["rows"],
+            runs=message["runs"],
+            failure=tuple(message["failure"]) if message["failure"] else None,  # type: ignore[arg-type]
+            interrupted=message.get("interrupted", False),
+            unfinished=[(j, o, date.fromisoformat(d)) for j, o, d in message["unfinished"]],
         )
-    return found
+    return None
 
 
 _LINE = "wxcc-lane "  # prefix of the JSON lines a lane's process writes on stdout
 
 
 def _lane_main(argv: list[str]) -> int:
-    """``python -m pipelines.runner '<lane as JSON>'``: one lane, reported as JSON lines
-    (``-``: the lane comes on stdin, to a process started ahead: ``pipelines.prestart``)."""
+    """``python -m pipelines.runner '<lane as JSON>'``: one lane, whose steps come on stdin one
+    JSON line each, each reported as JSON lines (``-``: the lane too comes on stdin, to a
+    process started ahead: ``pipelines.prestart``)."""
     if argv[0] == "-":
         found = prestart.read_lane()
         if found is None:
@@ -393,6 +537,7 @@ def _lane_main(argv: list[str]) -> int:
         spec["job_name"],
         spec["org"],
         [Chunk(org, [date.fromisoformat(d) for d in days]) for org, days in spec["chunks"]],
+        spec.get("slot", 0),
     )
 
     def report(asset: str, org: str, window: object, rows: int) -> None:
@@ -408,19 +553,25 @@ def _lane_main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGINT, interrupted)
     with progress.listening(report):
-        outcome = run_lane(lane)
-    found = {
-        "rows": outcome.rows,
-        "runs": outcome.runs,
-        "failure": outcome.failure,
-        "interrupted": outcome.interrupted,
-        "unfinished": [[j, o, d.isoformat()] for j, o, d in outcome.unfinished],
-    }
-    sys.stdout.write(_LINE + json.dumps(found) + "\n")
-    sys.stdout.flush()
-    if outcome.interrupted:
-        os._exit(0)  # noqa: SLF001 - stopped: skip the seconds of interpreter teardown
-    return 0
+        while True:
+            try:
+                line = sys.stdin.readline()
+            except KeyboardInterrupt:
+                os._exit(0)  # noqa: SLF001 - stopped while waiting for a step: nothing begun
+            if not line.strip():
+                return 0  # no more steps
+            outcome = run_lane(lane, int(json.loads(line)["step"]))
+            found = {
+                "rows": outcome.rows,
+                "runs": outcome.runs,
+                "failure": outcome.failure,
+                "interrupted": outcome.interrupted,
+                "unfinished": [[j, o, d.isoformat()] for j, o, d in outcome.unfinished],
+            }
+            sys.stdout.write(_LINE + json.dumps(found) + "\n")
+            sys.stdout.flush()
+            if outcome.interrupted:
+                os._exit(0)  # noqa: SLF001 - stopped: skip the seconds of interpreter teardown
 
 
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
