@@ -15,14 +15,20 @@ No Dagster here: the CLI imports this before Dagster.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from dataclasses import dataclass
 from typing import IO
+
+# The load's process id, given to each lane process it starts (see die_with_parent).
+PARENT_ENV = "WXCC_LANE_PARENT"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 # Runs in flight at once in one load (one per org and source): each waits on its org's API
 # budget, so more lanes cost processes, not throughput of any one org.
@@ -57,6 +63,7 @@ def start(count: int) -> None:
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
+            env=lane_environ(),
         )
         with _lock:
             _started.append(Started(process, errors, dict(os.environ)))
@@ -101,6 +108,29 @@ def release() -> None:
         for stream in (found.process.stdin, found.process.stdout, found.errors):
             if stream is not None:
                 stream.close()
+
+
+def lane_environ() -> dict[str, str]:
+    """The environment a lane process starts with: this one, and who its load is."""
+    return {**os.environ, PARENT_ENV: str(os.getpid())}
+
+
+def die_with_parent() -> None:
+    """In a lane process: end when the load that started it ends, however it ends.
+
+    A load killed outright (SIGKILL, the OOM killer) runs no handler, so it cannot stop its
+    lanes; left running, they would go on landing windows of its org while the next load of
+    that org (its lock now free) lands the same windows. Linux delivers SIGKILL to this process
+    when its parent dies (``PR_SET_PDEATHSIG``); a parent gone before that was set is caught
+    by its process id. Elsewhere nothing is set: a killed load's lanes finish their step."""
+    expected = os.environ.get(PARENT_ENV)
+    if not sys.platform.startswith("linux") or not expected:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return  # not allowed here (a sandbox without prctl): as elsewhere
+    if os.getppid() != int(expected):
+        os._exit(1)  # noqa: SLF001 - the load is gone already: nothing of it to finish
 
 
 def read_lane() -> dict[str, object] | None:

@@ -459,6 +459,7 @@ def _run_child(
             stdout=subprocess.PIPE,
             stderr=errors_file,
             text=True,
+            env=prestart.lane_environ(),
         )
     children.append(child)  # list.append is atomic: Ctrl-C reaches every started lane
     if requests_stopped():  # Ctrl-C came while this lane was starting
@@ -526,6 +527,7 @@ def _lane_main(argv: list[str]) -> int:
     """``python -m pipelines.runner '<lane as JSON>'``: one lane, whose steps come on stdin one
     JSON line each, each reported as JSON lines (``-``: the lane too comes on stdin, to a
     process started ahead: ``pipelines.prestart``)."""
+    prestart.die_with_parent()
     if argv[0] == "-":
         found = prestart.read_lane()
         if found is None:

@@ -87,3 +87,72 @@ def test_every_org_of_a_load_gets_a_lane_at_once() -> None:
     # an org waiting for a lane would leave its whole API budget idle
     assert prestart.lane_limit(1) == prestart.lane_limit(prestart.MAX_LANES) == prestart.MAX_LANES
     assert prestart.lane_limit(20) == 20
+
+
+# A lane stand-in: it arms die_with_parent, says its pid, then waits for its stdin to close.
+LANE = (
+    "import sys; from pipelines import prestart; prestart.die_with_parent(); "
+    "print('armed', flush=True); sys.stdin.read()"
+)
+# The same, busy: it does not end when its stdin closes (a lane mid-step reads no stdin).
+BUSY_LANE = LANE.replace("sys.stdin.read()", "import time; time.sleep(60)")
+# A load stand-in: it starts the busy lane with prestart's environment, passes on the lane's pid,
+# then waits to be killed.
+LOAD = (
+    "import subprocess, sys; from pipelines import prestart; "
+    f"lane = subprocess.Popen([sys.executable, '-c', {BUSY_LANE!r}], stdin=subprocess.PIPE, "
+    "stdout=subprocess.PIPE, text=True, env=prestart.lane_environ()); "
+    "print(lane.pid, lane.stdout.readline().strip(), flush=True); sys.stdin.read()"
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_lane_process_ends_when_its_load_is_killed_outright() -> None:
+    load = subprocess.Popen(
+        [sys.executable, "-c", LOAD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert load.stdout is not None
+    pid, state = load.stdout.readline().split()
+    assert state == "armed"
+    assert _alive(int(pid))
+    load.kill()  # SIGKILL: the load runs no handler of its own
+    load.wait()
+    ended = subprocess.run(  # the kernel's SIGKILL to the lane is immediate; allow a scheduler tick
+        [
+            "timeout",
+            "10",
+            "sh",
+            "-c",
+            f"while [ -d /proc/{pid} ] && ! grep -q ') Z' /proc/{pid}/stat; do sleep 0.05; done",
+        ],
+        check=False,
+    )
+    assert ended.returncode == 0, "the lane outlived its killed load"
+    assert not _alive(int(pid))
+
+
+def test_a_lane_process_whose_load_is_already_gone_ends_at_once() -> None:
+    env = {**os.environ, prestart.PARENT_ENV: "1"}  # started by a load that has since died
+    lane = subprocess.run(
+        [sys.executable, "-c", LANE], env=env, input="", capture_output=True, text=True
+    )
+    if sys.platform.startswith("linux"):
+        assert lane.returncode == 1 and "armed" not in lane.stdout
+    else:
+        assert lane.returncode == 0
+
+
+def test_a_lane_process_started_without_a_load_runs_as_before() -> None:
+    env = {k: v for k, v in os.environ.items() if k != prestart.PARENT_ENV}
+    lane = subprocess.run(
+        [sys.executable, "-c", LANE], env=env, input="", capture_output=True, text=True
+    )
+    assert lane.returncode == 0 and lane.stdout.strip() == "armed"
