@@ -657,21 +657,28 @@ class SearchClient:
             # GraphQL answers a selection's fields in the query's order, so the same record
             # serializes to the same bytes without sorting its keys (sorting cost as much as the
             # hash); Python's 64-bit hash of those bytes tells a changed record from a repeat.
-            digest = hash(orjson.dumps(record))
-            before = seen.get(key)
-            if before is None:
-                seen[key] = digest
+            if self._first_sighting(key, hash(orjson.dumps(record)), seen, where):
                 kept.append(record)
-            elif before == digest:
-                self.stats.repeated += 1
-            else:
-                raise IncompleteWindow(
-                    f"{where}: record {redact(repr(key), limit=60)} came again with other "
-                    "values (it changed while the window was paged); reload the window",
-                    expected=len(seen),
-                    received=len(seen),
-                )
         return kept
+
+    def _first_sighting(
+        self, key: object, digest: int, seen: dict[object, int], where: str
+    ) -> bool:
+        """Whether the record of ``key`` (its bytes' ``digest``) is new to the window; a repeat
+        unchanged is counted, a repeat with other values fails the window (see above)."""
+        before = seen.get(key)
+        if before is None:
+            seen[key] = digest
+            return True
+        if before == digest:
+            self.stats.repeated += 1
+            return False
+        raise IncompleteWindow(
+            f"{where}: record {redact(repr(key), limit=60)} came again with other "
+            "values (it changed while the window was paged); reload the window",
+            expected=len(seen),
+            received=len(seen),
+        )
 
     def _first_decoded_sightings(
         self, page: DecodedPage, seen: dict[object, int], where: str
@@ -680,19 +687,8 @@ class SearchClient:
         and each record's bytes are what ``orjson.dumps`` gives, so the digests compare)."""
         kept = []
         for i, (key, digest) in enumerate(zip(page.keys, page.digests(), strict=True)):
-            before = seen.get(key)
-            if before is None:
-                seen[key] = digest
+            if self._first_sighting(key, digest, seen, where):
                 kept.append(i)
-            elif before == digest:
-                self.stats.repeated += 1
-            else:
-                raise IncompleteWindow(
-                    f"{where}: record {redact(repr(key), limit=60)} came again with other "
-                    "values (it changed while the window was paged); reload the window",
-                    expected=len(seen),
-                    received=len(seen),
-                )
         if len(kept) != len(page.keys):
             page.keep(kept)
 
