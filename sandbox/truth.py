@@ -34,13 +34,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from sandbox.clock import DAY_MS, day_of
 from sandbox.legacy import truth as legacy_truth
 from sandbox.model import MIN_CACHED_DAYS, STATUS_OF_KIND, Tenant
 from sandbox.reporting import truth as reporting_truth
 from sandbox.timeline import CONSULT, INSTANT, QUEUE, RING
+from sandbox.truth_file import TruthFile
 from sandbox.wfo import truth as wfo_truth
 from warehouse.schemas import (
     AGENT_ACTIVITY,
@@ -155,16 +155,13 @@ def _rows(table: Table, record: Mapping[str, Any]) -> Iterator[Row]:
     yield from walk((record,), record, 0)
 
 
-class _TableWriter:
+class _TableWriter(TruthFile):
     """Rows of one table, cast to its Arrow schema and written in row groups."""
 
     def __init__(self, table: Table, org_id: str, out: Path) -> None:
+        super().__init__(out, table)
         self.table = table
         self.org_id = org_id
-        self.path = out / f"{table.qualified_name}.parquet"
-        self.tmp = self.path.with_suffix(".parquet.tmp")
-        # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
-        self.writer = pq.ParquetWriter(self.tmp, table.arrow, write_statistics=False)
         fields = list(table.arrow)[1:]  # after org_id
         self.columns = [
             (_reader(table, c), c.kind, f.type) for c, f in zip(table.columns, fields, strict=True)
@@ -259,9 +256,7 @@ class _TableWriter:
 
     def close(self, shared: dict[Any, pa.Array] | None = None) -> Path:
         self.flush(shared)
-        self.writer.close()
-        self.tmp.replace(self.path)  # never leave a half-written file under the final name
-        return self.path
+        return self.finish()
 
 
 def _write(
@@ -495,7 +490,7 @@ def _feed(sinks: list[Any], records: Iterable[dict[str, Any]]) -> Iterator[dict[
         yield record
 
 
-class _ActivityWriter:
+class _ActivityWriter(TruthFile):
     """``search.task_activity`` column by column from the simulation's task activities.
 
     A row is one CAR node of ``taskDetails.activities`` at ``now`` (``sandbox.timeline.Act``,
@@ -506,12 +501,9 @@ class _ActivityWriter:
     """
 
     def __init__(self, tenant: Tenant, now_ms: int, out: Path) -> None:
+        super().__init__(out, TASK_ACTIVITY)
         self.now = now_ms
         self.org_id = tenant.org_id
-        self.path = out / f"{TASK_ACTIVITY.qualified_name}.parquet"
-        self.tmp = self.path.with_suffix(".parquet.tmp")
-        # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
-        self.writer = pq.ParquetWriter(self.tmp, TASK_ACTIVITY.arrow, write_statistics=False)
         self.names = [c.api_path for c in TASK_ACTIVITY.columns[2:]]  # after the parent columns
         self.at = {name: i + 2 for i, name in enumerate(self.names)}
         ents = tenant.entities
@@ -654,16 +646,6 @@ class _ActivityWriter:
             for column, field in zip(zip(*rows, strict=True), fields[1:], strict=True)
         ]
         self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=TASK_ACTIVITY.arrow))
-
-    def close(self) -> Path:
-        self.flush()
-        self.writer.close()
-        self.tmp.replace(self.path)  # never leave a half-written file under the final name
-        return self.path
-
-    def discard(self) -> None:
-        self.writer.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 def _search_sessions(

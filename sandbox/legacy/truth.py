@@ -25,6 +25,7 @@ from sandbox.legacy.records import DAY_MS, PARENT_LOOKBACK_MS, csr_of, records
 from sandbox.model import STATUS_OF_KIND
 from sandbox.records import channel_spans
 from sandbox.timeline import INSTANT
+from sandbox.truth_file import TruthFile
 from warehouse.schemas import Table
 from warehouse.schemas_legacy import AAR, CAR, CSR, RECORD_PATHS, TABLES
 
@@ -198,17 +199,14 @@ def _rows_batch(table: Table, org_id: str, rows: list[tuple[Any, ...]]) -> pa.Re
     return pa.RecordBatch.from_arrays(arrays, schema=table.arrow)
 
 
-class CsrWriter:
+class CsrWriter(TruthFile):
     """``legacy.csr`` from the window's task records, given in order (``Tenant.tasks``: by
     created time, then id: the CSRs' own order), so a pass over the tasks rendered for another
     family's tables writes it too instead of rendering every task again."""
 
     def __init__(self, out: Path, org_id: str) -> None:
+        super().__init__(out, CSR)
         self.org_id = org_id
-        self.path = out / f"{CSR.qualified_name}.parquet"
-        self.tmp = self.path.with_suffix(".parquet.tmp")
-        # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
-        self.writer = pq.ParquetWriter(self.tmp, CSR.arrow, write_statistics=False)
         self.rows: list[dict[str, Any]] = []
 
     def add(self, task: dict[str, Any]) -> None:
@@ -220,16 +218,6 @@ class CsrWriter:
         rows, self.rows = self.rows, []
         if rows:
             self.writer.write_batch(_batch(CSR, self.org_id, rows))
-
-    def close(self) -> Path:
-        self.flush()
-        self.writer.close()
-        self.tmp.replace(self.path)
-        return self.path
-
-    def discard(self) -> None:
-        self.writer.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 def write_truth(

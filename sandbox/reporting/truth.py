@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sandbox.reporting import model
+from sandbox.truth_file import TruthFile
 from warehouse.schemas import Table
 from warehouse.schemas_reporting import (
     AGENT_ACTIVITIES,
@@ -38,17 +38,14 @@ _BATCH_ROWS = 5_000
 Row = dict[str, Any]
 
 
-class _RowsWriter:
+class _RowsWriter(TruthFile):
     """Rows (dicts by column name) of one table, typed to its Arrow schema, in row groups."""
 
     def __init__(self, out: Path, table: Table, org_id: str) -> None:
+        super().__init__(out, table)
         self.table, self.org_id = table, org_id
-        self.path = out / f"{table.qualified_name}.parquet"
-        self.tmp = self.path.with_suffix(".parquet.tmp")
         self.names = [c.name for c in table.columns]
         self.kinds = {c.name: c.kind for c in table.columns}
-        # No min/max statistics: nothing prunes by them, and they were a third of writing a file.
-        self.writer = pq.ParquetWriter(self.tmp, table.arrow, write_statistics=False)
         self.batch: list[Row] = []
 
     def add(self, row: Row) -> None:
@@ -79,16 +76,6 @@ class _RowsWriter:
                 ]
             arrays.append(pa.array(values, f.type))
         self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=table.arrow))
-
-    def close(self) -> Path:
-        self.flush()
-        self.writer.close()
-        self.tmp.replace(self.path)  # never leave a half-written file under the final name
-        return self.path
-
-    def discard(self) -> None:
-        self.writer.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 def _write(out: Path, table: Table, org_id: str, rows: Iterable[Row]) -> Path:
