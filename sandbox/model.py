@@ -960,7 +960,7 @@ def _flag(a: AgentActivity, *, login: bool, logout: bool) -> AgentActivity:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic collector while a day is built.
 
     A day allocates hundreds of thousands of small objects and no reference cycles, so the
@@ -1142,7 +1142,7 @@ class Tenant:
 
     def _simulate(self, day: int) -> DayPlan:
         """The day from the disk cache if there is one and it holds it, else simulated."""
-        with _gc_paused():
+        with gc_paused():
             return self._day(day)
 
     def _simulate_anew(self, day: int) -> DayPlan:
@@ -1231,7 +1231,7 @@ class Tenant:
             legacy = source == "legacy_tasks"
 
             def render_tasks(refs: Sequence[Any], with_nodes: bool) -> list[dict[str, object]]:
-                with _gc_paused():
+                with gc_paused():
                     out = [_render(p, now_ms, ctx, with_nodes) for p in refs]
                 if legacy:
                     for rec in out:
@@ -1239,7 +1239,7 @@ class Tenant:
                 return out
 
             def render_nodes(refs: Sequence[Any]) -> list[dict[str, object]]:
-                with _gc_paused():
+                with gc_paused():
                     return [_render_nodes(p, now_ms, ctx) for p in refs]
 
             is_open = any(p.end >= now_ms for p in plans)
@@ -1260,7 +1260,7 @@ class Tenant:
             rctx = self._records_ctx
 
             def render_legs(refs: Sequence[Any], _with_nodes: bool) -> list[dict[str, object]]:
-                with _gc_paused():
+                with gc_paused():
                     return [render_leg(leg, now_ms, rctx) for leg in refs]
 
             is_open = any(leg[6] >= now_ms for leg in legs)
@@ -1277,7 +1277,7 @@ class Tenant:
 
             def render_sessions(refs: Sequence[Any], with_nodes: bool) -> list[dict[str, object]]:
                 rctx = self._records_ctx
-                with _gc_paused():
+                with gc_paused():
                     return [render_session(s, now_ms, rctx, shell, with_nodes) for shell, s in refs]
 
             weight = sum(1 + len(s.log) // 5 for _p, s in pairs)

@@ -21,13 +21,11 @@ parent columns copy the enclosing objects' fields. Open records keep their open 
 
 from __future__ import annotations
 
-import gc
 import json
 import multiprocessing
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ import pyarrow.compute as pc
 
 from sandbox.clock import DAY_MS, day_of
 from sandbox.legacy import truth as legacy_truth
-from sandbox.model import MIN_CACHED_DAYS, STATUS_OF_KIND, Tenant
+from sandbox.model import MIN_CACHED_DAYS, STATUS_OF_KIND, Tenant, gc_paused
 from sandbox.reporting import truth as reporting_truth
 from sandbox.timeline import CONSULT, INSTANT, QUEUE, RING
 from sandbox.truth_file import TruthFile
@@ -346,28 +344,13 @@ def write_truth(
         raise ValueError("tenant is not of the seed and volume asked for")
     args = {"now_ms": now_ms, "from_ms": from_ms, "to_ms": to_ms, "config": dict(config or {})}
     jobs = [job for job in _JOBS if job[0] in families]
-    with _gc_paused():
+    # The records rendered here are millions of short-lived dicts without cycles; each
+    # collection they set off walked the simulated days' objects again (~30 % of the truth's
+    # CPU). Forked workers inherit the collector off.
+    with gc_paused():
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
             return _in_family_order(_in_workers(out, tenant, jobs, args, families, workers))
         return _in_family_order([p for job in jobs for p in _run(job, out, tenant, args, families)])
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic collector paused while the files are written.
-
-    The records rendered here are millions of short-lived dicts and lists without reference
-    cycles (reference counting frees them); every collection the allocations set off walked
-    the simulated days' millions of objects again: ~30 % of the truth's CPU at 4,000 tasks a
-    day, more with bigger days. Resumed afterwards if it was on (forked workers inherit it off).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _run(
