@@ -44,4 +44,6 @@ def count(job_name: str) -> int:
         return LANES[job_name]
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{LANES_VARIABLE} must be a whole number >= 1, not {value!r}")
-    return int(value)
+    # A lane beyond the job's groups would find nothing to take: it would cost a process (and
+    # ~0.5 GiB) started ahead for nothing, and 1,000 of them would exhaust the machine.
+    return min(int(value), len(STEPS[job_name]))

@@ -137,3 +137,14 @@ def test_the_search_lanes_of_an_org_are_a_setting(monkeypatch) -> None:  # noqa:
     monkeypatch.setenv(split.LANES_VARIABLE, "0")
     with pytest.raises(ValueError, match="WXCC_SEARCH_LANES must be a whole number >= 1"):
         split.count("search_job")
+
+
+@pytest.mark.parametrize("asked", ["4", "5", "99999"])
+def test_more_search_lanes_than_feed_groups_start_no_idle_processes(
+    monkeypatch: pytest.MonkeyPatch, asked: str
+) -> None:
+    monkeypatch.setenv(split.LANES_VARIABLE, asked)
+    groups = len(split.STEPS["search_job"])
+    assert split.count("search_job") == groups
+    chunks = [runner.Chunk("acme", DAYS)]
+    assert len(runner.lanes("search_job", chunks)) == groups
