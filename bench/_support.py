@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import orjson
@@ -39,6 +39,26 @@ CREDENTIALS = {
     "client_secret": "sandbox-secret",
     "refresh_token": "sandbox-refresh",
 }
+
+
+@contextmanager
+def serving(cmd: list[str]) -> Iterator[tuple[str, int]]:
+    """A ``wxcc-sandbox serve`` command run in its own process until the block ends: its URL
+    (read from its first line) and its pid."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("sandbox listening on "):
+            raise RuntimeError(f"sandbox did not start: {line!r}")
+        yield line.removeprefix("sandbox listening on "), proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @contextmanager
@@ -73,20 +93,8 @@ def sandbox(
         "--cache-mb",
         str(cache_mb),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.startswith("sandbox listening on "):
-            raise RuntimeError(f"sandbox did not start: {line!r}")
-        yield line.removeprefix("sandbox listening on ")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(cmd) as (url, _pid):
+        yield url
 
 
 def cpu_stall_us() -> int | None:
@@ -107,15 +115,14 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class LoadSampler:
-    """The machine's 1-minute load average, sampled every second while a load runs."""
+class Sampler:
+    """Calls ``sample`` every second, in a thread of its own, while the block runs."""
 
     def __init__(self) -> None:
-        self.samples: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> LoadSampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -123,11 +130,25 @@ class LoadSampler:
         self._stop.set()
         self._thread.join()
 
+    def sample(self) -> None:
+        raise NotImplementedError
+
     def _run(self) -> None:
         while True:
-            self.samples.append(os.getloadavg()[0])
+            self.sample()
             if self._stop.wait(1.0):
                 return
+
+
+class LoadSampler(Sampler):
+    """The machine's 1-minute load average, sampled every second while a load runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.samples: list[float] = []
+
+    def sample(self) -> None:
+        self.samples.append(os.getloadavg()[0])
 
     @property
     def mean(self) -> float:

@@ -35,7 +35,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +48,14 @@ import httpx
 import orjson
 import yaml
 
-from bench._support import LoadSampler, cache_mb_for, cpu_stall_us, process_cpu
+from bench._support import (
+    LoadSampler,
+    Sampler,
+    cache_mb_for,
+    cpu_stall_us,
+    process_cpu,
+    serving,
+)
 from bench.bare_search_loop import DAY_MS, FEEDS, Loop
 from bench.bench_search_cpu import NOW, ROW_TABLES
 
@@ -97,16 +103,8 @@ def _sandbox(args: argparse.Namespace, orgs: int, cache_mb: int) -> Iterator[tup
         "--cache-mb",
         str(cache_mb),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.startswith("sandbox listening on "):
-            raise RuntimeError(f"sandbox did not start: {line!r}")
-        yield line.removeprefix("sandbox listening on "), proc.pid
-    finally:
-        proc.terminate()
-        proc.wait()
+    with serving(cmd) as found:
+        yield found
 
 
 def _orgs(url: str) -> list[Org]:
@@ -189,32 +187,21 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
-class _TreeRss:
+class _TreeRss(Sampler):
     """Peak RSS of a process and its descendants (sum, and the largest one), every second."""
 
     def __init__(self, pid: int) -> None:
+        super().__init__()
         self.pid = pid
         self.peak_sum = 0
         self.peak_one = 0
         self.peak_processes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> _TreeRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            sizes = [_rss_bytes(p) for p in _descendants(self.pid)]
-            self.peak_sum = max(self.peak_sum, sum(sizes))
-            self.peak_one = max(self.peak_one, max(sizes, default=0))
-            self.peak_processes = max(self.peak_processes, len(sizes))
-            self._stop.wait(1.0)
+    def sample(self) -> None:
+        sizes = [_rss_bytes(p) for p in _descendants(self.pid)]
+        self.peak_sum = max(self.peak_sum, sum(sizes))
+        self.peak_one = max(self.peak_one, max(sizes, default=0))
+        self.peak_processes = max(self.peak_processes, len(sizes))
 
 
 @dataclass

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._support import process_cpu
+from bench._support import process_cpu, serving
 
 SEED = 3
 NOW_ISO = "2026-11-20T00:00:00Z"
@@ -81,20 +81,8 @@ def serve(
     cmd = [sys.executable, "-m", "sandbox.cli", "serve", "--port", "0", "--budget", "0"]
     cmd += ["--seed", str(SEED), "--tasks-per-day", str(tasks_per_day), "--now", NOW_ISO]
     cmd += ["--cache-dir", str(cache_dir)]
-    proc = subprocess.Popen([*cmd, *extra], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.startswith("sandbox listening on "):
-            raise RuntimeError(f"sandbox did not start: {line!r}")
-        yield line.removeprefix("sandbox listening on "), proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving([*cmd, *extra]) as found:
+        yield found
 
 
 def _task_activities(page: list[dict[str, Any]]) -> int:
