@@ -13,6 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from warehouse.json_arrow import DecodedPage
+from warehouse.schemas import TASK_VARIABLE
+
 TYPES = ("string", "integer", "long", "double", "boolean")
 _COLUMN = {
     "string": "stringValue",
@@ -69,22 +72,41 @@ def _row(name: str, kind: str, value: Any, *, declared: bool = True) -> dict[str
 
 
 def with_variables(
-    records: Sequence[dict[str, Any]], configured: Sequence[CadVariable] = ()
-) -> Sequence[dict[str, Any]]:
-    """The records, each with the derived list ``_variables`` the task_variable table reads."""
+    records: Sequence[dict[str, Any]] | DecodedPage, configured: Sequence[CadVariable] = ()
+) -> Sequence[dict[str, Any]] | DecodedPage:
+    """The records, each with the derived list ``_variables`` the task_variable table reads.
+
+    A page decoded into Arrow (``warehouse.json_arrow``) gets the same lists from its decoded
+    ``globalVariables`` values, as the records (task id, creation time, list) of its
+    task_variable rows: the same rows and the same errors as from the record dicts.
+    """
+    if isinstance(records, DecodedPage):
+        ids = records.kept_values("id")
+        created = records.kept_values("createdTime")
+        values = records.kept_json("globalVariables")
+        records.derived[TASK_VARIABLE.qualified_name] = [
+            {"id": i, "createdTime": t, "_variables": _variables(v, configured)}
+            for i, t, v in zip(ids, created, values, strict=True)
+        ]
+        return records
     for record in records:
-        values = record.get("globalVariables") or {}
-        if isinstance(values, list):  # tolerate a list of {name, value} as well as a map
-            values = {v.get("name"): v.get("value") for v in values if isinstance(v, dict)}
-        rows = []
-        if configured:
-            for var in configured:
-                if values.get(var.name) is not None:
-                    rows.append(_row(var.name, var.type, values[var.name]))
-        else:
-            for name, value in sorted(values.items()):
-                kind = _inferred(value)
-                if kind is not None:
-                    rows.append(_row(name, kind, value, declared=False))
-        record["_variables"] = rows
+        record["_variables"] = _variables(record.get("globalVariables"), configured)
     return records
+
+
+def _variables(values: Any, configured: Sequence[CadVariable]) -> list[dict[str, Any]]:
+    """The task_variable rows of one task's ``globalVariables`` value."""
+    values = values or {}
+    if isinstance(values, list):  # tolerate a list of {name, value} as well as a map
+        values = {v.get("name"): v.get("value") for v in values if isinstance(v, dict)}
+    rows = []
+    if configured:
+        for var in configured:
+            if values.get(var.name) is not None:
+                rows.append(_row(var.name, var.type, values[var.name]))
+    else:
+        for name, value in sorted(values.items()):
+            kind = _inferred(value)
+            if kind is not None:
+                rows.append(_row(name, kind, value, declared=False))
+    return rows
