@@ -86,13 +86,10 @@ FEEDS = (
         queries.TASK,
         (schemas.TASK,),
         "Tasks from the legacy task query, one row per task.",
-        PageDecoder(
-            queries.TASK.root,
-            queries.TASK.list_field,
-            queries.TASK.key_field,
-            queries.TASK.time_field,
-            schemas.TASK,
-        ),
+        # No decoder: its small pages (100 records) cost more through the Arrow path's
+        # per-column proof than through orjson and the normalizer (bench/README.md, issue 21,
+        # fourth pass), although the decoder read them as the dict path does (the tests of
+        # tests/warehouse/test_json_arrow.py, run with a task decoder at commit 39c5b92).
     ),
     SearchFeed(
         "agent_session",

@@ -238,33 +238,6 @@ FIELDS = {
             ),
         ),
     ),
-    "task": Fields(
-        "ringingDuration",
-        "endedTime",
-        "origin",
-        "isActive",
-        (
-            # nested objects (lastQueue {id, name}): null as a whole, or a member bent inside
-            (
-                "a null object",
-                rb'"lastQueue":\{[^}]*\}',
-                lambda m: b'"lastQueue":null',
-                "rows",
-            ),
-            (
-                "a number for a nested string",
-                rb'"lastQueue":\{"id":"[^"]*"',
-                lambda m: b'"lastQueue":{"id":7',
-                "error",
-            ),
-            (
-                "a nested member missing",
-                rb'"lastQueue":\{"id":"[^"]*",',
-                lambda m: b'"lastQueue":{',
-                "rows",
-            ),
-        ),
-    ),
     "task_leg_details": Fields(
         "ringingDuration",
         "endedTime",
@@ -496,7 +469,6 @@ def test_a_bent_page_gives_the_dict_paths_result(
             "-1",
             "where null was",
             "escaped quote",
-            "a null object",
             "variables as a list",
             "in progress",
         )
