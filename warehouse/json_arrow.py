@@ -31,7 +31,7 @@ client's repeat digest (``hash`` of those bytes) is the same on both paths.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -523,8 +523,8 @@ class DecodedPage:
     # The same members as orjson read them (every record, kept or not), for derived rows.
     json_values: dict[str, list[Any]] = field(default_factory=dict)
     # Rows of child tables derived from the records (``warehouse.variables``): per child table,
-    # one dict per kept record, in order, normalized by ``warehouse.normalize`` at landing.
-    derived: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # what builds its batch for an org at landing (where the dict path normalizes it).
+    derived: dict[str, Callable[[str], pa.RecordBatch]] = field(default_factory=dict)
     # Activity lists with further pages (agentSession channels), for the client to complete,
     # and the nodes those pages added, by list.
     incomplete: list[Incomplete] = field(default_factory=list)
@@ -705,7 +705,8 @@ class DecodedPage:
         if table is not self.decoder.table:
             if table.parent is None or table.parent.parent != self.decoder.table.qualified_name:
                 raise ValueError(f"this page was decoded for {self.decoder.table.qualified_name}")
-            return records_to_batch(table, self.derived.get(table.qualified_name, []), org_id)
+            build = self.derived.get(table.qualified_name)
+            return build(org_id) if build is not None else records_to_batch(table, [], org_id)
         assert self._rows is not None and self._owners is not None
         rows = self._rows
         mask = None

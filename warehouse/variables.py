@@ -13,8 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from warehouse.json_arrow import DecodedPage
-from warehouse.schemas import TASK_VARIABLE
+from warehouse.normalize import empty_batch, records_to_batch
+from warehouse.schemas import TASK_VARIABLE, UTC_MS
 
 TYPES = ("string", "integer", "long", "double", "boolean")
 _COLUMN = {
@@ -83,11 +87,20 @@ def with_variables(
     if isinstance(records, DecodedPage):
         ids = records.kept_values("id")
         created = records.kept_values("createdTime")
-        values = records.kept_json("globalVariables")
-        records.derived[TASK_VARIABLE.qualified_name] = [
-            {"id": i, "createdTime": t, "_variables": _variables(v, configured)}
-            for i, t, v in zip(ids, created, values, strict=True)
-        ]
+        rows = [_variables(v, configured) for v in records.kept_json("globalVariables")]
+
+        def build(org_id: str) -> pa.RecordBatch:
+            batch = _typed_batch(ids, created, rows, org_id)
+            if batch is not None:
+                return batch
+            # a value the normalizer refuses: it names it, as for the record dicts
+            found = [
+                {"id": i, "createdTime": t, "_variables": r}
+                for i, t, r in zip(ids, created, rows, strict=True)
+            ]
+            return records_to_batch(TASK_VARIABLE, found, org_id)
+
+        records.derived[TASK_VARIABLE.qualified_name] = build
         return records
     for record in records:
         record["_variables"] = _variables(record.get("globalVariables"), configured)
@@ -110,3 +123,55 @@ def _variables(values: Any, configured: Sequence[CadVariable]) -> list[dict[str,
             if kind is not None:
                 rows.append(_row(name, kind, value, declared=False))
     return rows
+
+
+# Per value column of task_variable, the only types it takes from _row (None: not this kind).
+_TYPED = (
+    ("stringValue", pa.string(), {str, type(None)}),
+    ("integerValue", pa.int64(), {int, type(None)}),
+    ("doubleValue", pa.float64(), {float, type(None)}),
+    ("booleanValue", pa.bool_(), {bool, type(None)}),
+)
+
+
+def _typed_batch(
+    ids: list[str],
+    created: list[int | None],
+    rows: list[list[dict[str, Any]]],
+    org_id: str,
+) -> pa.RecordBatch | None:
+    """task_variable's rows of a decoded page built column by column, or None where a value is
+    one the normalizer would refuse (its error names the record). The task ids and creation
+    times are the decoded page's own, already checked (non-null ids, instants in range)."""
+    owners = [n for n, found in enumerate(rows) for _ in found]
+    if not owners:
+        return empty_batch(TASK_VARIABLE)
+    flat = [row for found in rows for row in found]
+    names = [row["name"] for row in flat]
+    if not set(map(type, names)) <= {str}:
+        return None
+    columns = [
+        pa.array([org_id] * len(flat), pa.string()),
+        pa.array(ids, pa.string()).take(pa.array(owners)),
+        _instants([created[n] for n in owners]),
+        pa.array(names, pa.string()),
+        pa.array([row["type"] for row in flat], pa.string()),
+    ]
+    for key, arrow_type, allowed in _TYPED:
+        values = [row[key] for row in flat]
+        if not set(map(type, values)) <= allowed:
+            return None
+        try:
+            columns.append(pa.array(values, arrow_type))
+        except (OverflowError, pa.ArrowInvalid):  # an integer beyond 64 bits
+            return None
+    return pa.RecordBatch.from_arrays(columns, schema=TASK_VARIABLE.arrow)
+
+
+def _instants(values: list[int | None]) -> pa.Array:
+    # -1 is the API's "not yet" (null), as the normalizer reads it; the range was checked when
+    # the page was decoded.
+    array = pa.array(values, pa.int64())
+    if -1 in values:
+        array = pc.if_else(pc.equal(array, -1), pa.scalar(None, pa.int64()), array)
+    return array.cast(UTC_MS)

@@ -218,6 +218,12 @@ FIELDS = {
                 lambda m: b'"globalVariables":[{"name":"a","value":1},{"name":"b","value":"x"}]',
                 "rows",
             ),
+            (
+                "a variable without a name",
+                rb'"globalVariables":\{[^}]*\}',
+                lambda m: b'"globalVariables":[{"name":"a","value":1},{"value":"x"}]',
+                "error",
+            ),
             (  # orjson reads it as a float (a double variable): not canonical, the dict path
                 "a variable beyond 64 bits",
                 rb'"IVRAttempts":\d+',
@@ -345,7 +351,7 @@ BENT = {
     name: _bends(f, DECODED[name].query.list_field, DECODED[name].query.key_field)
     for name, f in FIELDS.items()
 }
-REFUSED_AT_LANDING = {"a variable too large for a long"}
+REFUSED_AT_LANDING = {"a variable too large for a long", "a variable without a name"}
 CASES = [(feed, bend) for feed in sorted(BENT) for bend in sorted(BENT[feed])]
 
 
