@@ -23,12 +23,11 @@ import pyarrow as pa
 import pytest
 
 from pipelines.assets.search import FEEDS, SearchFeed, _counting_in_progress
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import RetryPolicy, WxccHttp
 from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
 from tests.sources.factories import FakeClock, json_response
-from tests.support import SEED, TASKS_PER_DAY, ms
+from tests.support import SEED, TASKS_PER_DAY, ms, sandbox_tokens
 from warehouse.json_arrow import DecodedPage, PageDecoder
 from warehouse.normalize import records_to_batch
 from warehouse.schemas import AGENT_ACTIVITY, TASK_DETAILS, TASK_VARIABLE, Column, Table
@@ -104,13 +103,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with serve_in_background(
         seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), budget_per_minute=0
     ) as url:
-        tokens = TokenProvider(
-            identity_url=url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=Path(tmp),
-        )
+        tokens = sandbox_tokens(url, Path(tmp))
         for name, feed in DECODED.items():
             recording = _Recording()
             with SearchClient(WxccHttp(url, token_provider=tokens)) as plain:
