@@ -251,6 +251,8 @@ def _agent_work(plan: DayPlan) -> dict[tuple[str, str], tuple[list[int], list[in
         out: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
         for task in plan.tasks:
             callback = task.cb_request is not None
+            if not callback and not task.transfers:
+                continue  # ~95 % of tasks: nothing to note, and their activities unread
             for a in task.acts:
                 s = a.staff
                 if s is None:
@@ -483,6 +485,10 @@ def _task_legs(task: TaskPlan) -> list[Leg]:
     it (the next leg's ``parked`` starts at the same instant).
     """
     acts = task.acts
+    if not task.transfers:  # most tasks: one leg, found without reading the activities
+        return [
+            (task.created, f"{task.id}-callLeg-{task.created}", task, 0, 0, len(acts), task.end)
+        ]
     bounds = [0]
     starts = [task.created]
     for i, a in enumerate(acts):
@@ -508,8 +514,8 @@ def day_legs(plan: DayPlan) -> tuple[list[Leg], list[int]]:
     return cached  # type: ignore[return-value]
 
 
-def _leg_key(leg: Leg) -> tuple[int, str]:
-    return (leg[0], leg[1])
+# A leg's (created, id), in C (sorting a day's legs called a Python key function per leg).
+_leg_key = itemgetter(0, 1)
 
 
 _ABANDONED_TYPE = {"abandoned": "queue", "short_abandon": "queue", "short_ivr": "new"}
