@@ -307,6 +307,10 @@ def render_session(
         first = True
         last_start = s.start
         current = None
+        # Tallies in locals, written to the channel once (a dict item per span costs more).
+        av_n = av_d = idle_n = idle_d = ring_n = ring_d = oring_n = oring_d = 0
+        con_n = con_d = ocon_n = ocon_d = hold_n = hold_d = cons_n = cons_d = 0
+        wrap_n = wrap_d = owrap_n = owrap_d = 0
         for a0, a1, state, task_id, queue, idle, wrap, outdial in spans:
             if a0 >= now:
                 break
@@ -322,41 +326,40 @@ def render_session(
             is_current = a1 >= now
             duration = (now if is_current else a1) - a0
             if api_state == "available":
-                c["availableCount"] += 1
-                c["availableDuration"] += duration
+                av_n += 1
+                av_d += duration
             elif api_state == "idle":
-                c["idleCount"] += 1
-                c["idleDuration"] += duration
+                idle_n += 1
+                idle_d += duration
                 idle_name = idle.name if idle is not None else None
             elif api_state == "ringing":
-                c["ringingCount"] += 1
-                c["ringingDuration"] += duration
+                ring_n += 1
+                ring_d += duration
             elif api_state == "outdial-reserved":
-                c["outdialRingingCount"] += 1
-                c["outdialRingingDuration"] += duration
-                c["outdialCount"] += 1
+                oring_n += 1
+                oring_d += duration
             elif api_state == "connected":
                 if outdial:
-                    c["outdialConnectedCount"] += 1
-                    c["outdialConnectedDuration"] += duration
+                    ocon_n += 1
+                    ocon_d += duration
                 else:
-                    c["connectedCount"] += 1
-                    c["connectedDuration"] += duration
+                    con_n += 1
+                    con_d += duration
             elif api_state in ("hold-done", "consult-done"):
-                c["connectedDuration"] += duration
+                con_d += duration
             elif api_state == "on-hold":
-                c["holdCount"] += 1
-                c["holdDuration"] += duration
+                hold_n += 1
+                hold_d += duration
             elif api_state == "consulting":
-                c["consultCount"] += 1
-                c["consultDuration"] += duration
+                cons_n += 1
+                cons_d += duration
             elif api_state == "wrapup":
                 if outdial:
-                    c["outdialWrapupCount"] += 1
-                    c["outdialWrapupDuration"] += duration
+                    owrap_n += 1
+                    owrap_d += duration
                 else:
-                    c["wrapupCount"] += 1
-                    c["wrapupDuration"] += duration
+                    wrap_n += 1
+                    wrap_d += duration
             if with_nodes:
                 # Literals, not calls: an AAR node is built ~300 times a session.
                 nodes.append(
@@ -398,6 +401,26 @@ def render_session(
                 current = api_state
             first = False
             prev_state, prev_task = state, task_id
+        c["availableCount"] = av_n
+        c["availableDuration"] = av_d
+        c["idleCount"] = idle_n
+        c["idleDuration"] = idle_d
+        c["ringingCount"] = ring_n
+        c["ringingDuration"] = ring_d
+        c["outdialRingingCount"] = c["outdialCount"] = oring_n
+        c["outdialRingingDuration"] = oring_d
+        c["connectedCount"] = con_n
+        c["connectedDuration"] = con_d
+        c["outdialConnectedCount"] = ocon_n
+        c["outdialConnectedDuration"] = ocon_d
+        c["holdCount"] = hold_n
+        c["holdDuration"] = hold_d
+        c["consultCount"] = cons_n
+        c["consultDuration"] = cons_d
+        c["wrapupCount"] = wrap_n
+        c["wrapupDuration"] = wrap_d
+        c["outdialWrapupCount"] = owrap_n
+        c["outdialWrapupDuration"] = owrap_d
         if ended:
             if with_nodes:
                 nodes.append(
