@@ -641,6 +641,7 @@ class _RawCall(_Call):
         self.page = 0
         self._streamed_end_key: Any = None
         self.next_cursor: str | None = None  # set by run(): the answer's endCursor
+        self.owned = False  # the page's records were rendered for this answer alone
         if spec.key_cursor is not None:
             self.after = _key_cursor(cursor)
         else:
@@ -916,7 +917,8 @@ class _RawCall(_Call):
     ) -> tuple[list[Mapping[str, Any]], int, int, Any]:
         """A page of an indexed window: its records (rendered now, shown as the filter shows
         them), the number of matching records, the page's first index and, on key-cursor
-        roots, the search-after key of the page's last record."""
+        roots, the search-after key of the page's last record. ``self.owned`` tells whether
+        the records were rendered for this answer alone (nobody else holds them)."""
         spec = self.spec
         order = self._index_order(index)
         if first is None:
@@ -936,8 +938,10 @@ class _RawCall(_Call):
         filtered = self.args.get("filter") is not None or self.args.get("extFilter") is not None
         render_nodes = getattr(index, "render_nodes", None)
         render_lean = getattr(index, "render_lean", None)
+        self.owned = not filtered
         if order.rendered and all(p in order.rendered for p in chosen):
             records = [order.rendered[p] for p in chosen]
+            self.owned = False
         elif (
             not with_nodes
             and render_lean is not None
@@ -957,6 +961,7 @@ class _RawCall(_Call):
             records = index.render([index.refs[p] for p in chosen], with_nodes)
             if with_nodes and not filtered and index.key_field is not None:
                 self.engine.keep_page_records(self.window.identity, chosen, records)
+                self.owned = False
         if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
             show = self._shower()
             shown = [show(r) for r in records]
@@ -1016,6 +1021,8 @@ class _RawCall(_Call):
                     out[c.key] = orjson.Fragment(streamed[c.key])
                 else:
                     render = self.engine.renderer(spec, c, self.args.get("extFilter"))
+                    if self.owned and len(self.sel.child(spec.list_field)) == 1:
+                        render = getattr(render, "in_place", render)
                     out[c.key] = _render_all(render, page)
             elif c.name == "pageInfo":
                 out[c.key] = page_info(c.children, has_next, end_cursor)

@@ -437,3 +437,22 @@ def test_a_session_its_page_rendered_is_not_rendered_again_for_its_further_pages
         renders[weight] = counting.rendered - after_page
     assert answers[25_000] == answers[0]
     assert renders == {25_000: 0, 0: len(answers[0]) - 1}
+
+
+def test_records_projected_in_place_only_when_one_selection_reads_them() -> None:
+    """An indexed window's page records are projected in place (not copied) when nothing else
+    holds them; a page selecting its list twice (aliases) projects copies, so the second
+    selection still sees every member. (channelMetaData: whole records, not lean ones.)"""
+    query = """query($from: Long!, $to: Long!) {
+      taskDetails(from: $from, to: $to) {
+        a: tasks { id status }
+        b: tasks { id status channelType channelMetaData { inBoundTranscript } }
+      }
+    }"""
+    indexed = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL)
+    got = run(indexed, query, WINDOW)
+    assert got == run(kept(), query, WINDOW)
+    b = got["data"]["taskDetails"]["b"]
+    assert b and all(r["channelType"] for r in b)
+    legs = project_query("task_leg_details")
+    assert _pages(indexed, legs, WINDOW) == _pages(kept(), legs, WINDOW)
