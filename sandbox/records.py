@@ -198,18 +198,7 @@ def channel_spans(s: Staff, ch: str) -> list[Span]:
     for c, state, a0, a1, task_id, queue, wrap, outdial in s.log:
         if c == ch:
             spans.append((a0, a1, state, task_id, queue, None, wrap, outdial))
-    spans.sort(key=_span_start)  # stable: breaks first, then work in log order
-    out: list[Span] = []
-    t = s.start
-    for span in spans:
-        if span[0] > t:
-            out.append((t, span[0], "available", None, None, None, None, False))
-        out.append(span)
-        t = span[1]
-    end = s.end
-    if t < end:
-        out.append((t, end, "available", None, None, None, None, False))
-    return out
+    return _tiled(spans, s.start, s.end)
 
 
 def session_spans(s: Staff) -> list[list[Span]]:
@@ -222,22 +211,24 @@ def session_spans(s: Staff) -> list[list[Span]]:
     by_channel: dict[str, list[Span]] = {ch: idles.copy() for ch in CHANNELS}
     for c, state, a0, a1, task_id, queue, wrap, outdial in s.log:
         by_channel[c].append((a0, a1, state, task_id, queue, None, wrap, outdial))
-    start, end = s.start, s.end
-    out = []
-    for spans in by_channel.values():
-        spans.sort(key=_span_start)  # stable: breaks first, then work in log order
-        tiled: list[Span] = []
-        append = tiled.append
-        t = start
-        for span in spans:
-            if span[0] > t:
-                append((t, span[0], "available", None, None, None, None, False))
-            append(span)
-            t = span[1]
-        if t < end:
-            append((t, end, "available", None, None, None, None, False))
-        out.append(tiled)
-    return out
+    return [_tiled(spans, s.start, s.end) for spans in by_channel.values()]
+
+
+def _tiled(spans: list[Span], start: int, end: int) -> list[Span]:
+    """``spans`` (breaks first, then work in log order) sorted by start, the gaps between them
+    from ``start`` to ``end`` filled as ``available``."""
+    spans.sort(key=_span_start)  # stable: breaks first, then work in log order
+    tiled: list[Span] = []
+    append = tiled.append
+    t = start
+    for span in spans:
+        if span[0] > t:
+            append((t, span[0], "available", None, None, None, None, False))
+        append(span)
+        t = span[1]
+    if t < end:
+        append((t, end, "available", None, None, None, None, False))
+    return tiled
 
 
 # A span's start (C, not a Python function called per span: most of sorting a session's).
