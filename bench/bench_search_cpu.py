@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                     "record",
                     "--gil" if args.gil else "--idle",
                     "--threads",
+                    "--subprocesses",  # the lane processes, where the feeds run
                     "--format",
                     "raw",
                     "--rate",

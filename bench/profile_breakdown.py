@@ -1,6 +1,6 @@
 """Where a profiled load spent its time: py-spy's raw stacks, summed by what the code was doing.
 
-    .venv/bin/python -m bench.profile_breakdown FILE [--top 15]
+    .venv/bin/python -m bench.profile_breakdown FILE [--top 15] [--by-feed]
 
 ``FILE`` is ``py-spy record --idle --threads --format raw`` output (one collapsed stack and its
 sample count a line; ``bench/bench_search_cpu.py --py-spy DIR`` writes one). Each stack is put in
@@ -8,7 +8,10 @@ the first category whose rule matches one of its frames, walking from the innerm
 so a frame of the normalizer called by Dagster counts as normalizing. Samples of a thread that
 was waiting (py-spy's ``--idle``: in a lock, a sleep, a socket read) are counted apart from
 those that ran, per category, so the table shows CPU and waits. Printed: samples and share per
-category, running and idle, and the top innermost frames of the running samples.
+category, running and idle, and the top innermost frames of the running samples. With
+``--by-feed`` (a profile with ``--threads``, ``--subprocesses`` for the lane processes): the
+running samples per Search feed, from the names of its threads (``pages-<feed>`` fetching and
+decoding, ``window-search.<feed>`` landing), and of the processes' main threads.
 """
 
 from __future__ import annotations
@@ -75,6 +78,34 @@ def _idle(frames: list[str]) -> bool:
     )
 
 
+_THREAD = re.compile(r"^thread \(\d+\): (?P<name>.+)$")
+_FEED = re.compile(r"^(pages-|window-search\.)(?P<feed>\w+?)(_\d+)?$")
+
+
+def feed_of(frames: list[str]) -> str:
+    """The Search feed a sample's thread worked for, or what else the thread was."""
+    for frame in frames:
+        thread = _THREAD.match(frame)
+        if thread:
+            name = thread["name"]
+            feed = _FEED.match(name)
+            if feed:
+                return feed["feed"]
+            return "main threads (start-up, Dagster, marts)" if name == "MainThread" else name
+    return "(no thread named)"
+
+
+def by_feed(path: Path) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        match = _LINE.match(line)
+        if match:
+            frames = match["stack"].split(";")
+            if not _idle(frames):
+                found[feed_of(frames)] += int(match["count"])
+    return found
+
+
 def breakdown(path: Path) -> tuple[Counter[str], Counter[str], Counter[str]]:
     running: Counter[str] = Counter()
     idle: Counter[str] = Counter()
@@ -98,7 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("file", type=Path)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--by-feed", action="store_true", help="running samples per feed")
     args = parser.parse_args(argv)
+    if args.by_feed:
+        feeds = by_feed(args.file)
+        total = sum(feeds.values())
+        for name, count in feeds.most_common():
+            print(f"{name:<52} {count:>8} {100 * count / total:5.1f}%")
+        print(f"{'all':<52} {total:>8} {100.0:5.1f}%")
+        return 0
     running, idle, leaves = breakdown(args.file)
     total = sum(running.values())
     print(f"{'category':<52} {'running':>8} {'share':>6} {'waiting':>8}")

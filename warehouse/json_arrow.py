@@ -31,7 +31,7 @@ client's repeat digest (``hash`` of those bytes) is the same on both paths.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -230,8 +230,9 @@ class PageDecoder:
             return None
         start += len(self.list_field) + 4
         texts: dict[str, pa.Array] = {}
+        parsed: dict[str, list[Any]] = {}
         if self.json_members:
-            found = self._json_members(content, start, measure, texts)
+            found = self._json_members(content, start, measure, texts, parsed)
             if found is None:
                 return None
             lengths = lengths + found
@@ -244,7 +245,9 @@ class PageDecoder:
         if len(records) and content[int(ends[-1]) : int(ends[-1]) + 1] != b"]":
             return None
         info = page_info.to_pylist()[0]
-        page = DecodedPage(self, content, records, starts, ends, info, texts=texts)
+        page = DecodedPage(
+            self, content, records, starts, ends, info, texts=texts, json_values=parsed
+        )
         if not page.prepare():
             return None
         return page
@@ -255,10 +258,12 @@ class PageDecoder:
         start: int,
         measure: _Measure,
         texts: dict[str, pa.Array],
+        parsed: dict[str, list[Any]],
     ) -> np.ndarray | None:
         """Find each record's JSON-typed members in the page (arrow-json skipped them), from the
-        decoded members' lengths; read each value with orjson. Their bytes go into ``measure``'s
-        counts; returns what they add to each record's length (None: the dict path)."""
+        decoded members' lengths; read each value with orjson (into ``parsed``, and as
+        sorted-key text into ``texts``). Their bytes go into ``measure``'s counts; returns what
+        they add to each record's length (None: the dict path)."""
         fields = measure.field_lengths
         if fields is None:
             return None
@@ -275,6 +280,7 @@ class PageDecoder:
         markers = [b'"' + name.encode() + b'":' for name, _ in self.json_members]
         ends = [b',"' + after.encode() + b'":' for _, after in self.json_members]
         values: list[list[str | None]] = [[] for _ in markers]
+        objects: list[list[Any]] = [[] for _ in markers]
         slices: list[bytes] = []
         added = np.zeros(n, dtype=np.int64)
         fixed = sum(len(m) + 1 for m in markers)
@@ -290,6 +296,7 @@ class PageDecoder:
                 v0 = p + len(marker)
                 if content[v0 : v0 + 5] == b"null,":
                     values[j].append(None)
+                    objects[j].append(None)
                     shift += 4
                     nulls += 1
                     continue
@@ -305,12 +312,16 @@ class PageDecoder:
                 if value is None or orjson.dumps(value) != text:
                     return None
                 values[j].append(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+                objects[j].append(value)
                 slices.append(text)
                 shift += len(text)
             added[i] = fixed + shift
             pos += decoded_lengths[i] + fixed + shift + 1
-        for (name, _), marker, column in zip(self.json_members, markers, values, strict=True):
+        for (name, _), marker, column, found in zip(
+            self.json_members, markers, values, objects, strict=True
+        ):
             texts[name] = pa.array(column, pa.string())
+            parsed[name] = found
             measure.hist += _c(marker + b",") * n
         measure.hist += _C_NULL * nulls + _c(b"".join(slices))
         return added
@@ -509,6 +520,11 @@ class DecodedPage:
     counts: np.ndarray | None = None  # activity nodes of each record (child tables)
     kept: np.ndarray | None = None  # indexes of the records kept (None: all)
     texts: dict[str, pa.Array] = field(default_factory=dict)  # JSON members as sorted-key text
+    # The same members as orjson read them (every record, kept or not), for derived rows.
+    json_values: dict[str, list[Any]] = field(default_factory=dict)
+    # Rows of child tables derived from the records (``warehouse.variables``): per child table,
+    # what builds its batch for an org at landing (where the dict path normalizes it).
+    derived: dict[str, Callable[[str], pa.RecordBatch]] = field(default_factory=dict)
     # Activity lists with further pages (agentSession channels), for the client to complete,
     # and the nodes those pages added, by list.
     incomplete: list[Incomplete] = field(default_factory=list)
@@ -536,6 +552,26 @@ class DecodedPage:
     def indexes(self) -> np.ndarray:
         """The indexes of the records kept."""
         return np.arange(len(self.records)) if self.kept is None else self.kept
+
+    def kept_values(self, name: str) -> list[Any]:
+        """A decoded member of the kept records, as Python values (instants as epoch ms)."""
+        column = self.records.field(name)
+        if self.kept is not None:
+            column = column.take(pa.array(self.kept))
+        return column.to_pylist()
+
+    def kept_json(self, name: str) -> list[Any]:
+        """A JSON-typed member of the kept records, as orjson read it."""
+        values = self.json_values[name]
+        return values if self.kept is None else [values[i] for i in self.kept.tolist()]
+
+    def in_progress(self) -> int:
+        """Kept records whose task is not over: ``isActive`` true or ``endedTime`` null (as the
+        dict path counts them; -1 is not null there either)."""
+        active = self.records.field("isActive").fill_null(False)
+        open_ = pc.or_(active, self.records.field("endedTime").is_null())
+        flags = open_.to_numpy(zero_copy_only=False).astype(bool)
+        return int(flags[self.indexes()].sum())
 
     def kept_activities(self) -> int:
         """Activity nodes of the records kept (0 for a top-level table)."""
@@ -663,9 +699,14 @@ class DecodedPage:
         return True
 
     def to_batch(self, table: Table, org_id: str) -> pa.RecordBatch:
-        """The kept records' rows of ``table`` (the decoder's), exactly ``table.arrow``."""
+        """The kept records' rows of ``table`` (the decoder's), exactly ``table.arrow``; or of a
+        child table of it whose rows are derived from the records (:attr:`derived`: none when
+        nothing derived them, as the dict path's records without the derived list)."""
         if table is not self.decoder.table:
-            raise ValueError(f"this page was decoded for {self.decoder.table.qualified_name}")
+            if table.parent is None or table.parent.parent != self.decoder.table.qualified_name:
+                raise ValueError(f"this page was decoded for {self.decoder.table.qualified_name}")
+            build = self.derived.get(table.qualified_name)
+            return build(org_id) if build is not None else records_to_batch(table, [], org_id)
         assert self._rows is not None and self._owners is not None
         rows = self._rows
         mask = None

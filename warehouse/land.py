@@ -84,8 +84,8 @@ def land_windows(
 
     ``tables`` are a parent and (some of) its child tables, all normalized from the parent query's
     records. A page may instead be a record batch already typed as the (only) table's schema
-    (a CSV source parsed straight to Arrow), or a Search page decoded into Arrow for the (only)
-    table (``warehouse.json_arrow``). With ``publish`` (the default) the published
+    (a CSV source parsed straight to Arrow), or a Search page decoded into Arrow for the first
+    table, whose child tables' rows it derives (``warehouse.json_arrow``). With ``publish`` (the default) the published
     warehouse shows the window when this returns.
 
     Raises:
@@ -108,9 +108,10 @@ def land_windows(
                 writers[0].write(page)
                 continue
             if isinstance(page, DecodedPage):
-                if len(writers) != 1:
-                    raise ValueError("a decoded page feeds exactly one table")
-                writers[0].write(page.to_batch(writers[0].table, org_id))
+                # its table, then the child tables derived from its records (in that order,
+                # as the dict path normalizes them, so a bad page fails alike)
+                for writer in writers:
+                    writer.write(page.to_batch(writer.table, org_id))
                 continue
             for writer in writers:
                 writer.write(records_to_batch(writer.table, page, org_id))

@@ -13,6 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from warehouse.json_arrow import DecodedPage
+from warehouse.normalize import empty_batch, records_to_batch
+from warehouse.schemas import TASK_VARIABLE, UTC_MS
+
 TYPES = ("string", "integer", "long", "double", "boolean")
 _COLUMN = {
     "string": "stringValue",
@@ -69,22 +76,102 @@ def _row(name: str, kind: str, value: Any, *, declared: bool = True) -> dict[str
 
 
 def with_variables(
-    records: Sequence[dict[str, Any]], configured: Sequence[CadVariable] = ()
-) -> Sequence[dict[str, Any]]:
-    """The records, each with the derived list ``_variables`` the task_variable table reads."""
+    records: Sequence[dict[str, Any]] | DecodedPage, configured: Sequence[CadVariable] = ()
+) -> Sequence[dict[str, Any]] | DecodedPage:
+    """The records, each with the derived list ``_variables`` the task_variable table reads.
+
+    A page decoded into Arrow (``warehouse.json_arrow``) gets the same lists from its decoded
+    ``globalVariables`` values, as the records (task id, creation time, list) of its
+    task_variable rows: the same rows and the same errors as from the record dicts.
+    """
+    if isinstance(records, DecodedPage):
+        ids = records.kept_values("id")
+        created = records.kept_values("createdTime")
+        rows = [_variables(v, configured) for v in records.kept_json("globalVariables")]
+
+        def build(org_id: str) -> pa.RecordBatch:
+            batch = _typed_batch(ids, created, rows, org_id)
+            if batch is not None:
+                return batch
+            # a value the normalizer refuses: it names it, as for the record dicts
+            found = [
+                {"id": i, "createdTime": t, "_variables": r}
+                for i, t, r in zip(ids, created, rows, strict=True)
+            ]
+            return records_to_batch(TASK_VARIABLE, found, org_id)
+
+        records.derived[TASK_VARIABLE.qualified_name] = build
+        return records
     for record in records:
-        values = record.get("globalVariables") or {}
-        if isinstance(values, list):  # tolerate a list of {name, value} as well as a map
-            values = {v.get("name"): v.get("value") for v in values if isinstance(v, dict)}
-        rows = []
-        if configured:
-            for var in configured:
-                if values.get(var.name) is not None:
-                    rows.append(_row(var.name, var.type, values[var.name]))
-        else:
-            for name, value in sorted(values.items()):
-                kind = _inferred(value)
-                if kind is not None:
-                    rows.append(_row(name, kind, value, declared=False))
-        record["_variables"] = rows
+        record["_variables"] = _variables(record.get("globalVariables"), configured)
     return records
+
+
+def _variables(values: Any, configured: Sequence[CadVariable]) -> list[dict[str, Any]]:
+    """The task_variable rows of one task's ``globalVariables`` value."""
+    values = values or {}
+    if isinstance(values, list):  # tolerate a list of {name, value} as well as a map
+        values = {v.get("name"): v.get("value") for v in values if isinstance(v, dict)}
+    rows = []
+    if configured:
+        for var in configured:
+            if values.get(var.name) is not None:
+                rows.append(_row(var.name, var.type, values[var.name]))
+    else:
+        for name, value in sorted(values.items()):
+            kind = _inferred(value)
+            if kind is not None:
+                rows.append(_row(name, kind, value, declared=False))
+    return rows
+
+
+# Per value column of task_variable, the only types it takes from _row (None: not this kind).
+_TYPED = (
+    ("stringValue", pa.string(), {str, type(None)}),
+    ("integerValue", pa.int64(), {int, type(None)}),
+    ("doubleValue", pa.float64(), {float, type(None)}),
+    ("booleanValue", pa.bool_(), {bool, type(None)}),
+)
+
+
+def _typed_batch(
+    ids: list[str],
+    created: list[int | None],
+    rows: list[list[dict[str, Any]]],
+    org_id: str,
+) -> pa.RecordBatch | None:
+    """task_variable's rows of a decoded page built column by column, or None where a value is
+    one the normalizer would refuse (its error names the record). The task ids and creation
+    times are the decoded page's own, already checked (non-null ids, instants in range)."""
+    owners = [n for n, found in enumerate(rows) for _ in found]
+    if not owners:
+        return empty_batch(TASK_VARIABLE)
+    flat = [row for found in rows for row in found]
+    names = [row["name"] for row in flat]
+    if not set(map(type, names)) <= {str}:
+        return None
+    columns = [
+        pa.array([org_id] * len(flat), pa.string()),
+        pa.array(ids, pa.string()).take(pa.array(owners)),
+        _instants([created[n] for n in owners]),
+        pa.array(names, pa.string()),
+        pa.array([row["type"] for row in flat], pa.string()),
+    ]
+    for key, arrow_type, allowed in _TYPED:
+        values = [row[key] for row in flat]
+        if not set(map(type, values)) <= allowed:
+            return None
+        try:
+            columns.append(pa.array(values, arrow_type))
+        except (OverflowError, pa.ArrowInvalid):  # an integer beyond 64 bits
+            return None
+    return pa.RecordBatch.from_arrays(columns, schema=TASK_VARIABLE.arrow)
+
+
+def _instants(values: list[int | None]) -> pa.Array:
+    # -1 is the API's "not yet" (null), as the normalizer reads it; the range was checked when
+    # the page was decoded.
+    array = pa.array(values, pa.int64())
+    if -1 in values:
+        array = pc.if_else(pc.equal(array, -1), pa.scalar(None, pa.int64()), array)
+    return array.cast(UTC_MS)

@@ -27,7 +27,7 @@ from pipelines.sources.errors import IncompleteWindow
 from pipelines.sources.paging import prefetched
 from pipelines.sources.search import Page, RawQuery
 from warehouse import schemas
-from warehouse.json_arrow import PageDecoder
+from warehouse.json_arrow import DecodedPage, PageDecoder
 from warehouse.land import land_windows
 from warehouse.schemas import Table
 from warehouse.variables import parse_config, with_variables
@@ -59,6 +59,13 @@ FEEDS = (
         queries.TASK_DETAILS,
         (schemas.TASK_DETAILS, schemas.TASK_VARIABLE),
         "Contact sessions (CSR) from taskDetails, one row per task.",
+        PageDecoder(
+            queries.TASK_DETAILS.root,
+            queries.TASK_DETAILS.list_field,
+            queries.TASK_DETAILS.key_field,
+            queries.TASK_DETAILS.time_field,
+            schemas.TASK_DETAILS,
+        ),
     ),
     SearchFeed(
         "task_activity",
@@ -79,6 +86,10 @@ FEEDS = (
         queries.TASK,
         (schemas.TASK,),
         "Tasks from the legacy task query, one row per task.",
+        # No decoder: its small pages (100 records) cost more through the Arrow path's
+        # per-column proof than through orjson and the normalizer (bench/README.md, issue 21,
+        # fourth pass), although the decoder read them as the dict path does (the tests of
+        # tests/warehouse/test_json_arrow.py, run with a task decoder at commit 39c5b92).
     ),
     SearchFeed(
         "agent_session",
@@ -228,11 +239,16 @@ def _search_asset(feed: SearchFeed) -> dg.AssetsDefinition:
     return _asset
 
 
-def _counting_in_progress(pages: Iterator[Page], count: list[int]) -> Iterator[Page]:
+def _counting_in_progress(
+    pages: Iterator[Page | DecodedPage], count: list[int]
+) -> Iterator[Page | DecodedPage]:
     """The pages, counting into ``count[0]`` the tasks not ended yet (the window is then open:
     a plain re-run loads it again until they end)."""
     for page in pages:
-        count[0] += sum(1 for r in page if r.get("isActive") or r.get("endedTime") is None)
+        if isinstance(page, DecodedPage):
+            count[0] += page.in_progress()
+        else:
+            count[0] += sum(1 for r in page if r.get("isActive") or r.get("endedTime") is None)
         yield page
 
 
