@@ -20,6 +20,7 @@ import math
 import random
 from bisect import bisect
 from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import accumulate
 from math import cos as _cos
 from math import exp as _exp
@@ -325,6 +326,10 @@ _EMAIL_SUBJECTS = (
     "Cancel my subscription",
 )
 _TIERS = ("Bronze", "Silver", "Gold", "Platinum")
+_IVR_ATTEMPTS = (1, 1, 1, 2, 3)
+_GV1 = ("ABC123", "XYZ789", "QWE456")
+_N_FIRST, _N_LAST = len(_CUSTOMER_FIRST), len(_CUSTOMER_LAST)
+_N_AREA, _N_DOMAINS = len(_AREA_CODES), len(_MAIL_DOMAINS)
 _CONSULT_EPS = (("Supervisor Desk", "+18005550190"), ("Tier 2 Hotline", "+18005550191"))
 _SENTIMENTS = ("positive", "neutral", "negative")
 _SENTIMENT_CUM = (0.45, 0.85, 1.0)
@@ -358,11 +363,15 @@ _SELF_SERVICE_LEN = _lognormal(95, 0.5, 20, 600)
 _IVR_LEN = _lognormal(38, 0.45, 8, 300)
 _CLOSED_DIGITAL_LEN = {ch: _lognormal(6 if ch != "email" else 2, 0.4, 1, 30) for ch in CHANNELS}
 _VIRTUAL_AGENT_LEN = _lognormal(120, 0.5, 20, 900)
-_BOT_LEN = {ch: _lognormal(m, 0.4, 1, 300) for ch, m in (("chat", 40.0), ("email", 2.0), ("social", 8.0))}
+_BOT_LEN = {
+    ch: _lognormal(m, 0.4, 1, 300) for ch, m in (("chat", 40.0), ("email", 2.0), ("social", 8.0))
+}
 _OUTDIAL_RING_LEN = _lognormal(14, 0.4, 3, 40)
 _OUTDIAL_TALK_LEN = _lognormal(180, 0.7, 10, 3600)
 _OUTDIAL_WRAP_LEN = _lognormal(25, 0.6, 3, 600)
 
+
+_BLIND_TRANSFER_P = {"telephony": 0.05, "chat": 0.03}  # share of handled tasks transferred
 
 _FLOW_INFO: dict[tuple[str, str], dict[str, object]] = {}
 
@@ -375,8 +384,32 @@ def _flow_info(name: str, kind: str) -> dict[str, object]:
     return info
 
 
+def _flows(*names: tuple[str, str]) -> tuple[dict[str, object], ...]:
+    return tuple(_flow_info(name, kind) for name, kind in names)
+
+
+_CLOSED_IVR_FLOW = _flows(("Welcome_Message", "play-message"), ("Closed_Message", "play-message"))
+_SHORT_IVR_FLOW = _flows(("Welcome_Message", "play-message"))
+_SELF_SERVICE_FLOW = _flows(
+    ("Welcome_Message", "play-message"),
+    ("Main_Menu", "menu"),
+    ("Self_Service", "http-request"),
+    ("Goodbye", "play-message"),
+)
+_IVR_FLOW = _flows(("Welcome_Message", "play-message"), ("Main_Menu", "menu"))
+_IVR_COLLECT_FLOW = (*_IVR_FLOW, *_flows(("Collect_Account", "collect-digits")))
+_CLOSED_DIGITAL_FLOW = _flows(("Closed_AutoReply", "play-message"))
+_VIRTUAL_AGENT_FLOW = _flows(("Virtual_Agent", "virtual-agent"))
+_PARSE_EMAIL_FLOW = _flows(("Parse_Email", "set-variable"))
+
+
+def _queue_contact(queue: Queue) -> dict[str, object]:
+    """The flow activity that queues a task to ``queue``."""
+    return _flow_info(f"QueueContact_{queue.name.replace(' ', '')}", "queue-contact")
+
+
 def _uid_factory(rng: random.Random) -> Callable[[], str]:
-    return lambda: uuid_from(rng)
+    return partial(uuid_from, rng)
 
 
 # --- arrivals -------------------------------------------------------------------------------
@@ -572,73 +605,84 @@ class _DaySim:
 
     def _customer(self, task: TaskPlan, ep: EntryPoint) -> None:
         """Who contacts us, and the addresses the channel uses (a phone, an email, a handle)."""
-        rng = self.rng
-        first, last = rng.choice(_CUSTOMER_FIRST), rng.choice(_CUSTOMER_LAST)
+        # FastRandom's choice and randint written out (the same single draw each): ~7 a task.
+        r = self.rng.random
+        first = _CUSTOMER_FIRST[int(r() * _N_FIRST)]
+        last = _CUSTOMER_LAST[int(r() * _N_LAST)]
         ch = task.channel
         task.destination = ep.address
         if ch == "telephony":
-            phone = f"+1{rng.choice(_AREA_CODES)}555{rng.randint(0, 9999):04d}"
+            area = _AREA_CODES[int(r() * _N_AREA)]
+            phone = f"+1{area}555{int(r() * 10_000):04d}"
             task.customer_phone = task.origin = phone
-            task.customer_name = f"{first} {last}" if rng.random() < 0.45 else None
+            task.customer_name = f"{first} {last}" if r() < 0.45 else None
             return
         task.customer_name = f"{first} {last}"
         if ch in ("email", "chat"):
-            email = f"{first}.{last}{rng.randint(1, 999)}@{rng.choice(_MAIL_DOMAINS)}".lower()
+            n = 1 + int(r() * 999)
+            email = f"{first}.{last}{n}@{_MAIL_DOMAINS[int(r() * _N_DOMAINS)]}".lower()
             task.customer_email = task.origin = email
         elif ep.channel_sub_type in ("whatsapp", "sms"):
-            phone = f"+1{rng.choice(_AREA_CODES)}555{rng.randint(0, 9999):04d}"
+            area = _AREA_CODES[int(r() * _N_AREA)]
+            phone = f"+1{area}555{int(r() * 10_000):04d}"
             task.customer_phone = task.origin = phone
         else:
-            task.origin = f"fb-user-{rng.getrandbits(40)}"
+            task.origin = f"fb-user-{self.rng.getrandbits(40)}"
 
     def _gvars(self, task: TaskPlan, queue: Queue | None) -> None:
         """Global (CAD) variables the flow sets; which ones depends on channel and path."""
         rng, r = self.rng, self.rng.random
         out = task.gvars
-        if task.channel in ("telephony", "chat") and task.direction != "outdial":
+        ch = task.channel
+        inbound = task.direction != "outdial"
+        if inbound and (ch == "telephony" or ch == "chat"):
             lang = "es-US" if queue is not None and queue.pool == "spanish" else "en-US"
             out.append(("Global_Language", "string", lang))
-        if task.direction != "outdial":
+        if inbound:
             if r() < 0.8:
-                out.append(("CustomerTier", "string", rng.choice(_TIERS)))
+                out.append(("CustomerTier", "string", _TIERS[int(r() * 4)]))
             if r() < 0.6:
-                out.append(("AccountNumber", "string", f"{rng.randint(10_000_000, 99_999_999)}"))
-        if task.channel == "telephony" and task.direction != "outdial":
-            out.append(("IVRAttempts", "integer", rng.choice((1, 1, 1, 2, 3))))
+                number = 10_000_000 + int(r() * 90_000_000)
+                out.append(("AccountNumber", "string", f"{number}"))
+        if inbound and ch == "telephony":
+            out.append(("IVRAttempts", "integer", _IVR_ATTEMPTS[int(r() * 5)]))
             out.append(("IsAuthenticated", "boolean", r() < 0.55))
-        if task.channel in ("chat", "social") or (task.channel == "telephony" and r() < 0.5):
+        if ch == "chat" or ch == "social" or (ch == "telephony" and r() < 0.5):
             out.append(("IntentConfidence", "double", round(rng.uniform(0.35, 0.99), 3)))
         if queue is not None and queue.name in ("Sales", "Chat Sales", "Billing") and r() < 0.6:
             out.append(("OrderTotal", "double", round(rng.uniform(5, 2500), 2)))
-            out.append(("LastOrderTime", "long", task.created - rng.randint(1, 400) * DAY_MS))
+            out.append(("LastOrderTime", "long", task.created - (1 + int(r() * 400)) * DAY_MS))
         # The sample variables of Cisco's queries, on a share of tasks as in their responses.
         if r() < 0.3:
-            out.append(("GV1", "string", rng.choice(("ABC123", "XYZ789", "QWE456"))))
-            out.append(("GV2", "integer", rng.randint(100, 2_000_000)))
+            out.append(("GV1", "string", _GV1[int(r() * 3)]))
+            out.append(("GV2", "integer", 100 + int(r() * 1_999_901)))
             out.append(("BooleanGV", "boolean", r() < 0.5))
-            out.append(("DateAndTime", "long", task.created - rng.randint(0, 3_600_000)))
+            out.append(("DateAndTime", "long", task.created - int(r() * 3_600_001)))
             if r() < 0.5:
                 out.append(("GV59", "string", "GV59"))
 
-    def _flow(self, task: TaskPlan, t: int, length: int, names: Sequence[tuple[str, str]]) -> None:
-        """The self-service phase ``new`` and its flow-activity instants, spread over ``length``."""
-        task.acts.append(Act("new", "new", t, t + length, SS))
-        n = len(names)
-        for i, (name, kind) in enumerate(names):
+    def _flow(
+        self, task: TaskPlan, t: int, length: int, infos: Sequence[dict[str, object]]
+    ) -> None:
+        """The self-service phase ``new`` and its flow-activity instants (``_flow_info`` each),
+        spread over ``length``."""
+        acts = task.acts
+        acts.append(Act("new", "new", t, t + length, SS))
+        n = len(infos)
+        if length > n + 2:
             # Strictly inside the phase and 1 ms apart, so ids stay unique.
-            at = t + 1 + i + (length - n - 2) * (i + 1) // (n + 1) if length > n + 2 else t + 1 + i
-            task.acts.append(
-                Act(
-                    "flow-activity",
-                    "flow-activity",
-                    at,
-                    at,
-                    INSTANT,
-                    None,
-                    None,
-                    _flow_info(name, kind),
+            span, parts = length - n - 2, n + 1
+            for i, info in enumerate(infos):
+                at = t + 1 + i + span * (i + 1) // parts
+                acts.append(
+                    Act("flow-activity", "flow-activity", at, at, INSTANT, None, None, info)
                 )
-            )
+        else:
+            for i, info in enumerate(infos):
+                at = t + 1 + i
+                acts.append(
+                    Act("flow-activity", "flow-activity", at, at, INSTANT, None, None, info)
+                )
 
     def _finish(self, task: TaskPlan, t: int, reason: str, end_by: str, outcome: str) -> None:
         task.acts.append(Act("ended", "ended", t, t, INSTANT, None, task.queue, {"reason": reason}))
@@ -662,47 +706,38 @@ class _DaySim:
         if forced is not None:
             queue = forced
         else:
-            qid = rng.choices(ep.queue_ids, cum_weights=self.queue_cum[ep.id])[0]
-            queue = self.queues[qid]
+            # FastRandom.choices written out (one draw).
+            ids, qcum = ep.queue_ids, self.queue_cum[ep.id]
+            queue = self.queues[ids[min(len(ids) - 1, bisect(qcum, rng.random() * qcum[-1]))]]
         task.queue = None
         task.priority = queue.priority
-        task.reason = rng.choice(queue.contact_reasons)
+        reasons = queue.contact_reasons
+        task.reason = reasons[int(rng.random() * len(reasons))]
         self._gvars(task, queue)
         is_open = self.open_from <= t < self.open_to
         r = rng.random()
         if ch == "telephony":
             if not is_open:
                 length = _lognormal_ms(rng, _CLOSED_IVR_LEN)
-                self._flow(
-                    task,
-                    t,
-                    length,
-                    (("Welcome_Message", "play-message"), ("Closed_Message", "play-message")),
-                )
+                self._flow(task, t, length, _CLOSED_IVR_FLOW)
                 self._finish(task, t + length, "Customer Left", "customer", "closed")
                 return
             if r < 0.025:  # hangs up in the IVR within seconds
                 length = rng.randint(800, SHORT_IVR_MS - 500)
-                self._flow(task, t, length, (("Welcome_Message", "play-message"),))
+                self._flow(task, t, length, _SHORT_IVR_FLOW)
                 self._finish(task, t + length, "Customer Left", "customer", "short_ivr")
                 return
             if r < 0.125:  # self-service: the IVR answers the question
                 length = _lognormal_ms(rng, _SELF_SERVICE_LEN)
-                names = (
-                    ("Welcome_Message", "play-message"),
-                    ("Main_Menu", "menu"),
-                    ("Self_Service", "http-request"),
-                    ("Goodbye", "play-message"),
-                )
-                self._flow(task, t, length, names)
+                self._flow(task, t, length, _SELF_SERVICE_FLOW)
                 self._finish(task, t + length, "Customer Left", "customer", "ivr")
                 return
             length = _lognormal_ms(rng, _IVR_LEN)
-            names = [("Welcome_Message", "play-message"), ("Main_Menu", "menu")]
             if rng.random() < 0.6:
-                names.append(("Collect_Account", "collect-digits"))
-            names.append((f"QueueContact_{queue.name.replace(' ', '')}", "queue-contact"))
-            self._flow(task, t, length, names)
+                infos = (*_IVR_COLLECT_FLOW, _queue_contact(queue))
+            else:
+                infos = (*_IVR_FLOW, _queue_contact(queue))
+            self._flow(task, t, length, infos)
         else:
             bot = ch in ("chat", "social")
             if bot:
@@ -720,7 +755,7 @@ class _DaySim:
                 task.email = (subject, msg_id, rng.random() < 0.2, cc)
             if not is_open:
                 length = _lognormal_ms(rng, _CLOSED_DIGITAL_LEN[ch])
-                self._flow(task, t, length, (("Closed_AutoReply", "play-message"),))
+                self._flow(task, t, length, _CLOSED_DIGITAL_FLOW)
                 self._finish(
                     task,
                     t + length,
@@ -731,15 +766,12 @@ class _DaySim:
                 return
             if bot and r < 0.06:
                 length = _lognormal_ms(rng, _VIRTUAL_AGENT_LEN)
-                self._flow(task, t, length, (("Virtual_Agent", "virtual-agent"),))
+                self._flow(task, t, length, _VIRTUAL_AGENT_FLOW)
                 self._finish(task, t + length, "Customer Left", "customer", "ivr")
                 return
             length = _lognormal_ms(rng, _BOT_LEN[ch])
-            names = (
-                [("Virtual_Agent", "virtual-agent")] if bot else [("Parse_Email", "set-variable")]
-            )
-            names.append((f"QueueContact_{queue.name.replace(' ', '')}", "queue-contact"))
-            self._flow(task, t, length, names)
+            infos = (*(_VIRTUAL_AGENT_FLOW if bot else _PARSE_EMAIL_FLOW), _queue_contact(queue))
+            self._flow(task, t, length, infos)
         task.patience = self._patience(ch)
         task.queue = queue
         self.push(t + length, task)
@@ -817,14 +849,17 @@ class _DaySim:
         talk = _lognormal_ms(rng, _TALK[ch])
         # Interruptions of the conversation: holds and consults (telephony only).
         breaks: list[tuple[int, int]] = []
+        cuts: list[int] = []
         if ch == "telephony":
             if rng.random() < 0.25:
                 for _ in range(rng.choice((1, 1, 2))):
                     breaks.append((HOLD, _lognormal_ms(rng, _HOLD_LEN)))
             if rng.random() < 0.08:
                 breaks.append((CONSULT, _lognormal_ms(rng, _CONSULT_LEN)))
-            rng.shuffle(breaks)
-        cuts = sorted(rng.randint(1, max(1, talk - 1)) for _ in breaks)
+            if breaks:
+                if len(breaks) > 1:  # shuffling fewer than two draws nothing
+                    rng.shuffle(breaks)
+                cuts = sorted(rng.randint(1, max(1, talk - 1)) for _ in breaks)
         seg_start = t
         prev = 0
         resume_event = "connected"
@@ -861,7 +896,7 @@ class _DaySim:
                     rng.choice(self.ents.supervisors),
                 )
         # Blind transfer to another queue of the same channel: the agent is free at once.
-        if task.transfers == 0 and rng.random() < {"telephony": 0.05, "chat": 0.03}.get(ch, 0.0):
+        if task.transfers == 0 and rng.random() < _BLIND_TRANSFER_P.get(ch, 0.0):
             others = [
                 q
                 for q in self.ents.queues
@@ -947,7 +982,8 @@ class _DaySim:
         """Survey, CSAT and sentiment of a handled contact."""
         rng = self.rng
         if task.channel in ("telephony", "chat"):
-            task.sentiment = rng.choices(_SENTIMENTS, cum_weights=_SENTIMENT_CUM)[0]
+            # FastRandom.choices written out (one draw).
+            task.sentiment = _SENTIMENTS[min(2, bisect(_SENTIMENT_CUM, rng.random() * 1.0))]
             if rng.random() < 0.3:
                 presented = 3
                 answered = rng.randint(1, 3)
@@ -1050,12 +1086,8 @@ class _DaySim:
         self.tasks.sort(key=_task_key)
 
 
-def _act_start(a: Act) -> int:
-    return a.start
-
-
-def _task_key(t: TaskPlan) -> tuple[int, str]:
-    return (t.created, t.id)
+_act_start = attrgetter("start")  # C getters: the sort keys of ~10 acts a task, and of tasks
+_task_key = attrgetter("created", "id")
 
 
 def simulate_day(ents: Entities, seed: int, tasks_per_day: int, day: int) -> DayPlan:
