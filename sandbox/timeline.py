@@ -374,6 +374,9 @@ _OUTDIAL_WRAP_LEN = _lognormal(25, 0.6, 3, 600)
 _BLIND_TRANSFER_P = {"telephony": 0.05, "chat": 0.03}  # share of handled tasks transferred
 
 _FLOW_INFO: dict[tuple[str, str], dict[str, object]] = {}
+# The ``ended`` instant's CAR fields by termination reason, shared like the flow activities'
+# (read-only by convention): a day file then writes each once, not once a task.
+_ENDED_INFO: dict[str, dict[str, object]] = {}
 
 
 def _flow_info(name: str, kind: str) -> dict[str, object]:
@@ -685,7 +688,10 @@ class _DaySim:
                 )
 
     def _finish(self, task: TaskPlan, t: int, reason: str, end_by: str, outcome: str) -> None:
-        task.acts.append(Act("ended", "ended", t, t, INSTANT, None, task.queue, {"reason": reason}))
+        info = _ENDED_INFO.get(reason)
+        if info is None:
+            info = _ENDED_INFO[reason] = {"reason": reason}
+        task.acts.append(Act("ended", "ended", t, t, INSTANT, None, task.queue, info))
         task.end = t
         task.termination_reason = reason
         task.terminating_end = end_by
@@ -885,7 +891,7 @@ class _DaySim:
         acts.append(Act(resume_event, resume_event, seg_start, talk_end, TALK, s, queue, None))
         log.append((ch, "connected", seg_start, talk_end, tid, queue, None, False))
         if ch == "telephony":
-            rec = t + rng.randint(900, 2500)
+            rec = t + 900 + int(rng.random() * 1601)  # FastRandom.randint(900, 2500)
             if rec < talk_end:
                 acts.append(
                     Act("recording-started", "capture-started", rec, rec, INSTANT, s, queue, None)
