@@ -371,6 +371,16 @@ _OUTDIAL_TALK_LEN = _lognormal(180, 0.7, 10, 3600)
 _OUTDIAL_WRAP_LEN = _lognormal(25, 0.6, 3, 600)
 
 
+# Patience in queue: the share who give up within seconds, else exponential (1 / mean s, cap s).
+_SHORT_PATIENCE_P = {"telephony": 0.04, "chat": 0.03, "social": 0.01}
+_PATIENCE = {
+    ch: (1 / mean, cap)
+    for ch, mean, cap in (
+        ("telephony", 150.0, 1800.0),
+        ("chat", 300.0, 3600.0),
+        ("social", 1800.0, 4 * 3600.0),
+    )
+}
 _BLIND_TRANSFER_P = {"telephony": 0.05, "chat": 0.03}  # share of handled tasks transferred
 
 _FLOW_INFO: dict[tuple[str, str], dict[str, object]] = {}
@@ -786,12 +796,11 @@ class _DaySim:
         rng = self.rng
         if ch == "email":
             return _EMAIL_EXPIRY_MS
-        short = {"telephony": 0.04, "chat": 0.03, "social": 0.01}[ch]
-        if rng.random() < short:
+        if rng.random() < _SHORT_PATIENCE_P[ch]:
             return rng.randint(500, SHORT_ABANDON_MS - 500)
-        mean = {"telephony": 150.0, "chat": 300.0, "social": 1800.0}[ch]
-        cap = {"telephony": 1800.0, "chat": 3600.0, "social": 4 * 3600.0}[ch]
-        return int(1000 * min(cap, 5 + rng.expovariate(1 / mean)))
+        # random.expovariate(1 / mean) written out (the same single draw and arithmetic).
+        lambd, cap = _PATIENCE[ch]
+        return int(1000 * min(cap, 5 + -_log(1.0 - rng.random()) / lambd))
 
     def route(self, t: int, task: TaskPlan) -> None:
         """The task enters ``task.queue`` at ``t``: wait for an agent, or give up."""
