@@ -17,6 +17,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipelines.sources.auth import TokenProvider
+from sandbox.auth import BOOTSTRAP_REFRESH_TOKEN, CLIENT_ID, CLIENT_SECRET
 from sandbox.server import base_url, bind, build_app, serve_in_background, uvicorn_server
 
 SEED = 42
@@ -49,6 +51,19 @@ class Pipeline:
             )
             for day in days
         ]
+
+
+def sandbox_tokens(url: str, state_dir: Path, **options: object) -> TokenProvider:
+    """A token provider with the sandbox's own credentials (``sandbox.auth``), keeping its
+    state in ``state_dir``; ``options`` (a clock, say) go to :class:`TokenProvider`."""
+    return TokenProvider(
+        identity_url=url,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        refresh_token=BOOTSTRAP_REFRESH_TOKEN,
+        state_dir=state_dir,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 @contextmanager

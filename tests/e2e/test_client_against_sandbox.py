@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.errors import IncompleteWindow, WindowTooLarge
 from pipelines.sources.http import RetryPolicy, WxccHttp
 from pipelines.sources.search import SearchClient
@@ -14,7 +13,7 @@ from sandbox.app import Faults
 from sandbox.budget import ManualClock
 from sandbox.model import Tenant
 from sandbox.server import serve_in_background
-from tests.support import SEED, TASKS_PER_DAY, ms
+from tests.support import SEED, TASKS_PER_DAY, ms, sandbox_tokens
 
 NOW = "2026-11-20T15:30:00"
 DAY = (ms("2026-11-18T00:00:00"), ms("2026-11-19T00:00:00"))
@@ -33,14 +32,7 @@ class SharedClock(ManualClock):
 
 
 def _client(url: str, tmp_path: Path, clock: SharedClock, **http: object) -> SearchClient:
-    tokens = TokenProvider(
-        identity_url=url,
-        client_id="sandbox-client",
-        client_secret="sandbox-secret",
-        refresh_token="sandbox-refresh",
-        state_dir=tmp_path / "state",
-        clock=clock,
-    )
+    tokens = sandbox_tokens(url, tmp_path / "state", clock=clock)
     return SearchClient(WxccHttp(url, token_provider=tokens, clock=clock, **http))
 
 
@@ -127,14 +119,7 @@ def test_a_window_over_the_cap_is_refused_before_paging(tmp_path: Path) -> None:
     with serve_in_background(
         seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), budget_per_minute=0, clock=clock
     ) as url:
-        tokens = TokenProvider(
-            identity_url=url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=tmp_path / "state",
-            clock=clock,
-        )
+        tokens = sandbox_tokens(url, tmp_path / "state", clock=clock)
         with SearchClient(
             WxccHttp(url, token_provider=tokens, clock=clock), page_cap=100
         ) as client:

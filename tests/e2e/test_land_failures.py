@@ -7,13 +7,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.errors import MalformedResponse
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
 from tests.e2e.truth_compare import table_rows
-from tests.support import SEED, TASKS_PER_DAY, ms
+from tests.support import SEED, TASKS_PER_DAY, ms, sandbox_tokens
 from warehouse.land import WarehousePaths, land_window
 from warehouse.normalize import records_to_batch
 from warehouse.schemas import TASK_DETAILS
@@ -44,13 +43,7 @@ class TruncatingTransport(httpx.BaseTransport):
 
 
 def _land(url: str, tmp_path: Path, paths: WarehousePaths, nth: int | None) -> None:
-    tokens = TokenProvider(
-        identity_url=url,
-        client_id="sandbox-client",
-        client_secret="sandbox-secret",
-        refresh_token="sandbox-refresh",
-        state_dir=paths.data_dir / "state",
-    )
+    tokens = sandbox_tokens(url, paths.data_dir / "state")
     http = WxccHttp(url, token_provider=tokens, transport=TruncatingTransport(nth))
     with SearchClient(http) as client:
         org_id = tokens.token().split("_")[2]

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import RetryPolicy, WxccHttp
 from pipelines.sources.search import TASK_DETAILS as QUERY
 from pipelines.sources.search import SearchClient
 from sandbox.model import Tenant
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences, table_rows
-from tests.support import SEED, TASKS_PER_DAY, ms, sandbox
+from tests.support import SEED, TASKS_PER_DAY, ms, sandbox, sandbox_tokens
 from warehouse.land import WarehousePaths, land_windows
 from warehouse.schemas import TASK_DETAILS
 
@@ -38,13 +37,7 @@ def test_a_day_over_the_cap_is_split_and_lands_every_task_once(
     paths = WarehousePaths(tmp_path / "data")
     caplog.set_level(logging.INFO, logger="pipelines.sources.search")
     with sandbox(NOW, raw_record_cap=CAP) as url:
-        tokens = TokenProvider(
-            identity_url=url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=tmp_path / "state",
-        )
+        tokens = sandbox_tokens(url, tmp_path / "state")
         org_id = tokens.token().split("_")[2]
         http = WxccHttp(url, token_provider=tokens, retry=RetryPolicy())
         with SearchClient(http, page_cap=CAP) as client:

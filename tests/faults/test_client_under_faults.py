@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.errors import IncompleteWindow, MalformedResponse, RateLimited, WxccError
 from pipelines.sources.http import RetryPolicy, WxccHttp
 from pipelines.sources.search import SearchClient
 from sandbox.budget import ManualClock
 from sandbox.model import Tenant
 from sandbox.server import serve_in_background
-from tests.support import SEED, ms
+from tests.support import SEED, ms, sandbox_tokens
 
 NOW = "2026-11-20T15:30:00"
 DAY = (ms("2026-11-18T00:00:00"), ms("2026-11-19T00:00:00"))
@@ -62,14 +61,7 @@ def _run(
         faults=faults,
         **sandbox,
     ) as url:
-        tokens = TokenProvider(
-            identity_url=url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=tmp_path / "state",
-            clock=clock,
-        )
+        tokens = sandbox_tokens(url, tmp_path / "state", clock=clock)
         http = WxccHttp(url, token_provider=tokens, clock=clock, retry=RetryPolicy())
         client = SearchClient(http)
         with client:
@@ -166,14 +158,7 @@ def test_a_refresh_token_another_process_rotated_is_adopted_from_the_state_file(
     def other_process() -> None:
         # A second token client on the same state file, as another load of ours would be.
         try:
-            with TokenProvider(
-                identity_url=url[0],
-                client_id="sandbox-client",
-                client_secret="sandbox-secret",
-                refresh_token="sandbox-refresh",
-                state_dir=tmp_path / "state",
-                clock=clock[0],
-            ) as other:
+            with sandbox_tokens(url[0], tmp_path / "state", clock=clock[0]) as other:
                 other.invalidate(other.token())
                 other.token()
             done.append("refreshed")
@@ -194,14 +179,7 @@ def test_a_refresh_token_another_process_rotated_is_adopted_from_the_state_file(
         options={"faults.other_process": other_process},
     ) as base:
         url.append(base)
-        tokens = TokenProvider(
-            identity_url=base,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=tmp_path / "state",
-            clock=shared,
-        )
+        tokens = sandbox_tokens(base, tmp_path / "state", clock=shared)
         with SearchClient(WxccHttp(base, token_provider=tokens, clock=shared)) as client:
             ids = _ids(client)
         for _ in range(500):  # the other process's refresh runs in a thread of the sandbox

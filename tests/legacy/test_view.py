@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import queries
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.search import SearchClient
 from sandbox.model import Tenant
 from sandbox.server import serve_in_background
 from tests.legacy._support import DAY1, DAY2, NOW_MS, ORG_ID, SharedClock, client
-from tests.support import SEED, TASKS_PER_DAY
+from tests.support import SEED, TASKS_PER_DAY, sandbox_tokens
 from warehouse import duck
 from warehouse.land import WarehousePaths, land_windows
 from warehouse.schemas import TASK_DETAILS
@@ -28,14 +27,7 @@ DROP_ONE_IN = 5
 def _load_both(url: str, tmp_path: Path) -> WarehousePaths:
     paths = WarehousePaths(tmp_path / "data")
     clock = SharedClock()
-    tokens = TokenProvider(
-        identity_url=url,
-        client_id="sandbox-client",
-        client_secret="sandbox-secret",
-        refresh_token="sandbox-refresh",
-        state_dir=tmp_path / "state",
-        clock=clock,
-    )
+    tokens = sandbox_tokens(url, tmp_path / "state", clock=clock)
     with SearchClient(WxccHttp(url, token_provider=tokens, clock=clock)) as search:
         for start, end in DAYS:
             land_windows(

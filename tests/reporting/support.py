@@ -7,12 +7,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.reporting import ReportingClient
 from sandbox.budget import ManualClock
 from sandbox.server import serve_in_background
-from tests.support import SEED, TASKS_PER_DAY, ms
+from tests.support import SEED, TASKS_PER_DAY, ms, sandbox_tokens
 
 NOW = "2026-11-20T15:30:00"
 DAY1 = (ms("2026-11-18T00:00:00"), ms("2026-11-19T00:00:00"))
@@ -48,14 +47,7 @@ def reporting_client(
     with serve_in_background(
         seed=SEED, tasks_per_day=tasks_per_day, now_ms=ms(now), clock=clock, **serve
     ) as url:
-        tokens = TokenProvider(
-            identity_url=url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=tmp_path / "state",
-            clock=clock,
-        )
+        tokens = sandbox_tokens(url, tmp_path / "state", clock=clock)
         http = WxccHttp(url, token_provider=tokens, clock=clock)
         with ReportingClient(http, **(client_options or {})) as client:
             yield client, url, clock

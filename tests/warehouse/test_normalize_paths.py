@@ -16,11 +16,10 @@ import pyarrow as pa
 import pytest
 
 from pipelines.assets.search import FEEDS
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
-from tests.support import SEED, TASKS_PER_DAY, ms
+from tests.support import SEED, TASKS_PER_DAY, ms, sandbox_tokens
 from tests.warehouse import normalize_before as before
 from warehouse import normalize as now
 from warehouse.schemas import TASK_DETAILS, TASK_VARIABLE
@@ -49,13 +48,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[list[dict]
     with serve_in_background(
         seed=SEED, tasks_per_day=TASKS_PER_DAY, now_ms=ms(NOW), budget_per_minute=0
     ) as url:
-        tokens = TokenProvider(
-            identity_url=url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=Path(tmp),
-        )
+        tokens = sandbox_tokens(url, Path(tmp))
         with SearchClient(WxccHttp(url, token_provider=tokens)) as client:
             for feed in FEEDS:
                 found[feed.name] = list(client.window_pages(feed.query, *DAY))
