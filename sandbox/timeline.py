@@ -612,6 +612,10 @@ def _settle_breaks(staff: list[Staff]) -> None:
 # --- tasks ----------------------------------------------------------------------------------
 
 
+_SEQ_BITS = 32
+_SEQ_MASK = (1 << _SEQ_BITS) - 1
+
+
 class _DaySim:
     """The state of one day's simulation (kept together to keep per-task work cheap)."""
 
@@ -623,8 +627,10 @@ class _DaySim:
         self.weekend = weekend
         self.uid = _uid_factory(rng)
         self.staff, self.heaps = _staff_day(rng, ents, d0, weekend)
-        self.events: list[tuple[int, int, TaskPlan]] = []
-        self.seq = 0
+        # Pending events as one int each, (t - d0) * 2**32 + seq: the heap compares ints, not
+        # (t, seq, task) tuples, in the same order; seq indexes the event's task.
+        self.events: list[int] = []
+        self.event_tasks: list[TaskPlan | None] = []
         self.tasks: list[TaskPlan] = []
         self.eps: dict[str, tuple[list[EntryPoint], list[float]]] = {}
         for ch in CHANNELS:
@@ -638,9 +644,11 @@ class _DaySim:
         self.open_from = _local_to_utc(d0, OPEN_MINUTE)
         self.open_to = _local_to_utc(d0, CLOSE_MINUTE)
 
-    def push(self, t: int, task: TaskPlan) -> None:
-        self.seq += 1
-        heapq.heappush(self.events, (t, self.seq, task))
+    def push(self, t: int, task: TaskPlan | None) -> None:
+        """``task`` (None: an outdial) happens at ``t``; events at the same time in push order."""
+        seq = len(self.event_tasks)
+        self.event_tasks.append(task)
+        heapq.heappush(self.events, ((t - self.d0) << _SEQ_BITS) + seq)
 
     # -- customers and flow ------------------------------------------------------------------
 
@@ -1119,10 +1127,11 @@ class _DaySim:
                     continue
             self.inbound(t, ch, forced)
         for t in outdial_times:
-            self.push(t, None)  # type: ignore[arg-type]
-        events = self.events
+            self.push(t, None)
+        events, event_tasks, d0 = self.events, self.event_tasks, self.d0
         while events:
-            t, _, task = heapq.heappop(events)
+            key = heapq.heappop(events)
+            t, task = d0 + (key >> _SEQ_BITS), event_tasks[key & _SEQ_MASK]
             if task is None:
                 self.outdial(t)
             else:
