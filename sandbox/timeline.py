@@ -641,6 +641,19 @@ class _DaySim:
         self.codes = {c.name: c for c in ents.wrapup_codes}
         self.voice_queues = [q for q in ents.queues if q.channel_type == "telephony"]
         self.queue_cum = {e.id: list(accumulate(e.queue_weights)) for e in ents.entry_points}
+        # The flows that end by queueing a task, per queue: IVR with and without collecting the
+        # account, and digital (virtual agent or email parser).
+        self.queue_flows = {
+            q.id: (
+                (*_IVR_COLLECT_FLOW, _queue_contact(q)),
+                (*_IVR_FLOW, _queue_contact(q)),
+                (
+                    (*_VIRTUAL_AGENT_FLOW, _queue_contact(q)),
+                    (*_PARSE_EMAIL_FLOW, _queue_contact(q)),
+                ),
+            )
+            for q in ents.queues
+        }
         self.open_from = _local_to_utc(d0, OPEN_MINUTE)
         self.open_to = _local_to_utc(d0, CLOSE_MINUTE)
 
@@ -785,11 +798,8 @@ class _DaySim:
                 self._finish(task, t + length, "Customer Left", "customer", "ivr")
                 return
             length = _lognormal_ms(rng, _IVR_LEN)
-            if rng.random() < 0.6:
-                infos = (*_IVR_COLLECT_FLOW, _queue_contact(queue))
-            else:
-                infos = (*_IVR_FLOW, _queue_contact(queue))
-            self._flow(task, t, length, infos)
+            collect, plain, _digital = self.queue_flows[queue.id]
+            self._flow(task, t, length, collect if rng.random() < 0.6 else plain)
         else:
             bot = ch in ("chat", "social")
             if bot:
@@ -822,8 +832,8 @@ class _DaySim:
                 self._finish(task, t + length, "Customer Left", "customer", "ivr")
                 return
             length = _lognormal_ms(rng, _BOT_LEN[ch])
-            infos = (*(_VIRTUAL_AGENT_FLOW if bot else _PARSE_EMAIL_FLOW), _queue_contact(queue))
-            self._flow(task, t, length, infos)
+            _collect, _plain, (by_bot, parsed) = self.queue_flows[queue.id]
+            self._flow(task, t, length, by_bot if bot else parsed)
         task.patience = self._patience(ch)
         task.queue = queue
         self.push(t + length, task)
