@@ -34,7 +34,7 @@ from sandbox.timeline import DayPlan
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the file layout changes
+FORMAT = 2  # bump when the file layout changes (2: a day pickled as columns, DayPlan.__reduce__)
 DEFAULT_MAX_BYTES = 8 * 1024**3
 ENV_DIR = "WXCC_SANDBOX_CACHE_DIR"
 # The modules whose code decides a simulated day (entities, arrivals, the timeline).
