@@ -17,7 +17,8 @@ Per feed: rows of the feed's table (tasks, legs, sessions; activities for the ac
 wall seconds, rows/s, the sandbox process's CPU seconds (``/proc/<pid>/stat``), the client's,
 and rows per sandbox CPU second; the sandbox's CPU per task of the days. Then (unless
 ``--no-pipeline``) the pipeline's own pass over the same feeds and days (``land_windows``:
-client, normalizer, Parquet, DuckDB; the sandbox now partly warm) and the ratio of the cold
+client, normalizer or the feed's Arrow decoder as ``FEEDS`` sets it, Parquet, DuckDB; the
+sandbox now partly warm) and the ratio of the cold
 rate to the pipeline's, by wall time and by CPU (rows per sandbox CPU second over rows per
 pipeline CPU second: the figure a shared machine does not distort). Then (unless
 ``--no-truth``) ``wxcc-sandbox truth`` of the same days in a fresh process.
@@ -170,10 +171,17 @@ def land_feeds(
     """The pipeline's own pass over the same feeds and windows, after the cold fetch (so the
     sandbox mostly answers from its caches): Search client, normalizer, Parquet writer, DuckDB
     loader (``land_windows``, as the assets call it), windows side by side; per feed what it
-    took. The client CPU is the pipeline's (this process; Dagster's bookkeeping is not in it)."""
+    took. The client CPU is the pipeline's (this process; Dagster's bookkeeping is not in it).
+
+    Each feed's pages take the asset's own path: its Arrow decoder (``SearchFeed.decoder``,
+    read from ``FEEDS``, so a feed given one there is measured with it here) and the next page
+    prefetched while one is landed."""
+    from contextlib import closing
+
     from pipelines.assets.search import FEEDS
     from pipelines.sources.auth import TokenProvider
     from pipelines.sources.http import RetryPolicy, WxccHttp
+    from pipelines.sources.paging import prefetched
     from pipelines.sources.search import SearchClient
     from warehouse import schemas
     from warehouse.land import WarehousePaths, land_windows
@@ -194,10 +202,19 @@ def land_feeds(
         feed = by_name[name]
 
         def one(window: tuple[int, int], feed: Any = feed) -> tuple[int, int]:
-            with SearchClient(
-                WxccHttp(url, token_provider=tokens, retry=RetryPolicy()), sources=(feed.query,)
-            ) as client:
-                pages: Any = client.window_pages(feed.query, *window)
+            with (
+                SearchClient(
+                    WxccHttp(url, token_provider=tokens, retry=RetryPolicy()),
+                    sources=(feed.query,),
+                ) as client,
+                closing(
+                    prefetched(
+                        client.window_pages(feed.query, *window, decoder=feed.decoder),
+                        name=f"pages-{feed.name}",
+                    )
+                ) as fetched,
+            ):
+                pages: Any = fetched
                 if schemas.TASK_VARIABLE in feed.tables:
                     pages = (with_variables(page) for page in pages)
                 landed = land_windows(paths, feed.tables, org_id, *window, pages)
@@ -440,7 +457,13 @@ def main(argv: list[str] | None = None) -> int:
             f"({per_task:.0f} us per task)\n"
         )
         if landed:
-            out.write("  the pipeline's pass (fetch, normalize, Parquet, DuckDB), same days:\n")
+            from pipelines.assets.search import FEEDS
+
+            decoded = [f.name for f in FEEDS if f.name in feeds and f.decoder is not None]
+            out.write(
+                "  the pipeline's pass (fetch, normalize, Parquet, DuckDB), same days; pages "
+                f"decoded into Arrow as the assets do for: {', '.join(decoded) or 'none'}:\n"
+            )
             out.write(
                 f"  {'feed':<18}{'rows':>9}{'wall s':>9}{'rows/s':>10}{'pipeline CPU':>14}"
                 f"{'sandbox CPU':>13}{'cold/pipeline rows/s':>23}{'by CPU':>8}\n"

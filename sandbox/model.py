@@ -316,11 +316,16 @@ def _render_nodes(task: TaskPlan, now: int, ctx: _Ctx) -> dict[str, object]:
     }
 
 
-def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dict[str, object]:
+def _render(
+    task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True, *, lean: bool = False
+) -> dict[str, object]:
     """The task as the Search API serializes it at ``now`` (every CSR field, plus CAR nodes).
 
     ``with_nodes`` False leaves ``_activities`` empty (a third of the time goes into the nodes;
     the Search engine skips them for answers that select no activity and filter on none).
+    ``lean`` (without nodes) also leaves the members of ``LEAN_SKIPPED`` at the template's
+    placeholder and the record without a layout: for answers reading none of them (the task
+    query's field set), which then cost about a third less.
     """
     ended = task.end < now
     ch = task.channel
@@ -444,16 +449,17 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
     }
     rec["isActive"] = not ended
     rec["isCallback"] = cb
-    rec["channelMetaData"] = {
-        "email": {"subject": email[0] if email is not None else None, "metadata": None},
-        "chat": {"chatReason": task.chat_reason},
-        "inBoundTranscript": (
-            f"Customer: {task.chat_reason}\nAgent: Happy to help with that."
-            if handled_end and ch == "chat"
-            else None
-        ),
-        "outBoundTranscript": None,
-    }
+    if not lean:
+        rec["channelMetaData"] = {
+            "email": {"subject": email[0] if email is not None else None, "metadata": None},
+            "chat": {"chatReason": task.chat_reason},
+            "inBoundTranscript": (
+                f"Customer: {task.chat_reason}\nAgent: Happy to help with that."
+                if handled_end and ch == "chat"
+                else None
+            ),
+            "outBoundTranscript": None,
+        }
     if cb:
         connected_cb = cb_connect is not None
         rec["callbackData"] = {
@@ -488,7 +494,7 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
         rec["routingType"] = queue.routing_type
         rec["contactPriority"] = task.priority
         rec["isContactEscalatedToQueue"] = True
-        if queue.required_skills:
+        if queue.required_skills and not lean:
             rec["requiredSkills"] = _skill_list(queue.required_skills)
             rec["skillsAssignedIn"] = "queue"
             if connected and agent is not None:
@@ -523,38 +529,39 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
         }
         rec["owner"] = {"id": None, "name": None}
     rec["lastEntryPoint"] = {"id": ep_id, "name": ep_name}
-    rec["previousQueue"] = (
-        {"id": prev_queue.id, "name": prev_queue.name}
-        if prev_queue is not None
-        else {"id": None, "name": None}
-    )
-    if prev_staff is not None:
-        rec["previousAgentId"] = prev_staff.agent.id
-        rec["previousAgentSessionId"] = prev_staff.session_id
-        rec["previousAgentName"] = prev_staff.agent.name
     rec["ivrScriptName"] = flow_name
     rec["ivrScriptTagName"] = tag_name
     rec["ivrScriptId"] = flow_id
     rec["ivrScriptTagId"] = tag_id
-    survey = task.survey if ended else None
-    if survey is not None:
-        rec["feedback"] = {
-            "surveyOptIn": survey[0],
-            "type": survey[1],
-            "questionsAnswered": survey[2],
-            "surveyCompleted": survey[3],
-            "questionsPresented": survey[4],
-            "comment": survey[5],
-        }
-    else:
-        rec["feedback"] = {
-            "surveyOptIn": None,
-            "type": None,
-            "questionsAnswered": None,
-            "surveyCompleted": None,
-            "questionsPresented": None,
-            "comment": None,
-        }
+    if not lean:
+        rec["previousQueue"] = (
+            {"id": prev_queue.id, "name": prev_queue.name}
+            if prev_queue is not None
+            else {"id": None, "name": None}
+        )
+        if prev_staff is not None:
+            rec["previousAgentId"] = prev_staff.agent.id
+            rec["previousAgentSessionId"] = prev_staff.session_id
+            rec["previousAgentName"] = prev_staff.agent.name
+        survey = task.survey if ended else None
+        if survey is not None:
+            rec["feedback"] = {
+                "surveyOptIn": survey[0],
+                "type": survey[1],
+                "questionsAnswered": survey[2],
+                "surveyCompleted": survey[3],
+                "questionsPresented": survey[4],
+                "comment": survey[5],
+            }
+        else:
+            rec["feedback"] = {
+                "surveyOptIn": None,
+                "type": None,
+                "questionsAnswered": None,
+                "surveyCompleted": None,
+                "questionsPresented": None,
+                "comment": None,
+            }
     if first_queue is not None:
         rec["firstQueueName"] = first_queue.name
         rec["firstQueueId"] = first_queue.id
@@ -586,7 +593,7 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
     else:
         rec["lastActivityTime"] = last_start
     rec["botName"] = task.bot
-    if email is not None:
+    if email is not None and not lean:
         subject, message_id, _, cc = email
         rec["emailBody"] = f"<p>{subject}</p>"
         rec["emailContent"] = subject
@@ -602,7 +609,7 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
         rec["emailToList"] = task.destination
         rec["isEmailSent"] = handled_end
         rec["emailHasAttachments"] = email_att
-    if flow_names:
+    if flow_names and not lean:
         rec["flowActivityName"] = flow_names[-1]
         rec["flowActivitySequence"] = ",".join(flow_names)
     rec["totalDuration"] = (task.end if ended else now) - task.created
@@ -624,7 +631,8 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
     rec["consultToEPCount"] = cons_n
     rec["consultToEPDuration"] = cons_d
     rec["agentToQueueTransferCount"] = transfers
-    rec["globalVariables"] = {name: value for name, _, value in gvars}
+    if not lean:
+        rec["globalVariables"] = {name: value for name, _, value in gvars}
     rec["isWithInServiceLevel"] = within_sl
     rec["isContactOffered"] = offered
     rec["isContactHandled"] = connected
@@ -644,6 +652,9 @@ def _render(task: TaskPlan, now: int, ctx: _Ctx, with_nodes: bool = True) -> dic
     rec["isMonitored"] = monitored
     rec["isOutdial"] = task.direction == "outdial"
     rec["transferEpDN"] = transfer_dn
+    if lean:
+        rec["_activities"] = []
+        return rec
     rec["_globalVariables"] = [{"name": n, "type": t, "value": v} for n, t, v in gvars]
     rec["_activities"] = _task_nodes(task, now, ctx) if with_nodes else []
     rec[LAYOUT_KEY] = CSR_LAYOUT
@@ -854,6 +865,42 @@ CSR_LAYOUT = Layout(
     },
     nodes=Layout(CAR_NODE_FIELDS),
 )
+# What ``_render(..., lean=True)`` leaves at the template's placeholder (the rest it fills as
+# ``_render`` does): members costly to build that the task query's field set does not read.
+LEAN_SKIPPED = frozenset(
+    (
+        "channelMetaData",
+        "requiredSkills",
+        "skillsAssignedIn",
+        "matchedSkills",
+        "matchedSkillsProfile",
+        "previousQueue",
+        "previousAgentId",
+        "previousAgentSessionId",
+        "previousAgentName",
+        "feedback",
+        "emailBody",
+        "emailContent",
+        "emailContentType",
+        "emailDate",
+        "emailMessageId",
+        "emailRef",
+        "emailReplyBody",
+        "emailReplyContentType",
+        "emailCcList",
+        "emailReplyTo",
+        "emailToList",
+        "isEmailSent",
+        "emailHasAttachments",
+        "flowActivityName",
+        "flowActivitySequence",
+        "globalVariables",
+        "_globalVariables",
+        "_activities",
+        LAYOUT_KEY,
+    )
+)
+LEAN_FIELDS = frozenset(_CSR_TEMPLATE) - LEAN_SKIPPED
 # What ``_render_nodes`` returns keeps.
 NODES_LAYOUT = Layout(
     ("id", "createdTime", "channelType", "_activities", LAYOUT_KEY), nodes=CSR_LAYOUT.nodes
@@ -1107,6 +1154,10 @@ class RecordRefs:
     # answer reading nothing else: a page of activities without a filter.
     render_nodes: Callable[[Sequence[Any]], list[dict[str, object]]] | None = None
     nodes_fields: frozenset[str] = frozenset()
+    # Records without nodes filling only ``lean_fields`` (the other members hold placeholders),
+    # for an answer without a filter that reads nothing else: the task query's pages.
+    render_lean: Callable[[Sequence[Any]], list[dict[str, object]]] | None = None
+    lean_fields: frozenset[str] = frozenset()
 
 
 class Tenant:
@@ -1242,6 +1293,10 @@ class Tenant:
                 with gc_paused():
                     return [_render_nodes(p, now_ms, ctx) for p in refs]
 
+            def render_lean(refs: Sequence[Any]) -> list[dict[str, object]]:
+                with gc_paused():
+                    return [_render(p, now_ms, ctx, False, lean=True) for p in refs]
+
             is_open = any(p.end >= now_ms for p in plans)
             if legacy:
                 return RecordRefs(plans, len(plans), is_open, render_tasks, "id", _plan_id)
@@ -1254,6 +1309,8 @@ class Tenant:
                 _plan_id,
                 render_nodes,
                 frozenset(("id", "createdTime", "channelType")),
+                render_lean,
+                LEAN_FIELDS,
             )
         if source == "task_legs":
             legs = list(self._legs(start_ms, end_ms, now_ms, time_field))

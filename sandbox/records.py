@@ -15,6 +15,7 @@ history (open sessions and legs end, current activities grow). See sandbox/READM
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from sandbox.entities import CHANNELS, Code, Entities, Queue
@@ -197,22 +198,41 @@ def channel_spans(s: Staff, ch: str) -> list[Span]:
     for c, state, a0, a1, task_id, queue, wrap, outdial in s.log:
         if c == ch:
             spans.append((a0, a1, state, task_id, queue, None, wrap, outdial))
-    spans.sort(key=_span_start)
-    out: list[Span] = []
-    t = s.start
+    return _tiled(spans, s.start, s.end)
+
+
+def session_spans(s: Staff) -> list[list[Span]]:
+    """``channel_spans`` of each channel of ``CHANNELS`` in that order, from one pass over the
+    session's log (reading the whole log once per channel was most of rendering a session
+    without its activities)."""
+    idles: list[Span] = [
+        (b0, b1, "idle", None, None, code, None, False) for b0, b1, code in s.idles
+    ]
+    by_channel: dict[str, list[Span]] = {ch: idles.copy() for ch in CHANNELS}
+    for c, state, a0, a1, task_id, queue, wrap, outdial in s.log:
+        by_channel[c].append((a0, a1, state, task_id, queue, None, wrap, outdial))
+    return [_tiled(spans, s.start, s.end) for spans in by_channel.values()]
+
+
+def _tiled(spans: list[Span], start: int, end: int) -> list[Span]:
+    """``spans`` (breaks first, then work in log order) sorted by start, the gaps between them
+    from ``start`` to ``end`` filled as ``available``."""
+    spans.sort(key=_span_start)  # stable: breaks first, then work in log order
+    tiled: list[Span] = []
+    append = tiled.append
+    t = start
     for span in spans:
         if span[0] > t:
-            out.append((t, span[0], "available", None, None, None, None, False))
-        out.append(span)
+            append((t, span[0], "available", None, None, None, None, False))
+        append(span)
         t = span[1]
-    end = s.end
     if t < end:
-        out.append((t, end, "available", None, None, None, None, False))
-    return out
+        append((t, end, "available", None, None, None, None, False))
+    return tiled
 
 
-def _span_start(span: Span) -> int:
-    return span[0]
+# A span's start (C, not a Python function called per span: most of sorting a session's).
+_span_start = itemgetter(0)
 
 
 def _agent_work(plan: DayPlan) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
@@ -222,6 +242,8 @@ def _agent_work(plan: DayPlan) -> dict[tuple[str, str], tuple[list[int], list[in
         out: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
         for task in plan.tasks:
             callback = task.cb_request is not None
+            if not callback and not task.transfers:
+                continue  # ~95 % of tasks: nothing to note, and their activities unread
             for a in task.acts:
                 s = a.staff
                 if s is None:
@@ -262,7 +284,7 @@ def render_session(
     work = _agent_work(plan)
     channels: list[dict[str, Any]] = []
     latest: tuple[int, str] | None = None  # (start, state) of the newest current activity
-    for ch in CHANNELS:
+    for ch, spans in zip(CHANNELS, session_spans(s), strict=True):
         cid = s.channel_ids[ch]
         prefix = f"{cid}-{ch}-"
         c = _CHANNEL_TEMPLATE.copy()
@@ -276,7 +298,11 @@ def render_session(
         first = True
         last_start = s.start
         current = None
-        for a0, a1, state, task_id, queue, idle, wrap, outdial in channel_spans(s, ch):
+        # Tallies in locals, written to the channel once (a dict item per span costs more).
+        av_n = av_d = idle_n = idle_d = ring_n = ring_d = oring_n = oring_d = 0
+        con_n = con_d = ocon_n = ocon_d = hold_n = hold_d = cons_n = cons_d = 0
+        wrap_n = wrap_d = owrap_n = owrap_d = 0
+        for a0, a1, state, task_id, queue, idle, wrap, outdial in spans:
             if a0 >= now:
                 break
             last_start = a0
@@ -291,57 +317,66 @@ def render_session(
             is_current = a1 >= now
             duration = (now if is_current else a1) - a0
             if api_state == "available":
-                c["availableCount"] += 1
-                c["availableDuration"] += duration
+                av_n += 1
+                av_d += duration
             elif api_state == "idle":
-                c["idleCount"] += 1
-                c["idleDuration"] += duration
+                idle_n += 1
+                idle_d += duration
                 idle_name = idle.name if idle is not None else None
             elif api_state == "ringing":
-                c["ringingCount"] += 1
-                c["ringingDuration"] += duration
+                ring_n += 1
+                ring_d += duration
             elif api_state == "outdial-reserved":
-                c["outdialRingingCount"] += 1
-                c["outdialRingingDuration"] += duration
-                c["outdialCount"] += 1
+                oring_n += 1
+                oring_d += duration
             elif api_state == "connected":
                 if outdial:
-                    c["outdialConnectedCount"] += 1
-                    c["outdialConnectedDuration"] += duration
+                    ocon_n += 1
+                    ocon_d += duration
                 else:
-                    c["connectedCount"] += 1
-                    c["connectedDuration"] += duration
+                    con_n += 1
+                    con_d += duration
             elif api_state in ("hold-done", "consult-done"):
-                c["connectedDuration"] += duration
+                con_d += duration
             elif api_state == "on-hold":
-                c["holdCount"] += 1
-                c["holdDuration"] += duration
+                hold_n += 1
+                hold_d += duration
             elif api_state == "consulting":
-                c["consultCount"] += 1
-                c["consultDuration"] += duration
+                cons_n += 1
+                cons_d += duration
             elif api_state == "wrapup":
                 if outdial:
-                    c["outdialWrapupCount"] += 1
-                    c["outdialWrapupDuration"] += duration
+                    owrap_n += 1
+                    owrap_d += duration
                 else:
-                    c["wrapupCount"] += 1
-                    c["wrapupDuration"] += duration
+                    wrap_n += 1
+                    wrap_d += duration
             if with_nodes:
+                # An AAR node is built ~300 times a session: literals, not calls, and one shared null
+                # object (a record's readers never change it; orjson writes it as often as held).
                 nodes.append(
                     {
-                        "id": prefix + f"{a0}-{api_state}",
+                        "id": f"{prefix}{a0}-{api_state}",
                         "startTime": a0,
                         "endTime": None if is_current else a1,
                         "duration": duration,
                         "state": api_state,
-                        "idleCode": _code(idle) if api_state == "idle" else dict(_NULL_ID_NAME),
+                        "idleCode": (
+                            {"id": idle.id, "name": idle.name}
+                            if idle is not None and api_state == "idle"
+                            else _NULL_ID_NAME
+                        ),
                         "taskId": task_id,
                         "queue": (
                             {"id": queue.id, "name": queue.name}
                             if queue is not None
-                            else dict(_NULL_ID_NAME)
+                            else _NULL_ID_NAME
                         ),
-                        "wrapupCode": _code(wrap) if api_state == "wrapup" else dict(_NULL_ID_NAME),
+                        "wrapupCode": (
+                            {"id": wrap.id, "name": wrap.name}
+                            if wrap is not None and api_state == "wrapup"
+                            else _NULL_ID_NAME
+                        ),
                         "isOutdial": outdial,
                         "outboundType": (
                             None if task_id is None else ("outbound" if outdial else "inbound")
@@ -358,6 +393,26 @@ def render_session(
                 current = api_state
             first = False
             prev_state, prev_task = state, task_id
+        c["availableCount"] = av_n
+        c["availableDuration"] = av_d
+        c["idleCount"] = idle_n
+        c["idleDuration"] = idle_d
+        c["ringingCount"] = ring_n
+        c["ringingDuration"] = ring_d
+        c["outdialRingingCount"] = c["outdialCount"] = oring_n
+        c["outdialRingingDuration"] = oring_d
+        c["connectedCount"] = con_n
+        c["connectedDuration"] = con_d
+        c["outdialConnectedCount"] = ocon_n
+        c["outdialConnectedDuration"] = ocon_d
+        c["holdCount"] = hold_n
+        c["holdDuration"] = hold_d
+        c["consultCount"] = cons_n
+        c["consultDuration"] = cons_d
+        c["wrapupCount"] = wrap_n
+        c["wrapupDuration"] = wrap_d
+        c["outdialWrapupCount"] = owrap_n
+        c["outdialWrapupDuration"] = owrap_d
         if ended:
             if with_nodes:
                 nodes.append(
@@ -445,6 +500,10 @@ def _task_legs(task: TaskPlan) -> list[Leg]:
     it (the next leg's ``parked`` starts at the same instant).
     """
     acts = task.acts
+    if not task.transfers:  # most tasks: one leg, found without reading the activities
+        return [
+            (task.created, f"{task.id}-callLeg-{task.created}", task, 0, 0, len(acts), task.end)
+        ]
     bounds = [0]
     starts = [task.created]
     for i, a in enumerate(acts):
@@ -470,8 +529,8 @@ def day_legs(plan: DayPlan) -> tuple[list[Leg], list[int]]:
     return cached  # type: ignore[return-value]
 
 
-def _leg_key(leg: Leg) -> tuple[int, str]:
-    return (leg[0], leg[1])
+# A leg's (created, id), in C (sorting a day's legs called a Python key function per leg).
+_leg_key = itemgetter(0, 1)
 
 
 _ABANDONED_TYPE = {"abandoned": "queue", "short_abandon": "queue", "short_ivr": "new"}

@@ -91,6 +91,7 @@ class RecordIndex(Protocol):
     open: bool  # some record is still active at the window's now
     key_field: str | None  # the record field ``key_of`` reads from a reference, if any
     nodes_fields: frozenset[str]  # what ``render_nodes`` records hold besides their nodes
+    lean_fields: frozenset[str]  # what ``render_lean`` records hold (if the index offers it)
 
     def render(self, refs: Sequence[Any], with_nodes: bool) -> list[dict[str, Any]]: ...
 
@@ -211,6 +212,12 @@ class SearchEngine:
             ``sandbox.model.Tenant.record_index``; a reference keeps about 3 kB of the
             simulation alive). A larger window, or a model without ``record_index``, is
             streamed from the model on each request.
+        max_page_weight: whole records (with their activities) an indexed window's page
+            rendered, kept for the key filters that ask for one of them next, in the model's
+            record weight (a record and a fifth of its activities: ~6 kB a unit for sessions).
+            The pipeline asks each long activity list's further pages by the record's key right
+            after its page, which rendered that record already; a record found here is not
+            rendered again (a session with its activities: ~0.7 ms at 15,000 tasks a day).
         gc_freeze: after a request that read a window from the model, move every object the
             process holds to the garbage collector's permanent generation (``gc.freeze()``),
             so that the simulated days (millions of objects, freed by reference counting when
@@ -228,6 +235,7 @@ class SearchEngine:
         max_window_records: int = 25_000,
         max_cached_bytes: int = DEFAULT_CACHE_BYTES,
         max_index_records: int = 400_000,
+        max_page_weight: int = 25_000,
         gc_freeze: bool = False,
     ) -> None:
         self.tenant = tenant
@@ -236,6 +244,7 @@ class SearchEngine:
         self.max_window_records = max_window_records
         self.max_cached_bytes = max_cached_bytes
         self.max_index_records = max_index_records
+        self.max_page_weight = max_page_weight
         self.gc_freeze = gc_freeze
         self._reads = 0  # windows read from the model
         self._lock = threading.RLock()
@@ -249,6 +258,11 @@ class SearchEngine:
         self._answer_bytes = 0
         self._fragments: OrderedDict[tuple[Any, ...], _Fragments] = OrderedDict()
         self._fragment_bytes = 0
+        # (window identity, position) -> (record rendered whole by a page, its weight)
+        self._page_records: OrderedDict[tuple[Any, int], tuple[Mapping[str, Any], int]] = (
+            OrderedDict()
+        )
+        self._page_weight = 0
         for name in ROOTS:
             catalog(name)  # build the schema and catalogues up front
 
@@ -519,6 +533,43 @@ class SearchEngine:
             total -= old.weight
         return window
 
+    def keep_page_records(
+        self, identity: tuple[Any, ...], positions: Sequence[int], records: list[Mapping[str, Any]]
+    ) -> None:
+        """Keep the whole records a page of an indexed window rendered (oldest dropped past
+        ``max_page_weight``), for ``page_records``."""
+        kept = self._page_records
+        for pos, record in zip(positions, records, strict=True):
+            key = (identity, pos)
+            old = kept.pop(key, None)
+            if old is not None:
+                self._page_weight -= old[1]
+            weight = _record_weight(record)
+            kept[key] = (record, weight)
+            self._page_weight += weight
+        while self._page_weight > self.max_page_weight and kept:
+            _key, (_record, weight) = kept.popitem(last=False)
+            self._page_weight -= weight
+
+    def page_records(
+        self, identity: tuple[Any, ...], index: RecordIndex, positions: Sequence[int]
+    ) -> list[Mapping[str, Any]]:
+        """The whole records at ``positions`` of an indexed window: those a page rendered and
+        ``keep_page_records`` kept (taken out: the caller keeps them from here), the others
+        rendered now."""
+        found: dict[int, Mapping[str, Any]] = {}
+        for pos in positions:
+            hit = self._page_records.pop((identity, pos), None)
+            if hit is not None:
+                found[pos] = hit[0]
+                self._page_weight -= hit[1]
+        missing = [p for p in positions if p not in found]
+        if missing:
+            found.update(
+                zip(missing, index.render([index.refs[p] for p in missing], True), strict=True)
+            )
+        return [found[p] for p in positions]
+
     def fragments(
         self, key: tuple[Any, ...], now: int, build: Callable[[], _Fragments]
     ) -> _Fragments:
@@ -590,6 +641,7 @@ class _RawCall(_Call):
         self.page = 0
         self._streamed_end_key: Any = None
         self.next_cursor: str | None = None  # set by run(): the answer's endCursor
+        self.owned = False  # the page's records were rendered for this answer alone
         if spec.key_cursor is not None:
             self.after = _key_cursor(cursor)
         else:
@@ -801,8 +853,9 @@ class _RawCall(_Call):
             scan = self._candidates(index)
             kept: dict[int, Mapping[str, Any]] = {}
             if len(scan) <= _KEEP_PICKED:
-                # Picked by key: rendered whole once, filtered, and kept for the page.
-                picked = index.render([index.refs[p] for p in scan], True)
+                # Picked by key: rendered whole once (or taken from the page that rendered
+                # it), filtered, and kept for the page.
+                picked = self.engine.page_records(self.window.identity, index, scan)
                 kept = dict(zip(scan, picked, strict=True))
                 tagged = zip(scan, picked, strict=True)
             else:
@@ -864,7 +917,8 @@ class _RawCall(_Call):
     ) -> tuple[list[Mapping[str, Any]], int, int, Any]:
         """A page of an indexed window: its records (rendered now, shown as the filter shows
         them), the number of matching records, the page's first index and, on key-cursor
-        roots, the search-after key of the page's last record."""
+        roots, the search-after key of the page's last record. ``self.owned`` tells whether
+        the records were rendered for this answer alone (nobody else holds them)."""
         spec = self.spec
         order = self._index_order(index)
         if first is None:
@@ -883,8 +937,19 @@ class _RawCall(_Call):
         records: list[Mapping[str, Any]]
         filtered = self.args.get("filter") is not None or self.args.get("extFilter") is not None
         render_nodes = getattr(index, "render_nodes", None)
+        render_lean = getattr(index, "render_lean", None)
+        self.owned = not filtered
         if order.rendered and all(p in order.rendered for p in chosen):
             records = [order.rendered[p] for p in chosen]
+            self.owned = False
+        elif (
+            not with_nodes
+            and render_lean is not None
+            and not filtered
+            and all(_reads_only(t, index.lean_fields, spec.aliases) for t in list_sels)
+        ):
+            # The task query: its fields are a third of a CSR, and the costly rest is skipped.
+            records = render_lean([index.refs[p] for p in chosen])
         elif (
             with_nodes
             and render_nodes is not None
@@ -894,6 +959,9 @@ class _RawCall(_Call):
             records = render_nodes([index.refs[p] for p in chosen])
         else:
             records = index.render([index.refs[p] for p in chosen], with_nodes)
+            if with_nodes and not filtered and index.key_field is not None:
+                self.engine.keep_page_records(self.window.identity, chosen, records)
+                self.owned = False
         if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
             show = self._shower()
             shown = [show(r) for r in records]
@@ -953,6 +1021,8 @@ class _RawCall(_Call):
                     out[c.key] = orjson.Fragment(streamed[c.key])
                 else:
                     render = self.engine.renderer(spec, c, self.args.get("extFilter"))
+                    if self.owned and len(self.sel.child(spec.list_field)) == 1:
+                        render = getattr(render, "in_place", render)
                     out[c.key] = _render_all(render, page)
             elif c.name == "pageInfo":
                 out[c.key] = page_info(c.children, has_next, end_cursor)
@@ -984,6 +1054,15 @@ def _next_variables(sel: Sel, variables: Mapping[str, Any], cursor: str) -> dict
                 if member.name.value == "cursor" and isinstance(member.value, VariableNode):
                     return {**variables, member.value.name.value: cursor}
     return None
+
+
+def _record_weight(record: Mapping[str, Any]) -> int:
+    """A rendered record's weight as the model counts it: one, and a fifth of its activities
+    (a task's, or every channel's of a session)."""
+    nodes = len(record.get("_activities") or ())
+    for channel in record.get("channelInfo") or ():
+        nodes += len(channel.get("_activities") or ())
+    return 1 + nodes // 5
 
 
 def _reads_only(list_sel: Sel, fields: frozenset[str], aliases: Mapping[str, str]) -> bool:

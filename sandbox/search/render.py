@@ -191,7 +191,7 @@ def build_renderer(
     size = len(keys)
     trusted: dict[Layout, bool] = {}  # layouts (by identity) whose records need no check
 
-    def render_plain(r: Mapping[str, Any]) -> dict[str, Any]:
+    def render_plain(r: Mapping[str, Any], in_place: bool = False) -> dict[str, Any]:
         # The selection is every member of the record in the record's order (the project's
         # all-fields queries): the record, less its trailing members, is the projection.
         if type(r) is dict:
@@ -201,7 +201,7 @@ def build_renderer(
                 if ok is None:
                     ok = trusted[layout] = _keeps(layout, keys, nested, top=True)
                 if ok:
-                    out = r.copy()
+                    out = r if in_place else r.copy()
                     for name in layout.keys[size:]:
                         del out[name]
                     if len(out) > size:  # members added after the layout's (legacy entryPoint)
@@ -216,6 +216,13 @@ def build_renderer(
                 return out
         return render(r)
 
+    def render_owned(r: Mapping[str, Any]) -> dict[str, Any]:
+        return render_plain(r, True)
+
+    # For records the caller owns (rendered for this answer alone): trusted ones lose their
+    # trailing members in place instead of being copied (a copy of a CSR, then freeing both,
+    # was a tenth of an all-fields page).
+    render_plain.in_place = render_owned  # type: ignore[attr-defined]
     return render_plain
 
 

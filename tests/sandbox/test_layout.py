@@ -5,15 +5,26 @@ be answered with wrong members, so a layout that does not fit a selection must n
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import orjson
 
 from queries import graphql
 from sandbox.layout import LAYOUT_KEY, Layout, conforms
-from sandbox.model import CSR_LAYOUT, NODES_LAYOUT
+from sandbox.model import CSR_LAYOUT, LEAN_FIELDS, NODES_LAYOUT, Tenant
 from sandbox.records import CHANNEL_LAYOUT, CLR_LAYOUT
 from sandbox.search.engine import SearchEngine
 from sandbox.search.render import _keeps
-from tests.sandbox._search_support import DAY_END, DAY_MS, DAY_START, NOW_MS, tenant
+from tests.sandbox._search_support import (
+    DAY_END,
+    DAY_MS,
+    DAY_START,
+    NOW_MS,
+    SEED,
+    TASKS_PER_DAY,
+    tenant,
+)
 
 # Mid-day (tasks and sessions open) and the next day (the previous day all ended).
 NOWS = [NOW_MS, DAY_END + DAY_MS]
@@ -98,3 +109,61 @@ def test_nodes_only_records_hold_the_same_nodes_as_whole_ones() -> None:
             assert orjson.dumps(o["_activities"]) == orjson.dumps(w["_activities"])
     legacy = t.record_index("legacy_tasks", DAY_START, DAY_END, NOW_MS)
     assert legacy.render_nodes is None  # its records add entryPoint
+
+
+def test_lean_records_hold_the_same_fields_as_whole_ones() -> None:
+    """A task query page without a filter is answered from lean records
+    (``RecordRefs.render_lean``): every member they fill is the whole record's, byte for byte,
+    and they fill every field the task query reads (so the engine takes them for it)."""
+    t = tenant()
+    for now in NOWS:
+        refs = t.record_index("tasks", DAY_START, DAY_END + DAY_MS, now)
+        assert refs.render_lean is not None and refs.lean_fields is LEAN_FIELDS
+        whole = refs.render(refs.refs, False)
+        lean = refs.render_lean(refs.refs)
+        assert len(lean) == len(whole) > 300
+        fields = sorted(LEAN_FIELDS)
+        for w, o in zip(whole, lean, strict=True):
+            assert list(o) == list(w)  # the template's members, in its order
+            assert orjson.dumps([o[f] for f in fields]) == orjson.dumps([w[f] for f in fields])
+            assert o[LAYOUT_KEY] is None  # never answered as the whole record
+    legacy = t.record_index("legacy_tasks", DAY_START, DAY_END, NOW_MS)
+    assert legacy.render_lean is None  # its records add entryPoint
+
+
+def test_the_task_query_is_answered_from_lean_records_with_the_same_bytes() -> None:
+    """An indexed window answers the task query's pages from lean records (no other renderer
+    called), with the bytes a kept window of whole records answers."""
+    called: list[str] = []
+
+    def spied(t: Any) -> Any:
+        index = t.record_index
+
+        def record_index(*args: Any, **kwargs: Any) -> Any:
+            refs = index(*args, **kwargs)
+            render, lean = refs.render, refs.render_lean
+
+            def whole(r: Any, n: bool) -> Any:
+                called.append("whole")
+                return render(r, n)
+
+            def lean_only(r: Any) -> Any:
+                called.append("lean")
+                return lean(r)
+
+            return replace(refs, render=whole, render_lean=lean and lean_only)
+
+        t.record_index = record_index
+        return t
+
+    kept = SearchEngine(tenant(), lambda: NOW_MS)
+    fresh = Tenant(seed=SEED, tasks_per_day=TASKS_PER_DAY)  # not the shared one: spied on
+    indexed = SearchEngine(spied(fresh), lambda: NOW_MS, max_window_records=1)
+    for cursor in ("0", "1", "2"):
+        variables = {"from": DAY_START, "to": DAY_END, "cursor": cursor}
+        a = kept.execute(graphql("task"), variables)
+        b = indexed.execute(graphql("task"), variables)
+        assert a.status == b.status == 200
+        assert a.body == b.body
+        assert orjson.loads(b.body)["data"]["task"]["tasks"]
+    assert called and set(called) == {"lean"}

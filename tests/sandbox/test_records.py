@@ -18,6 +18,8 @@ from sandbox.records import (
     CHANNEL_FIELDS,
     CLR_FIELDS,
     OPEN_SESSION_END_TIME,
+    _agent_work,
+    _task_legs,
 )
 
 DICTIONARIES = (
@@ -439,3 +441,40 @@ def test_new_families_are_deterministic_and_lazy_per_day() -> None:
     assert other.isdisjoint(
         s["agentSessionId"] for s in a.agent_sessions_records(start, end, LATER)
     )
+
+
+# --- what the renderers skip by a task's transfer count -------------------------------------
+
+
+def test_a_tasks_transfer_count_is_its_blind_transfers(tenant: Tenant) -> None:
+    """Legs and agent work skip the activities of a task with no transfer and no callback
+    (``task.transfers``): the count must be exactly its blind-transfer activities, and the
+    legs and agent work found that way the ones a full read of every activity finds."""
+    transferred = callbacks = 0
+    for day in (FRI, SAT):
+        plan = tenant.day(day)
+        expected: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+        for task in plan.tasks:
+            blind = [i for i, a in enumerate(task.acts) if a.event == "blind-transfer"]
+            assert task.transfers == len(blind), task.id
+            transferred += bool(blind)
+            callbacks += task.cb_request is not None
+            bounds = [0, *(i + 1 for i in blind), len(task.acts)]
+            starts = [task.created, *(task.acts[i].start for i in blind)]
+            ends = [*starts[1:], task.end]
+            assert _task_legs(task) == [
+                (c, f"{task.id}-callLeg-{c}", task, k, bounds[k], bounds[k + 1], ends[k])
+                for k, c in enumerate(starts)
+            ]
+            callback = task.cb_request is not None
+            for a in task.acts:  # every activity read, as before the shortcut
+                s = a.staff
+                if s is None:
+                    continue
+                if a.event == "blind-transfer":
+                    expected.setdefault((s.session_id, task.channel), ([], []))[0].append(a.start)
+                elif callback and a.event == "connected":
+                    expected.setdefault((s.session_id, task.channel), ([], []))[1].append(a.start)
+                    callback = False
+        assert _agent_work(plan) == expected
+    assert transferred > 10 and callbacks > 10

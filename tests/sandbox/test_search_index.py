@@ -408,3 +408,51 @@ def test_a_plain_selection_projects_records_as_the_compiled_projection(name: str
         # laid out otherwise, and so without the model's layout promise (sandbox.layout)
         shuffled = {k: v for k, v in reversed(list(r.items())) if k != "_layout"}
         assert orjson.dumps(render(shuffled)) == orjson.dumps(compiled(shuffled))
+
+
+def test_a_session_its_page_rendered_is_not_rendered_again_for_its_further_pages() -> None:
+    """The pipeline pages a window's sessions with their activities, then asks each long
+    channel's further pages by session key: those records come from the page that rendered
+    them (within ``max_page_weight``), with the same bytes as rendering them again."""
+    page = {**WINDOW, "cursor": "NA"}
+    answers: dict[int, list[bytes]] = {}
+    renders: dict[int, int] = {}
+    for weight in (25_000, 0):  # pages kept, and none
+        counting = _Counting(tenant())
+        eng = SearchEngine(
+            counting, lambda: NOW_MS, max_window_records=SMALL, max_page_weight=weight
+        )
+        body = eng.execute(project_query("agent_activities"), page).body
+        sessions = orjson.loads(body)["data"]["agentSession"]["agentSessions"]
+        assert (
+            len(sessions) > 10
+            and not orjson.loads(body)["data"]["agentSession"]["pageInfo"]["hasNextPage"]
+        )
+        after_page = counting.rendered
+        got = [body]
+        for s in sessions:
+            variables = {**WINDOW, "sessionId": s["agentSessionId"], "after": str(NOW_MS)}
+            got.append(eng.execute(MORE_SESSION, variables).body)
+        answers[weight] = got
+        renders[weight] = counting.rendered - after_page
+    assert answers[25_000] == answers[0]
+    assert renders == {25_000: 0, 0: len(answers[0]) - 1}
+
+
+def test_records_projected_in_place_only_when_one_selection_reads_them() -> None:
+    """An indexed window's page records are projected in place (not copied) when nothing else
+    holds them; a page selecting its list twice (aliases) projects copies, so the second
+    selection still sees every member. (channelMetaData: whole records, not lean ones.)"""
+    query = """query($from: Long!, $to: Long!) {
+      taskDetails(from: $from, to: $to) {
+        a: tasks { id status }
+        b: tasks { id status channelType channelMetaData { inBoundTranscript } }
+      }
+    }"""
+    indexed = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL)
+    got = run(indexed, query, WINDOW)
+    assert got == run(kept(), query, WINDOW)
+    b = got["data"]["taskDetails"]["b"]
+    assert b and all(r["channelType"] for r in b)
+    legs = project_query("task_leg_details")
+    assert _pages(indexed, legs, WINDOW) == _pages(kept(), legs, WINDOW)
