@@ -10,6 +10,7 @@ import pytest
 from sandbox import daystore
 from sandbox.cli import _cache_dir
 from sandbox.model import Tenant
+from sandbox.timeline import Act, DayPlan, Staff, TaskPlan
 
 DAY = 20_400  # an org-local day (days since 1970-01-01)
 
@@ -32,6 +33,46 @@ def test_a_day_is_written_once_and_read_by_another_tenant(tmp_path: Path) -> Non
     other_volume = Tenant(5, 301, cache_dir=tmp_path)
     other_volume.day(DAY)
     assert other_volume.day_store is not None and other_volume.day_store.loaded == 0
+
+
+def _members(obj: object, staff_index: dict[int, int]) -> object:
+    """A day's object as plain values: agents by their index, entities by their id."""
+    if isinstance(obj, list | tuple):
+        return [_members(x, staff_index) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _members(v, staff_index) for k, v in obj.items()}
+    if isinstance(obj, Staff):
+        return ("staff", staff_index[id(obj)])
+    if isinstance(obj, Act):
+        return [_members(getattr(obj, n), staff_index) for n in Act.__slots__]
+    if hasattr(obj, "id") and not isinstance(obj, str | int):
+        return (type(obj).__name__, obj.id)
+    return obj
+
+
+def test_a_day_read_back_is_the_day_simulated(tmp_path: Path) -> None:
+    """Every member of every task, act and agent, written as the day's columns and read back;
+    the agents the acts name are the day's own objects, the entities the reading tenant's."""
+    writer = Tenant(9, 400, cache_dir=tmp_path)
+    simulated = writer.day(DAY)
+    reader = Tenant(9, 400, cache_dir=tmp_path)
+    read = reader.day(DAY)
+    assert reader.day_store is not None and reader.day_store.loaded == 1
+    assert read is not simulated and len(read.tasks) == len(simulated.tasks) > 200
+
+    def plain(plan: DayPlan) -> list[object]:
+        index = {id(s): s.idx for s in plan.staff}
+        tasks = [[_members(getattr(t, n), index) for n in TaskPlan.__slots__] for t in plan.tasks]
+        staff = [
+            [_members(getattr(s, n), index) for n in Staff.__slots__ if n != "parts"]
+            for s in plan.staff
+        ]
+        return [plan.day, plan.start, plan.end, plan.created, tasks, staff]
+
+    assert plain(read) == plain(simulated)
+    own = {id(s) for s in read.staff}
+    assert all(a.staff is None or id(a.staff) in own for t in read.tasks for a in t.acts)
+    assert all(t.ep is reader.entities.by_id[t.ep.id] for t in read.tasks)
 
 
 def test_a_damaged_day_is_simulated_again(
