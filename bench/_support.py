@@ -319,15 +319,24 @@ def _pipeline_pass(
     base_url: str, windows: list[tuple[int, int]], data_dir: Path, phases: bool
 ) -> PipelineRun:
     """The asset's path for taskDetails: token provider, retrying transport, Search client
-    (counts, splits, pages, fetched one page ahead), normalizer, Parquet writer, window checks
-    and commit (``land_windows``)."""
+    (counts, splits, pages, fetched one page ahead), the feed's decoder as ``FEEDS`` sets it
+    (or the normalizer), its CAD variables, Parquet writers, window checks and commit
+    (``land_windows``), into task_details and task_variable."""
+    from pipelines.assets.search import FEEDS
     from pipelines.sources.http import RetryPolicy, WxccHttp
     from pipelines.sources.paging import prefetched
-    from pipelines.sources.search import TASK_DETAILS as QUERY
     from pipelines.sources.search import SearchClient
     from warehouse import land
     from warehouse.land import WarehousePaths, land_windows
-    from warehouse.schemas import TASK_DETAILS
+    from warehouse.variables import with_variables
+
+    feed = next(f for f in FEEDS if f.name == "task_details")
+    table = feed.tables[0]
+
+    def pages(client: SearchClient, start: int, end: int) -> Iterator[Any]:
+        # As the asset does: the next page is fetched while this one is landed.
+        fetched = prefetched(client.window_pages(feed.query, start, end, decoder=feed.decoder))
+        return (with_variables(page) for page in fetched)
 
     splits = _Splits()
     logging.getLogger("pipelines.sources.search").addHandler(splits)
@@ -358,26 +367,18 @@ def _pipeline_pass(
         with tempfile.TemporaryDirectory() as scratch:
             land_windows(
                 WarehousePaths(Path(scratch)),
-                [TASK_DETAILS],
+                feed.tables,
                 org_id,
                 start,
                 start + WARM_UP_MS,
-                client.window_pages(QUERY, start, start + WARM_UP_MS),
+                pages(client, start, start + WARM_UP_MS),
             )
         idle = _status_kib("VmRSS") / 1024
         meter.start()
         started = time.perf_counter()
         for start, end in windows:
-            # As the asset does: the next page is fetched while this one is normalized.
-            landed = land_windows(
-                paths,
-                [TASK_DETAILS],
-                org_id,
-                start,
-                end,
-                prefetched(client.window_pages(QUERY, start, end)),
-            )
-            report.rows += landed[TASK_DETAILS].rows
+            landed = land_windows(paths, feed.tables, org_id, start, end, pages(client, start, end))
+            report.rows += landed[table].rows
         report.seconds = time.perf_counter() - started
         peak = meter.peak_kib() / 1024
     report.idle_mib = idle
