@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import re
+import weakref
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -324,3 +326,18 @@ def test_describe_window() -> None:
     assert describe_window(1_714_521_600_123, 1_714_521_600_124).startswith(
         "[2024-05-01T00:00:00.123Z"
     )
+
+
+def test_an_answer_is_freed_when_dropped_without_the_cyclic_collector(clock: FakeClock) -> None:
+    # httpx binds each response's stream back to the response (a reference cycle): each page's
+    # body then waited for the cyclic collector, and a window's memory grew with the window.
+    http = make_http(ok, clock)
+    gc.disable()
+    try:
+        response = http.request("GET", "/x")
+        assert response.json() == OK
+        dropped = weakref.ref(response)
+        del response
+        assert dropped() is None
+    finally:
+        gc.enable()
