@@ -347,19 +347,19 @@ def _pipeline_pass(
     meter = PeakMeter()
     report = PipelineRun()
     phase_peaks: dict[str, float] = {}
-    if phases:  # peak of the streaming (fetch, normalize, Parquet) and of the DuckDB load
-        load = land._load
+    if phases:  # peak of the streaming (fetch, decode, Parquet) and of the window checks
+        check = land.check_window_file
 
-        def measured_load(*args: Any, **kwargs: Any) -> Any:
+        def measured_check(*args: Any, **kwargs: Any) -> Any:
             phase_peaks["stream"] = max(phase_peaks.get("stream", 0), meter.peak_kib() / 1024)
             meter.start()
             try:
-                return load(*args, **kwargs)
+                return check(*args, **kwargs)
             finally:
-                phase_peaks["load"] = max(phase_peaks.get("load", 0), meter.peak_kib() / 1024)
+                phase_peaks["check"] = max(phase_peaks.get("check", 0), meter.peak_kib() / 1024)
                 meter.start()
 
-        land._load = measured_load  # type: ignore[assignment]
+        land.check_window_file = measured_check  # type: ignore[assignment]
     with SearchClient(WxccHttp(base_url, token_provider=tokens, retry=RetryPolicy())) as client:
         # Warm-up: land the first minutes of the first window into a scratch warehouse, so the
         # baseline holds what any load needs once (codecs, DuckDB, compiled plans).

@@ -15,7 +15,7 @@ above idle of each, and checks the target
     peak above idle at --large <= 1.2 x peak above idle at --small
 
 (PASS/FAIL with the figures; exit status 1 on FAIL). ``--phases`` also reports the peak of the
-streaming part (fetch, normalize, Parquet) and of the DuckDB load apart. The load's DuckDB
+streaming part (fetch, decode, Parquet) and of the window checks (DuckDB) apart. The DuckDB
 settings come from the environment as in production (``$WXCC_DUCKDB_MEMORY_LIMIT``,
 ``$WXCC_DUCKDB_THREADS``: ``warehouse/duck.py``), so other values can be measured by setting them.
 """

@@ -50,6 +50,7 @@ from pipelines.sources.errors import (
 )
 from pipelines.sources.http import RequestStats, WxccHttp
 from pipelines.sources.paging import FIRST_CURSOR, CursorPaginator
+from pipelines.sources.sightings import Sightings
 from warehouse.json_arrow import DecodedPage, PageDecoder
 
 log = logging.getLogger(__name__)
@@ -572,9 +573,9 @@ class SearchClient:
         self.stats.api_count += expected
         paginator = CursorPaginator(source.first_cursor)
         received = 0
-        # A digest per record key (an int, not the record): a window of 100,000 records costs
-        # a few MB. Offset-paged answers repeat a record on the next page when the list shifts.
-        seen: dict[object, int] = {}
+        # A digest per record key (ints, not the record): 16 bytes a record. Offset-paged
+        # answers repeat a record on the next page when the list shifts.
+        seen = Sightings()
         while paginator.has_next:
             where = f"{source.name} page {paginator.pages + 1} of window {window}"
             response = self._request(
@@ -638,37 +639,47 @@ class SearchClient:
         )
 
     def _first_sightings(
-        self, source: RawQuery, records: list[Any], seen: dict[object, int], where: str
+        self, source: RawQuery, records: list[Any], seen: Sightings, where: str
     ) -> list[Any]:
         """``records`` without those already received in this window. A record answered again
         unchanged is dropped (counted in ``stats.repeated``); answered again with other values,
         it changed while the window was paged, and which version is current cannot be told from
         here: the window fails, to be reloaded."""
-        kept = []
-        for record in records:
-            if not isinstance(record, dict):
-                raise MalformedResponse(
-                    f"{where}: a record is {redact(repr(record), limit=40)}, not an object"
-                )
-            key = record.get(source.key_field)
-            if key is None:
-                kept.append(record)
-                continue
+        # The records before the first that is not an object are read (a repeat among them
+        # fails the window first), then that one is refused.
+        bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+        good = records if bad is None else records[:bad]
+        keys = [record.get(source.key_field) for record in good]
+        keyed = [i for i, key in enumerate(keys) if key is not None]
+        hashes, before = seen.page([keys[i] for i in keyed])
+        kept = [True] * len(good)
+        for i, key_hash, earlier in zip(keyed, hashes, before, strict=True):
             # GraphQL answers a selection's fields in the query's order, so the same record
             # serializes to the same bytes without sorting its keys (sorting cost as much as the
             # hash); Python's 64-bit hash of those bytes tells a changed record from a repeat.
-            if self._first_sighting(key, hash(orjson.dumps(record)), seen, where):
-                kept.append(record)
-        return kept
+            digest = hash(orjson.dumps(good[i]))
+            kept[i] = self._first_sighting(keys[i], key_hash, earlier, digest, seen, where)
+        if bad is not None:
+            raise MalformedResponse(
+                f"{where}: a record is {redact(repr(records[bad]), limit=40)}, not an object"
+            )
+        return [record for record, keep in zip(good, kept, strict=True) if keep]
 
     def _first_sighting(
-        self, key: object, digest: int, seen: dict[object, int], where: str
+        self,
+        key: object,
+        key_hash: int,
+        earlier: int | None,
+        digest: int,
+        seen: Sightings,
+        where: str,
     ) -> bool:
         """Whether the record of ``key`` (its bytes' ``digest``) is new to the window; a repeat
-        unchanged is counted, a repeat with other values fails the window (see above)."""
-        before = seen.get(key)
+        unchanged is counted, a repeat with other values fails the window (see above).
+        ``earlier``: the digest recorded before this page (``Sightings.page``)."""
+        before = earlier if earlier is not None else seen.get(key_hash)
         if before is None:
-            seen[key] = digest
+            seen.add(key_hash, digest)
             return True
         if before == digest:
             self.stats.repeated += 1
@@ -680,14 +691,15 @@ class SearchClient:
             received=len(seen),
         )
 
-    def _first_decoded_sightings(
-        self, page: DecodedPage, seen: dict[object, int], where: str
-    ) -> None:
+    def _first_decoded_sightings(self, page: DecodedPage, seen: Sightings, where: str) -> None:
         """:meth:`_first_sightings` on a decoded page (its records' keys are non-empty strings,
         and each record's bytes are what ``orjson.dumps`` gives, so the digests compare)."""
         kept = []
-        for i, (key, digest) in enumerate(zip(page.keys, page.digests(), strict=True)):
-            if self._first_sighting(key, digest, seen, where):
+        hashes, before = seen.page(page.keys)
+        for i, (key, key_hash, earlier, digest) in enumerate(
+            zip(page.keys, hashes, before, page.digests(), strict=True)
+        ):
+            if self._first_sighting(key, key_hash, earlier, digest, seen, where):
                 kept.append(i)
         if len(kept) != len(page.keys):
             page.keep(kept)
