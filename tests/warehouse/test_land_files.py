@@ -191,8 +191,14 @@ def _land_day(args: tuple[str, int]) -> int:
 
 
 def test_processes_land_windows_at_once(paths: WarehousePaths) -> None:
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
+    pool = multiprocessing.get_context("spawn").Pool(4)
+    try:
         rows = pool.map(_land_day, [(str(paths.data_dir), d) for d in range(8)])
+    finally:
+        # Workers told to finish and waited for, not terminated: the pool's own exit sends
+        # SIGTERM and joins, which hung once for 300 s in CI (a worker never reaped).
+        pool.close()
+        pool.join()
     assert rows == [50] * 8
     assert len(store.current_files(paths.store_path)["search.task_details"]) == 8
     with connect(paths.published_path, read_only=True) as con:
