@@ -51,6 +51,7 @@ _POW10 = np.array([10**k for k in range(1, 20)], dtype=np.uint64)
 # its canonical digits, nor for a member to be added or lost alone (see the module docstring).
 _COUNTED = tuple(b'":,.eE \\')
 _BACKSLASH = _COUNTED.index(ord("\\"))
+_QUOTE = _COUNTED.index(ord('"'))
 # How orjson escapes a string (what the dict path's digest hashes): '"' and '\\' and the five
 # short control escapes take one byte more; the weight is the backslashes they show in the page.
 # Other control characters (\u00XX) are left to the dict path (-1).
@@ -107,6 +108,9 @@ class PageDecoder:
     # member that follows it in the query; every member of the record in the query's order.
     json_members: tuple[tuple[str, str], ...] = field(init=False, repr=False)
     member_order: tuple[tuple[str, bool], ...] = field(init=False, repr=False)
+    # The decoded page's type, and what the proof needs of it (see _Measure).
+    page_type: pa.StructType = field(init=False, repr=False)
+    plan: _Node = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         table = self.table
@@ -193,6 +197,8 @@ class PageDecoder:
             ]
         )
         object.__setattr__(self, "record_type", record)
+        object.__setattr__(self, "page_type", page)
+        object.__setattr__(self, "plan", _node(page))
         object.__setattr__(self, "schema", _Arro3Schema.from_arrow(pa.schema(list(page))))
 
     def decode(self, content: bytes) -> DecodedPage | None:
@@ -209,7 +215,9 @@ class PageDecoder:
         top = pa.StructArray.from_arrays(
             [decoded.column(0).combine_chunks()], names=[decoded.column_names[0]]
         )
-        measure = _Measure(escapes=b"\\" in content)
+        if top.type != self.page_type:
+            return None
+        measure = _Measure(self.plan, escapes=b"\\" in content)
         total = measure.lengths(top)
         if total is None:
             return None
@@ -343,121 +351,274 @@ def _counts(raw: np.ndarray) -> np.ndarray:
     return np.array([np.count_nonzero(raw == c) for c in _COUNTED], dtype=np.int64)
 
 
-class _Measure:
-    """The canonical compact JSON length of each element, and the counted bytes of the whole."""
+_STRUCT, _LIST, _STRING, _BOOL, _INT, _OTHER = range(6)
 
-    def __init__(self, *, escapes: bool = False) -> None:
+
+@dataclass(frozen=True)
+class _Node:
+    """What the proof needs of one type of the page, computed once per decoder."""
+
+    kind: int
+    dtype: str = ""  # an integer's numpy type
+    keys: int = 0  # an object's length but its values: braces, keys, colons, commas
+    counted: np.ndarray | None = None  # and its counted bytes
+    names: tuple[str, ...] = ()  # an object's members
+    children: tuple[_Node, ...] = ()  # an object's members' types, a list's element type
+
+
+def _node(t: pa.DataType) -> _Node:
+    if pa.types.is_struct(t):
+        names = tuple(f.name for f in t)
+        keys, counted = _members(names)
+        return _Node(_STRUCT, "", keys, counted, names, tuple(_node(f.type) for f in t))
+    if pa.types.is_list(t):
+        return _Node(_LIST, children=(_node(t.value_type),))
+    if pa.types.is_string(t):
+        return _Node(_STRING)
+    if pa.types.is_boolean(t):
+        return _Node(_BOOL)
+    if pa.types.is_integer(t):
+        return _Node(_INT, f"<i{t.bit_width // 8}")
+    return _Node(_OTHER)  # a type the proof does not cover: its pages go to the dict path
+
+
+class _Measure:
+    """The canonical compact JSON length of each element, and the counted bytes of the whole.
+
+    Computed per type, not per column: the members of one list level (a record and its nested
+    objects, which all have the record's length) are gathered by type, and the integers' digit
+    counts, the strings' lengths and escapes, and the booleans' literals are one numpy pass each
+    over a (members x elements) matrix; a list's elements are the next level. A wide page (187
+    columns) so costs a few numpy calls per type instead of several per column.
+    """
+
+    def __init__(self, plan: _Node, *, escapes: bool = False) -> None:
+        self.plan = plan  # the type of what is measured (the decoder's page)
         self.escapes = escapes  # the page holds a backslash: strings may be escaped
         self.hist = np.zeros(len(_COUNTED), dtype=np.int64)  # counts of _COUNTED, in order
-        self.strings: list[Any] = []
         self.record_lengths: np.ndarray | None = None
         self.field_lengths: dict[str, np.ndarray] | None = None  # per record member
 
-    def lengths(self, top: pa.StructArray) -> np.ndarray | None:
-        out = self._lengths(top, 0)
-        if out is None:
-            return None
-        if self.strings:
-            found = _counts(np.frombuffer(b"".join(self.strings), dtype=np.uint8))
-            found[_BACKSLASH] = 0  # a decoded backslash shows as two: counted by escape weight
-            self.hist += found
-        return out
+    def lengths(self, top: pa.Array) -> np.ndarray | None:
+        return self._level(top, self.plan, 0)
 
-    def _lengths(self, arr: pa.Array, depth: int) -> np.ndarray | None:
-        # depth: 0 the page, 1 data, 2 data.<root>, 3 its record list, 4 a record
-        t = arr.type
+    def _level(self, arr: pa.Array, plan: _Node, depth: int) -> np.ndarray | None:
+        # depth: 0 the page (data.<root>, one element), 1 the records, 2 and more: their lists
         n = len(arr)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        level = _Level(self, n, depth)
+        if not level.walk(arr, plan, None):
+            return None
+        return level.lengths()
+
+
+class _Level:
+    """The members of one list level gathered by type (see :class:`_Measure`). Each member is a
+    row of a (rows x elements) matrix of lengths, in the order of the objects' members, so an
+    object's members are the rows after its own (which holds its braces, keys and commas)."""
+
+    def __init__(self, measure: _Measure, n: int, depth: int) -> None:
+        self.measure = measure
+        self.n = n
+        self.depth = depth
+        self.rows = 0
+        self.valid: dict[int, np.ndarray] = {}  # rows whose validity is known (nulls)
+        self.bitmaps: list[tuple[int, Any, int]] = []  # rows whose nulls are still to unpack
+        self.ints: dict[str, tuple[list[int], list[np.ndarray]]] = {}
+        self.strings: tuple[list[int], list[np.ndarray], list[Any]] = ([], [], [])
+        self.bools: tuple[list[int], list[tuple[Any, int]]] = ([], [])
+        self.objects: tuple[list[int], list[int], list[np.ndarray]] = ([], [], [])
+        self.null_objects: list[tuple[int, int]] = []  # an object's row and the row after it
+        self.lists: dict[int, np.ndarray] = {}
+        self.members: list[tuple[str, int]] = []  # the record's members and their first rows
+
+    def walk(self, arr: pa.Array, plan: _Node, above: np.ndarray | None) -> bool:
+        """Gather ``arr`` of type ``plan`` (``above``: where its enclosing objects are not
+        null, if one is)."""
+        row = self.rows
+        self.rows += 1
+        kind = plan.kind
         nulls = arr.null_count
-        valid = _valid(arr) if nulls else None
-        if nulls:
-            self.hist += _C_NULL * nulls
-        if pa.types.is_struct(t):
-            if valid is not None:
-                inner = self._lengths(arr.filter(pa.array(valid)), depth)
-                if inner is None:
-                    return None
-                out = np.full(n, 4, dtype=np.int64)
-                out[valid] = inner
-                return out
-            keys, counted = _members(tuple(f.name for f in t))
-            self.hist += counted * n
-            out = np.full(n, keys, dtype=np.int64)
-            record = depth == 4
-            if record:
-                self.field_lengths = {}
-            for i in range(t.num_fields):
-                child = self._lengths(arr.field(i), depth + 1)
-                if child is None:
-                    return None
-                if record and self.field_lengths is not None:
-                    self.field_lengths[t.field(i).name] = child
-                out += child
-            return out
-        if pa.types.is_list(t):
-            child = self._lengths(arr.flatten(), depth + 1)
-            if child is None:
-                return None
-            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
-                arr.offset : arr.offset + n + 1
-            ].astype(np.int64)
-            counts = np.diff(offsets)
-            if valid is not None and counts[~valid].any():
-                return None
-            if depth == 3:  # data.<root>.<list>: the records, whose spans give the digest
-                self.record_lengths = child
-            cum = np.concatenate([[0], np.cumsum(child)])
-            base = offsets - offsets[0]
-            commas = np.maximum(counts - 1, 0)
-            out = 2 + (cum[base[1:]] - cum[base[:-1]]) + commas
-            self.hist += _C_BRACKETS * (n - nulls) + _C_COMMA * int(commas.sum())
-            if valid is not None:
-                out[~valid] = 4
-            return out
-        if pa.types.is_string(t):
-            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
-                arr.offset : arr.offset + n + 1
-            ]
-            lens = np.diff(offsets).astype(np.int64)
-            if valid is not None and lens[~valid].any():
-                return None
-            data = arr.buffers()[2]
-            out = lens + 2
-            if data is not None and offsets[-1] > offsets[0]:
-                self.strings.append(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
-                if self.escapes:
-                    text = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
-                    weights = _ESCAPE_WEIGHT[text]
-                    if weights.any():
-                        if (weights < 0).any():
-                            return None
-                        self.hist[_BACKSLASH] += int(weights.sum())
-                        escaped = np.concatenate([[0], np.cumsum(weights > 0)])
-                        at = offsets - offsets[0]
-                        out += escaped[at[1:]] - escaped[at[:-1]]
-            self.hist += _C_QUOTES * (n - nulls)
-            if valid is not None:
-                out[~valid] = 4
-            return out
-        if pa.types.is_boolean(t):
-            flags = _bits(arr.buffers()[1], arr.offset, n)
-            if valid is not None:
-                flags = flags & valid
-            trues = int(np.count_nonzero(flags))
-            self.hist += _C_TRUE * trues + _C_FALSE * (n - nulls - trues)
-            out = np.where(flags, 4, 5).astype(np.int64)
-            if valid is not None:
-                out[~valid] = 4
-            return out
-        if pa.types.is_integer(t):
-            width = t.bit_width // 8
-            v = np.frombuffer(arr.buffers()[1], dtype=f"<i{width}")[arr.offset : arr.offset + n]
-            v = v.astype(np.int64)
+        valid = None
+        if above is not None:
+            # Under an object that is null arrow-json makes the members null; anything else
+            # would be counted twice, so it is refused (it does not happen).
+            valid = _valid(arr) if nulls else np.ones(self.n, dtype=bool)
+            if (valid & ~above).any():
+                return False
+        elif nulls and kind in (_STRUCT, _LIST):
+            valid = _valid(arr)
+        elif nulls:
+            self.bitmaps.append((row, arr.buffers()[0], arr.offset))
+        if valid is not None:
+            self.valid[row] = valid
+        if kind == _STRUCT:
+            self.objects[0].append(row)
+            self.objects[1].append(plan.keys)
+            self.objects[2].append(plan.counted)
+            below = valid if nulls else above
+            record = self.depth == 1 and row == 0
+            for i, child in enumerate(plan.children):
+                if record:
+                    self.members.append((plan.names[i], self.rows))
+                if not self.walk(arr.field(i), child, below):
+                    return False
+            if nulls:
+                self.null_objects.append((row, self.rows))
+            return True
+        off = arr.offset
+        n = self.n
+        if kind == _STRING:
+            buffers = arr.buffers()
+            self.strings[0].append(row)
+            self.strings[1].append(np.frombuffer(buffers[1], dtype=np.int32)[off : off + n + 1])
+            self.strings[2].append(buffers[2])
+            return True
+        if kind == _INT:
+            rows, values = self.ints.setdefault(plan.dtype, ([], []))
+            rows.append(row)
+            values.append(np.frombuffer(arr.buffers()[1], dtype=plan.dtype)[off : off + n])
+            return True
+        if kind == _BOOL:
+            self.bools[0].append(row)
+            self.bools[1].append((arr.buffers()[1], off))
+            return True
+        if kind == _LIST:
+            return self._list(arr, plan.children[0], row, valid)
+        return False
+
+    def _list(self, arr: pa.Array, plan: _Node, row: int, valid: np.ndarray | None) -> bool:
+        m = self.measure
+        n = self.n
+        child = m._level(arr.flatten(), plan, self.depth + 1)
+        if child is None:
+            return False
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+            arr.offset : arr.offset + n + 1
+        ].astype(np.int64)
+        counts = np.diff(offsets)
+        if valid is not None and counts[~valid].any():
+            return False
+        if self.depth == 0:  # data.<root>.<list>: the records, whose spans give the digest
+            m.record_lengths = child
+        cum = np.concatenate([[0], np.cumsum(child)])
+        base = offsets - offsets[0]
+        commas = np.maximum(counts - 1, 0)
+        out = 2 + (cum[base[1:]] - cum[base[:-1]]) + commas
+        present = n if valid is None else int(np.count_nonzero(valid))
+        m.hist += _C_BRACKETS * present + _C_COMMA * int(commas.sum())
+        self.lists[row] = out
+        return True
+
+    def lengths(self) -> np.ndarray | None:
+        """Each element's length, once every member is gathered; the counts go to the
+        measure's histogram."""
+        m = self.measure
+        n = self.n
+        lengths = np.empty((self.rows, n), dtype=np.int64)
+        valid = np.ones((self.rows, n), dtype=bool)
+        if self.bitmaps:
+            rows = [r for r, _, _ in self.bitmaps]
+            valid[rows] = _bitmaps([(b, o) for _, b, o in self.bitmaps], n)
+        for row, mask in self.valid.items():
+            valid[row] = mask
+        rows, keys, counted = self.objects
+        if rows:
+            lengths[rows] = np.array(keys, dtype=np.int64)[:, None]
+            m.hist += np.count_nonzero(valid[rows], axis=1) @ np.array(counted)
+        for rows, values in self.ints.values():
+            v = np.stack(values).astype(np.int64)
             magnitude = np.abs(v).view(np.uint64)
-            out = (1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)).astype(np.int64)
-            if valid is not None:
-                out[~valid] = 4
-            return out
-        return None  # a type the proof does not cover
+            lengths[rows] = 1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)
+        if self.strings[0] and not self._strings(lengths, valid):
+            return None
+        rows, bits = self.bools
+        if rows:
+            flags = _bitmaps(bits, n) & valid[rows]
+            trues = int(np.count_nonzero(flags))
+            falses = int(np.count_nonzero(valid[rows])) - trues
+            m.hist += _C_TRUE * trues + _C_FALSE * falses
+            lengths[rows] = np.where(flags, 4, 5)
+        for row, out in self.lists.items():
+            lengths[row] = out
+        lengths[~valid] = 4
+        root = False
+        for row, end in reversed(self.null_objects):
+            if row == 0:  # the level's own elements: after the record's members are summed
+                root = True
+                continue
+            whole = lengths[row:end].sum(axis=0)
+            lengths[row:end] = 0
+            lengths[row] = np.where(valid[row], whole, 4)
+        if self.members:
+            sums = np.add.reduceat(lengths, [start for _, start in self.members], axis=0)
+            m.field_lengths = {name: sums[i] for i, (name, _) in enumerate(self.members)}
+        total = lengths.sum(axis=0)
+        return np.where(valid[0], total, 4) if root else total
+
+    def _strings(self, lengths: np.ndarray, valid: np.ndarray) -> bool:
+        """The strings' lengths (quotes and orjson's escapes: see _ESCAPE_WEIGHT) and counted
+        bytes; False for a null with bytes or a character orjson writes as \\u00XX (the dict
+        path reads those)."""
+        m = self.measure
+        rows, offsets, datas = self.strings
+        at = np.stack(offsets).astype(np.int64)
+        sizes = np.diff(at, axis=1)
+        present = valid[rows]
+        if sizes[~present].any():
+            return False
+        lengths[rows] = sizes + 2
+        m.hist += _C_QUOTES * int(np.count_nonzero(present))
+        firsts, lasts = at[:, 0].tolist(), at[:, -1].tolist()
+        texts = []
+        for data, first, last in zip(datas, firsts, lasts, strict=True):
+            if last > first:
+                if data is None:
+                    return False
+                texts.append(memoryview(data)[first:last])
+        if not texts:
+            return True
+        text = np.frombuffer(b"".join(texts), dtype=np.uint8)
+        found = _counts(text)
+        controls = m.escapes and text.min() < 0x20
+        if controls or found[_BACKSLASH] or found[_QUOTE]:
+            # Few strings hold one: only their positions are looked at.
+            special = text < 0x20 if controls else np.zeros(len(text), dtype=bool)
+            if found[_QUOTE]:
+                special |= text == ord('"')
+            if found[_BACKSLASH]:
+                special |= text == ord("\\")
+            special = np.flatnonzero(special)
+            weights = _ESCAPE_WEIGHT[text[special]]
+            if (weights < 0).any():
+                return False
+            m.hist[_BACKSLASH] += int(weights.sum())
+            # Each escaped character takes one byte more, in the string that holds it.
+            ends = np.cumsum(at[:, -1] - at[:, 0])
+            starts = (at[:, :-1] - at[:, :1] + (ends - (at[:, -1] - at[:, 0]))[:, None]).ravel()
+            owner = np.searchsorted(starts, special, side="right") - 1
+            lengths[rows] += np.bincount(owner, minlength=starts.size).reshape(sizes.shape)
+        found[_BACKSLASH] = 0  # a decoded backslash shows as two: counted by escape weight
+        m.hist += found
+        return True
+
+
+def _bitmaps(parts: Sequence[tuple[Any, int]], n: int) -> np.ndarray:
+    """Bits [offset, offset + n) of each buffer, as a (buffers x n) matrix, in one unpack."""
+    width = (n + 7) // 8 + 1
+    chunks = []
+    shifts = []
+    for buffer, offset in parts:
+        chunk = memoryview(buffer)[offset >> 3 : (offset >> 3) + width]
+        chunks.append(chunk if len(chunk) == width else bytes(chunk).ljust(width, b"\0"))
+        shifts.append(offset & 7)
+    bits = np.unpackbits(np.frombuffer(b"".join(chunks), dtype=np.uint8), bitorder="little")
+    bits = bits.reshape(len(parts), width * 8).view(bool)
+    if not any(shifts):
+        return bits[:, :n]
+    at = np.array(shifts)[:, None] + np.arange(n)
+    return np.take_along_axis(bits, at, axis=1)
 
 
 def _bits(buffer: Any, offset: int, n: int) -> np.ndarray:
