@@ -272,67 +272,101 @@ class PageDecoder:
         decoded members' lengths; read each value with orjson (into ``parsed``, and as
         sorted-key text into ``texts``). Their bytes go into ``measure``'s counts; returns what
         they add to each record's length (None: the dict path)."""
-        fields = measure.field_lengths
-        if fields is None:
+        rows = measure.record_rows
+        if rows is None or measure.record_lengths is None:
             return None
-        n = len(measure.record_lengths)  # type: ignore[arg-type]
-        # Offset of each JSON member in its record, but for the JSON values before it.
+        n = len(measure.record_lengths)
+        # Offset of each JSON member in its record, but for the JSON values before it: the
+        # record's "{", each member's '"name":' and comma, and the decoded members' values
+        # (the record's rows up to the next decoded member's first).
         offsets: list[list[int]] = []
-        at = np.ones(n, dtype=np.int64)  # the record's "{"
-        for name, is_json in self.member_order:
+        fixed = 1
+        for i, (name, is_json) in enumerate(self.member_order):
             if is_json:
-                offsets.append(at.tolist())
-                at = at + len(name) + 4  # '"name":' and the comma after its value
-            else:
-                at = at + len(name) + 4 + fields[name]
+                after = next((m for m, j in self.member_order[i + 1 :] if not j), None)
+                end = len(rows) if after is None else measure.member_rows[after]
+                offsets.append((rows[1:end].sum(axis=0) + fixed).tolist())
+            fixed += len(name) + 4
         markers = [b'"' + name.encode() + b'":' for name, _ in self.json_members]
         ends = [b',"' + after.encode() + b'":' for _, after in self.json_members]
-        values: list[list[str | None]] = [[] for _ in markers]
-        objects: list[list[Any]] = [[] for _ in markers]
-        slices: list[bytes] = []
+        sizes = [len(marker) for marker in markers]
+        spans: list[tuple[list[int], list[int]]] = [([], []) for _ in markers]
+        nulls: list[list[int]] = [[] for _ in markers]
         added = np.zeros(n, dtype=np.int64)
-        fixed = sum(len(m) + 1 for m in markers)
-        decoded_lengths = measure.record_lengths.tolist()  # type: ignore[union-attr]
+        each = sum(len(m) + 1 for m in markers)
+        decoded_lengths = measure.record_lengths.tolist()
         pos = start
-        nulls = 0
         for i in range(n):
             shift = 0
             for j, marker in enumerate(markers):
                 p = pos + offsets[j][i] + shift
-                if content[p : p + len(marker)] != marker:
+                if not content.startswith(marker, p):
                     return None
-                v0 = p + len(marker)
-                if content[v0 : v0 + 5] == b"null,":
-                    values[j].append(None)
-                    objects[j].append(None)
+                v0 = p + sizes[j]
+                if content.startswith(b"null,", v0):
+                    nulls[j].append(i)
                     shift += 4
-                    nulls += 1
                     continue
                 v1 = content.find(ends[j], v0)
                 if v1 < 0:
                     return None
-                text = content[v0:v1]
-                try:
-                    value = orjson.loads(text)
-                except orjson.JSONDecodeError:
-                    return None
-                # Canonical (what orjson.dumps writes), so the record's bytes are its digest's.
-                if value is None or orjson.dumps(value) != text:
-                    return None
-                values[j].append(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
-                objects[j].append(value)
-                slices.append(text)
-                shift += len(text)
-            added[i] = fixed + shift
-            pos += decoded_lengths[i] + fixed + shift + 1
-        for (name, _), marker, column, found in zip(
-            self.json_members, markers, values, objects, strict=True
+                spans[j][0].append(v0)
+                spans[j][1].append(v1)
+                shift += v1 - v0
+            added[i] = each + shift
+            pos += decoded_lengths[i] + each + shift + 1
+        joined: list[bytes] = []
+        for (name, _), marker, (firsts, lasts), empty in zip(
+            self.json_members, markers, spans, nulls, strict=True
         ):
-            texts[name] = pa.array(column, pa.string())
-            parsed[name] = found
-            measure.hist += _c(marker + b",") * n
-        measure.hist += _C_NULL * nulls + _c(b"".join(slices))
+            found = _json_column(content, firsts, lasts, empty, n)
+            if found is None:
+                return None
+            texts[name], parsed[name], text = found
+            joined.append(text)
+            # the marker and the comma after each value, less the commas that joined them
+            measure.hist += _c(marker + b",") * n - _C_COMMA * max(len(firsts) - 1, 0)
+        measure.hist += _counts(np.frombuffer(b"".join(joined), dtype=np.uint8))
         return added
+
+
+def _json_column(
+    content: bytes, firsts: list[int], lasts: list[int], nulls: list[int], n: int
+) -> tuple[pa.Array, list[Any], bytes] | None:
+    """One JSON-typed member of every record, from its values' spans in the page (the others
+    null): as sorted-key text, as orjson reads it, and the values' bytes joined by commas;
+    None where a value is not one compact JSON value but null (the dict path says why)."""
+    slices = [content[a:b] for a, b in zip(firsts, lasts, strict=True)]
+    try:
+        # One by one: each slice must be exactly one value.
+        values = [orjson.loads(s) for s in slices]
+    except orjson.JSONDecodeError:
+        return None
+    joined = b"[" + b",".join(slices) + b"]"
+    # Canonical (what orjson.dumps writes), so the record's bytes are its digest's: each slice
+    # is one value, so the list is written as the slices joined only if each value is.
+    if None in values or orjson.dumps(values) != joined:
+        return None
+    # Sorting the keys keeps each value's length, so the sorted list has the same spans.
+    ordered = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+    sizes = np.array([len(s) + 1 for s in slices], dtype=np.int32)
+    bounds = np.concatenate([[1], 1 + np.cumsum(sizes)]).astype(np.int32)
+    with_separator = pa.StringArray.from_buffers(
+        len(slices), pa.py_buffer(bounds), pa.py_buffer(ordered)
+    )
+    column = pc.utf8_slice_codeunits(with_separator, 0, -1)
+    if nulls:
+        at = np.full(n, -1, dtype=np.int64)
+        present = np.ones(n, dtype=bool)
+        present[nulls] = False
+        at[present] = np.arange(len(slices))
+        column = column.take(pa.array(at, mask=~present))
+        objects: list[Any] = [None] * n
+        for i, value in zip(np.flatnonzero(present).tolist(), values, strict=True):
+            objects[i] = value
+    else:
+        objects = values
+    return column, objects, joined[1:-1]
 
 
 def _occurs(struct: pa.StructType, name: str) -> bool:
@@ -397,7 +431,9 @@ class _Measure:
         self.escapes = escapes  # the page holds a backslash: strings may be escaped
         self.hist = np.zeros(len(_COUNTED), dtype=np.int64)  # counts of _COUNTED, in order
         self.record_lengths: np.ndarray | None = None
-        self.field_lengths: dict[str, np.ndarray] | None = None  # per record member
+        # The records' level: its (members x records) lengths and each member's first row.
+        self.record_rows: np.ndarray | None = None
+        self.member_rows: dict[str, int] = {}
 
     def lengths(self, top: pa.Array) -> np.ndarray | None:
         return self._level(top, self.plan, 0)
@@ -552,8 +588,8 @@ class _Level:
             lengths[row:end] = 0
             lengths[row] = np.where(valid[row], whole, 4)
         if self.members:
-            sums = np.add.reduceat(lengths, [start for _, start in self.members], axis=0)
-            m.field_lengths = {name: sums[i] for i, (name, _) in enumerate(self.members)}
+            m.record_rows = lengths
+            m.member_rows = dict(self.members)
         total = lengths.sum(axis=0)
         return np.where(valid[0], total, 4) if root else total
 
@@ -693,7 +729,7 @@ class DecodedPage:
     _holders: np.ndarray | None = None
     _first_counts: np.ndarray | None = None
     _holder_record: np.ndarray | None = None
-    _rows: pa.Table | None = None
+    _arrays: list[pa.Array] | None = None  # the table's columns but org_id, every row
     _owners: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -832,30 +868,24 @@ class DecodedPage:
                         above[rest].take(take) if level == 0 else beside[rest].take(by_holder)
                     )
         arrays = []
-        lo, hi = _INT_RANGE[UTC_MS]
         leaves = _leaves(rows)
         for col in table.columns:
             if col.kind == "json":
                 arr = self.texts[col.api_path]
             else:
                 arr = parents[col.name] if col.from_parent else leaves[col.api_path]
-            if col.arrow_type == UTC_MS:
-                if arr.null_count < len(arr):
-                    arr = pc.if_else(pc.equal(arr, -1), pa.scalar(None, pa.int64()), arr)
-                    bounds = pc.min_max(arr)
-                    low, high = bounds["min"].as_py(), bounds["max"].as_py()
-                    if low is not None and not (lo <= low and high <= hi):
-                        return False
-                arr = arr.cast(UTC_MS)
+            if col.kind == "instant":
+                instants = _instants(arr)
+                if instants is None:
+                    return False
+                arr = instants
             elif arr.type != col.arrow_type:
                 return False
             arrays.append(arr)
-        names = [c.name for c in table.columns]
-        built = pa.Table.from_arrays(arrays, names=names)
         for name in table.key:
-            if built.column(name).null_count:
+            if arrays[[c.name for c in table.columns].index(name)].null_count:
                 return False
-        self._rows = built
+        self._arrays = arrays
         self._owners = owners
         return True
 
@@ -868,17 +898,18 @@ class DecodedPage:
                 raise ValueError(f"this page was decoded for {self.decoder.table.qualified_name}")
             build = self.derived.get(table.qualified_name)
             return build(org_id) if build is not None else records_to_batch(table, [], org_id)
-        assert self._rows is not None and self._owners is not None
-        rows = self._rows
+        assert self._arrays is not None and self._owners is not None
+        n = len(self._owners)
+        org = org_id.encode()
+        offsets = np.arange(0, (n + 1) * len(org), len(org) or 1, dtype=np.int32)[: n + 1]
+        orgs = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(org * n))
+        batch = pa.RecordBatch.from_arrays([orgs, *self._arrays], schema=table.arrow)
         mask = None
         if self.kept is not None and len(self.kept) != len(self.records):
             keep = np.zeros(len(self.records), dtype=bool)
             keep[self.kept] = True
             mask = keep[self._owners]
-            rows = rows.filter(pa.array(mask))
-        org = pa.array([org_id] * rows.num_rows, pa.string())
-        columns = [org, *(c.combine_chunks() for c in rows.columns)]
-        batch = pa.RecordBatch.from_arrays(columns, schema=table.arrow)
+            batch = batch.filter(pa.array(mask))
         if not self.more:
             return batch
         return self._with_more(table, org_id, batch, mask)
@@ -935,6 +966,27 @@ class DecodedPage:
         )
         both = pa.Table.from_batches([batch, extra], schema=table.arrow)
         return both.take(pa.array(order)).combine_chunks().to_batches()[0]
+
+
+def _instants(arr: pa.Array) -> pa.Array | None:
+    """Epoch-ms integers as ``UTC_MS``, -1 (not yet) as null, as the normalizer reads them;
+    None for an instant outside DuckDB's range (the dict path names it)."""
+    n = len(arr)
+    off = arr.offset
+    buffers = arr.buffers()
+    values = np.frombuffer(buffers[1], dtype=np.int64)[off : off + n]
+    valid = values != -1
+    if arr.null_count:
+        valid &= _valid(arr)
+    present = values[valid]
+    if len(present):
+        lo, hi = _INT_RANGE[UTC_MS]
+        if present.min() < lo or present.max() > hi:
+            return None
+    nulls = n - len(present)
+    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    data = buffers[1].slice(off * 8, n * 8)
+    return pa.Array.from_buffers(UTC_MS, n, [mask, data], null_count=nulls)
 
 
 def _leaves(struct: pa.StructArray) -> dict[str, pa.Array]:
