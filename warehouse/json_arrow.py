@@ -204,7 +204,7 @@ class PageDecoder:
     def decode(self, content: bytes) -> DecodedPage | None:
         """The page decoded into Arrow, or None: the dict path must read it (see the module)."""
         raw = np.frombuffer(content, dtype=np.uint8)
-        if len(raw) == 0 or (raw < 0x20).any():
+        if len(raw) == 0 or raw.min() < 0x20:
             return None
         try:
             decoded = pa.table(_read_json(io.BytesIO(content), self.schema).read_all())
@@ -212,9 +212,10 @@ class PageDecoder:
             return None
         if decoded.num_rows != 1:
             return None
-        top = pa.StructArray.from_arrays(
-            [decoded.column(0).combine_chunks()], names=[decoded.column_names[0]]
-        )
+        data = decoded.column(0)
+        # one chunk, as the page is one JSON value (combine_chunks would copy it)
+        data = data.chunk(0) if data.num_chunks == 1 else data.combine_chunks()
+        top = pa.StructArray.from_arrays([data], names=[decoded.column_names[0]])
         if top.type != self.page_type:
             return None
         measure = _Measure(self.plan, escapes=b"\\" in content)
