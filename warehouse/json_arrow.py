@@ -25,7 +25,7 @@ an instant out of range, an activity list that needs further pages), is decoded 
 instead, which gives today's values or today's error message.
 
 With the proof, a record's bytes in the page are exactly ``orjson.dumps`` of its dict, so the
-client's repeat digest (``hash`` of those bytes) is the same on both paths.
+client's repeat digest (:func:`record_digest` of those bytes) is the same on both paths.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from arro3.core import Schema as _Arro3Schema
 from arro3.io import read_json as _read_json
+from isal.isal_zlib import adler32 as _adler32
+from isal.isal_zlib import crc32 as _crc32
 
 from warehouse.normalize import _INT_RANGE, records_to_batch
 from warehouse.schemas import UTC_MS, Table
@@ -59,6 +61,13 @@ _ESCAPE_WEIGHT = np.zeros(256, dtype=np.int64)
 _ESCAPE_WEIGHT[:0x20] = -1
 _ESCAPE_WEIGHT[list(b'"\b\f\n\r\t')] = 1
 _ESCAPE_WEIGHT[ord("\\")] = 2
+
+
+def record_digest(data: bytes | memoryview) -> int:
+    """A record's digest from its bytes (``orjson.dumps`` of its dict, or its span in a proven
+    page): CRC-32 and Adler-32, 63 bits, a non-negative int64. ISA-L computes both at several
+    GB/s, where ``hash`` of the bytes (SipHash) cost 2.5 s of a 60,000-task load (issue 21)."""
+    return _crc32(data) | (_adler32(data) & 0x7FFFFFFF) << 32
 
 
 def _struct_of(paths: Sequence[tuple[str, pa.DataType]]) -> pa.StructType:
@@ -737,10 +746,12 @@ class DecodedPage:
         return len(self.records) if self.kept is None else len(self.kept)
 
     def digests(self) -> list[int]:
-        """Per record, ``hash`` of its bytes: the dict path's ``hash(orjson.dumps(record))``."""
+        """Per record, :func:`record_digest` of its bytes: the dict path's digest of
+        ``orjson.dumps(record)``."""
         view = memoryview(self.content)
         return [
-            hash(view[s:e]) for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+            record_digest(view[s:e])
+            for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
         ]
 
     def keep(self, indexes: Sequence[int]) -> None:

@@ -51,7 +51,7 @@ from pipelines.sources.errors import (
 from pipelines.sources.http import RequestStats, WxccHttp
 from pipelines.sources.paging import FIRST_CURSOR, CursorPaginator
 from pipelines.sources.sightings import Sightings
-from warehouse.json_arrow import DecodedPage, PageDecoder
+from warehouse.json_arrow import DecodedPage, PageDecoder, record_digest
 
 log = logging.getLogger(__name__)
 
@@ -656,8 +656,9 @@ class SearchClient:
         for i, key_hash, earlier in zip(keyed, hashes, before, strict=True):
             # GraphQL answers a selection's fields in the query's order, so the same record
             # serializes to the same bytes without sorting its keys (sorting cost as much as the
-            # hash); Python's 64-bit hash of those bytes tells a changed record from a repeat.
-            digest = hash(orjson.dumps(good[i]))
+            # digest); a 63-bit digest of those bytes tells a changed record from a repeat, the
+            # same as a decoded page's (warehouse.json_arrow).
+            digest = record_digest(orjson.dumps(good[i]))
             kept[i] = self._first_sighting(keys[i], key_hash, earlier, digest, seen, where)
         if bad is not None:
             raise MalformedResponse(
