@@ -264,7 +264,15 @@ class PageDecoder:
             return None
         info = page_info.to_pylist()[0]
         page = DecodedPage(
-            self, content, records, starts, ends, info, texts=texts, json_values=parsed
+            self,
+            content,
+            records,
+            starts,
+            ends,
+            info,
+            texts=texts,
+            json_values=parsed,
+            leaves=measure.leaves,
         )
         if not page.prepare():
             return None
@@ -408,21 +416,23 @@ class _Node:
     counted: np.ndarray | None = None  # and its counted bytes
     names: tuple[str, ...] = ()  # an object's members
     children: tuple[_Node, ...] = ()  # an object's members' types, a list's element type
+    path: str = ""  # dotted, from its list level's element (as _leaves names it)
 
 
-def _node(t: pa.DataType) -> _Node:
+def _node(t: pa.DataType, path: str = "") -> _Node:
     if pa.types.is_struct(t):
         names = tuple(f.name for f in t)
         keys, counted = _members(names)
-        return _Node(_STRUCT, "", keys, counted, names, tuple(_node(f.type) for f in t))
+        inner = tuple(_node(f.type, f"{path}.{f.name}" if path else f.name) for f in t)
+        return _Node(_STRUCT, "", keys, counted, names, inner, path)
     if pa.types.is_list(t):
-        return _Node(_LIST, children=(_node(t.value_type),))
+        return _Node(_LIST, children=(_node(t.value_type),), path=path)
     if pa.types.is_string(t):
-        return _Node(_STRING)
+        return _Node(_STRING, path=path)
     if pa.types.is_boolean(t):
-        return _Node(_BOOL)
+        return _Node(_BOOL, path=path)
     if pa.types.is_integer(t):
-        return _Node(_INT, f"<i{t.bit_width // 8}")
+        return _Node(_INT, f"<i{t.bit_width // 8}", path=path)
     return _Node(_OTHER)  # a type the proof does not cover: its pages go to the dict path
 
 
@@ -444,6 +454,9 @@ class _Measure:
         # The records' level: its (members x records) lengths and each member's first row.
         self.record_rows: np.ndarray | None = None
         self.member_rows: dict[str, int] = {}
+        # Per list depth, the leaf columns of its elements by dotted path, as _leaves finds
+        # them (None: two lists at that depth); the rows are built from them.
+        self.leaves: dict[int, dict[str, pa.Array] | None] = {}
 
     def lengths(self, top: pa.Array) -> np.ndarray | None:
         return self._level(top, self.plan, 0)
@@ -456,6 +469,7 @@ class _Measure:
         level = _Level(self, n, depth)
         if not level.walk(arr, plan, None):
             return None
+        self.leaves[depth] = None if depth in self.leaves else level.found
         return level.lengths()
 
 
@@ -478,6 +492,7 @@ class _Level:
         self.null_objects: list[tuple[int, int]] = []  # an object's row and the row after it
         self.lists: dict[int, np.ndarray] = {}
         self.members: list[tuple[str, int]] = []  # the record's members and their first rows
+        self.found: dict[str, pa.Array] = {}  # every leaf (not an object) by its plan's path
 
     def walk(self, arr: pa.Array, plan: _Node, above: np.ndarray | None) -> bool:
         """Gather ``arr`` of type ``plan`` (``above``: where its enclosing objects are not
@@ -513,6 +528,8 @@ class _Level:
             if nulls:
                 self.null_objects.append((row, self.rows))
             return True
+        # Under a null object the members are null already (above): as _leaves reads them.
+        self.found[plan.path] = arr
         off = arr.offset
         n = self.n
         if kind == _STRING:
@@ -736,6 +753,8 @@ class DecodedPage:
     # and the nodes those pages added, by list.
     incomplete: list[Incomplete] = field(default_factory=list)
     more: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # The leaf columns of each list depth's elements (see _Measure.leaves), for the rows.
+    leaves: dict[int, dict[str, pa.Array] | None] = field(default_factory=dict)
     _holders: np.ndarray | None = None
     _first_counts: np.ndarray | None = None
     _holder_record: np.ndarray | None = None
@@ -870,8 +889,8 @@ class DecodedPage:
             self._holder_record = holder_record
             take = pa.array(owners)
             by_holder = pa.array(node_holder)
-            above = _leaves(self.records)
-            beside = _leaves(holders) if len(lists) == 2 else above
+            above = self._leaves_of(self.records, 1)
+            beside = self._leaves_of(holders, 2) if len(lists) == 2 else above
             parents = {}
             for c in table.columns:
                 if c.from_parent:
@@ -880,7 +899,7 @@ class DecodedPage:
                         above[rest].take(take) if level == 0 else beside[rest].take(by_holder)
                     )
         arrays = []
-        leaves = _leaves(rows)
+        leaves = self._leaves_of(rows, 1 if table.parent is None else len(table.parent.lists) + 1)
         for col in table.columns:
             if col.kind == "json":
                 arr = self.texts[col.api_path]
@@ -900,6 +919,11 @@ class DecodedPage:
         self._arrays = arrays
         self._owners = owners
         return True
+
+    def _leaves_of(self, elements: pa.StructArray, depth: int) -> dict[str, pa.Array]:
+        """:func:`_leaves` of a list depth's elements, as the proof found them if it did."""
+        found = self.leaves.get(depth)
+        return found if found is not None else _leaves(elements)
 
     def to_batch(self, table: Table, org_id: str) -> pa.RecordBatch:
         """The kept records' rows of ``table`` (the decoder's), exactly ``table.arrow``; or of a
