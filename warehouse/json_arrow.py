@@ -290,10 +290,16 @@ class PageDecoder:
         decoded members' lengths; read each value with orjson (into ``parsed``, and as
         sorted-key text into ``texts``). Their bytes go into ``measure``'s counts; returns what
         they add to each record's length (None: the dict path)."""
-        rows = measure.record_rows
-        if rows is None or measure.record_lengths is None:
+        if measure.record_lengths is None:
             return None
         n = len(measure.record_lengths)
+        if n == 0:  # no records: the members' columns are empty
+            for name, _ in self.json_members:
+                texts[name], parsed[name] = pa.array([], pa.string()), []
+            return np.zeros(0, dtype=np.int64)
+        rows = measure.record_rows
+        if rows is None:
+            return None
         # Offset of each JSON member in its record, but for the JSON values before it: the
         # record's "{", each member's '"name":' and comma, and the decoded members' values
         # (the record's rows up to the next decoded member's first).

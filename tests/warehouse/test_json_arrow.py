@@ -28,7 +28,7 @@ from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
 from tests.sources.factories import FakeClock, json_response
 from tests.support import SEED, TASKS_PER_DAY, ms, sandbox_tokens
-from warehouse.json_arrow import DecodedPage, PageDecoder
+from warehouse.json_arrow import DecodedPage, PageDecoder, record_digest
 from warehouse.normalize import records_to_batch
 from warehouse.schemas import AGENT_ACTIVITY, TASK_DETAILS, TASK_VARIABLE, Column, Table
 from warehouse.variables import CadVariable, with_variables
@@ -472,6 +472,111 @@ def test_a_bent_page_gives_the_dict_paths_result(
             "in progress",
         )
         assert new[3] == (1 if any(word in bend for word in itself) else 0)
+
+
+def _elements(name: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The objects of a feed's page that hold its ``Fields``: records, or their activities."""
+    query = DECODED[name].query
+    records = payload["data"][query.root][query.list_field]
+    if name == "task_activity":
+        return [n for r in records for n in r["activities"]["nodes"]]
+    if name == "agent_activity":
+        return [n for r in records for c in r["channelInfo"] for n in c["activities"]["nodes"]]
+    return list(records)
+
+
+# Values whose canonical length the proof computes per type: each is set on the elements in
+# turn (so one page holds them all), and the page is orjson's, so the decoder must read it.
+EDGES: dict[str, tuple[tuple[str, list[Any]], ...]] = {
+    "integers at powers of ten": (
+        ("integer", [0, 9, 10, 99, 100, 999, 1000, 99999, 100000, 999999999, 10**9, 2**31 - 1]),
+    ),
+    "negative integers": (("integer", [-1, -9, -10, -99, -100, -(2**31)]),),
+    "instants at powers of ten": (
+        ("instant", [0, 1, 9, 10, 10**12 - 1, 10**12, 10**13 - 1, 10**13, -2, -10]),
+    ),
+    "strings with escapes and empty": (
+        ("string", ["", '"', "\\", 'a"b\\c', "line\nbreak\ttab\r\x08\x0c", "é✓ — ü", "x" * 300]),
+    ),
+    "booleans and nulls": (("boolean", [True, False, None]),),
+    "nulls in every type": tuple(
+        (attr, [None, None, "keep"]) for attr in ("integer", "instant", "string", "boolean")
+    ),
+}
+
+
+@pytest.mark.parametrize("edge", sorted(EDGES))
+@pytest.mark.parametrize("name", sorted(DECODED))
+def test_edge_values_are_read_by_the_decoder_as_the_dict_path_reads_them(
+    pages: dict[str, dict[str, Any]], name: str, edge: str
+) -> None:
+    payload = orjson.loads(orjson.dumps(pages[name]))
+    elements = _elements(name, payload)
+    for attr, values in EDGES[edge]:
+        member = getattr(FIELDS[name], attr)
+        assert len(elements) >= len(values)
+        for i, element in enumerate(elements):
+            value = values[i % len(values)]
+            if value != "keep":
+                element[member] = value
+    old, new = _compare(name, _single(name, orjson.dumps(payload)), 20)
+    assert old[0] == "rows" and new[3] == 1  # the decoder read it, and the rows are the same
+
+
+@pytest.mark.parametrize("name", ["task_activity", "agent_activity"])
+def test_empty_activity_lists_are_read_by_the_decoder(
+    pages: dict[str, dict[str, Any]], name: str
+) -> None:
+    payload = orjson.loads(orjson.dumps(pages[name]))
+    query = DECODED[name].query
+    records = payload["data"][query.root][query.list_field]
+    empty = {"totalCount": 0, "nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    for i, record in enumerate(records):
+        if name == "task_activity" and i % 2:
+            record["activities"] = empty
+        if name == "agent_activity":
+            if i % 3 == 1:
+                record["channelInfo"] = []
+            elif i % 3 == 2:
+                record["channelInfo"][0]["activities"] = empty
+    old, new = _compare(name, _single(name, orjson.dumps(payload)), 20)
+    assert old[0] == "rows" and new[3] == 1
+
+
+@pytest.mark.parametrize("name", sorted(DECODED))
+def test_an_empty_page_is_decoded_with_no_records(
+    pages: dict[str, dict[str, Any]], name: str
+) -> None:
+    payload = orjson.loads(orjson.dumps(pages[name]))
+    query = DECODED[name].query
+    payload["data"][query.root][query.list_field] = []
+    page = DECODED[name].decoder.decode(orjson.dumps(payload))  # type: ignore[union-attr]
+    assert page is not None and len(page) == 0 and page.digests() == []
+    old, new = _compare(name, _single(name, orjson.dumps(payload)), 0)
+    assert old[0] == "rows" and new[3] == 0  # no page is yielded on either path
+
+
+@pytest.mark.parametrize("name", ["task_activity", "agent_activity"])
+def test_an_activity_twice_in_a_page_is_left_to_the_dict_path(
+    pages: dict[str, dict[str, Any]], name: str
+) -> None:
+    payload = orjson.loads(orjson.dumps(pages[name]))
+    nodes = _elements(name, payload)
+    nodes[1]["id"] = nodes[0]["id"]
+    raw = orjson.dumps(payload)
+    assert DECODED[name].decoder.decode(raw) is None  # type: ignore[union-attr]
+    _compare(name, _single(name, raw), 20)
+
+
+def test_a_record_digest_is_the_same_on_both_paths(pages: dict[str, dict[str, Any]]) -> None:
+    payload = pages["task_details"]
+    query = DECODED["task_details"].query
+    page = DECODED["task_details"].decoder.decode(orjson.dumps(payload))  # type: ignore[union-attr]
+    assert page is not None
+    records = payload["data"][query.root][query.list_field]
+    assert page.digests() == [record_digest(orjson.dumps(r)) for r in records]
+    assert all(0 <= d < 2**63 for d in page.digests())  # an int64 for Sightings
+    assert len(set(page.digests())) == len(records)
 
 
 @pytest.mark.parametrize("name", sorted(DECODED))
