@@ -577,56 +577,62 @@ class _Level:
         out = 2 + (cum[base[1:]] - cum[base[:-1]]) + commas
         present = n if valid is None else int(np.count_nonzero(valid))
         m.hist += _C_BRACKETS * present + _C_COMMA * int(commas.sum())
+        if valid is not None:
+            out[~valid] = 4
         self.lists[row] = out
         return True
 
     def lengths(self) -> np.ndarray | None:
         """Each element's length, once every member is gathered; the counts go to the
-        measure's histogram."""
+        measure's histogram. Nulls are applied to the rows that have some only: most have
+        none, and a level can hold 44,000 activities."""
         m = self.measure
         n = self.n
         lengths = np.empty((self.rows, n), dtype=np.int64)
-        valid = np.ones((self.rows, n), dtype=bool)
+        masks = dict(self.valid)  # row -> where it is not null, for the rows with nulls
         if self.bitmaps:
-            rows = [r for r, _, _ in self.bitmaps]
-            valid[rows] = _bitmaps([(b, o) for _, b, o in self.bitmaps], n)
-        for row, mask in self.valid.items():
-            valid[row] = mask
+            bits = _bitmaps([(b, o) for _, b, o in self.bitmaps], n)
+            for i, (row, _, _) in enumerate(self.bitmaps):
+                masks[row] = bits[i]
         rows, keys, counted = self.objects
         if rows:
             lengths[rows] = np.array(keys, dtype=np.int64)[:, None]
-            m.hist += np.count_nonzero(valid[rows], axis=1) @ np.array(counted)
+            present = [int(np.count_nonzero(masks[r])) if r in masks else n for r in rows]
+            m.hist += np.array(present) @ np.array(counted)
         for rows, values in self.ints.values():
             v = np.stack(values).astype(np.int64)
             magnitude = np.abs(v).view(np.uint64)
-            lengths[rows] = 1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)
-        if self.strings[0] and not self._strings(lengths, valid):
+            digits = 1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)
+            lengths[rows] = _nulled(digits, rows, masks)[0]
+        if self.strings[0] and not self._strings(lengths, masks):
             return None
-        rows, bits = self.bools
+        rows, bitmaps = self.bools
         if rows:
-            flags = _bitmaps(bits, n) & valid[rows]
+            flags = _bitmaps(bitmaps, n)
+            at, valid = _masks_of(rows, masks)
+            if at:
+                flags[at] &= valid
             trues = int(np.count_nonzero(flags))
-            falses = int(np.count_nonzero(valid[rows])) - trues
+            falses = len(rows) * n - (valid.size - int(np.count_nonzero(valid))) - trues
             m.hist += _C_TRUE * trues + _C_FALSE * falses
-            lengths[rows] = np.where(flags, 4, 5)
+            lengths[rows] = _nulled(np.where(flags, 4, 5), rows, masks)[0]
         for row, out in self.lists.items():
             lengths[row] = out
-        lengths[~valid] = 4
-        root = False
+        root = None
         for row, end in reversed(self.null_objects):
             if row == 0:  # the level's own elements: after the record's members are summed
-                root = True
+                root = masks[0]
                 continue
             whole = lengths[row:end].sum(axis=0)
             lengths[row:end] = 0
-            lengths[row] = np.where(valid[row], whole, 4)
+            lengths[row] = np.where(masks[row], whole, 4)
         if self.members:
             m.record_rows = lengths
             m.member_rows = dict(self.members)
         total = lengths.sum(axis=0)
-        return np.where(valid[0], total, 4) if root else total
+        return total if root is None else np.where(root, total, 4)
 
-    def _strings(self, lengths: np.ndarray, valid: np.ndarray) -> bool:
+    def _strings(self, lengths: np.ndarray, masks: dict[int, np.ndarray]) -> bool:
         """The strings' lengths (quotes and orjson's escapes: see _ESCAPE_WEIGHT) and counted
         bytes; False for a null with bytes or a character orjson writes as \\u00XX (the dict
         path reads those)."""
@@ -634,11 +640,11 @@ class _Level:
         rows, offsets, datas = self.strings
         at = np.stack(offsets).astype(np.int64)
         sizes = np.diff(at, axis=1)
-        present = valid[rows]
-        if sizes[~present].any():
-            return False
-        lengths[rows] = sizes + 2
-        m.hist += _C_QUOTES * int(np.count_nonzero(present))
+        nulled, at_nulls, valid = _nulled(sizes + 2, rows, masks)
+        if at_nulls and sizes[at_nulls][~valid].any():
+            return False  # a null with bytes
+        lengths[rows] = nulled
+        m.hist += _C_QUOTES * (len(rows) * self.n - (valid.size - int(np.count_nonzero(valid))))
         firsts, lasts = at[:, 0].tolist(), at[:, -1].tolist()
         texts = []
         for data, first, last in zip(datas, firsts, lasts, strict=True):
@@ -671,6 +677,24 @@ class _Level:
         found[_BACKSLASH] = 0  # a decoded backslash shows as two: counted by escape weight
         m.hist += found
         return True
+
+
+def _masks_of(rows: list[int], masks: dict[int, np.ndarray]) -> tuple[list[int], np.ndarray]:
+    """Which of ``rows`` have nulls (their indexes in ``rows``), and where they are not null."""
+    at = [i for i, row in enumerate(rows) if row in masks]
+    if not at:
+        return at, np.ones((0, 0), dtype=bool)
+    return at, np.stack([masks[rows[i]] for i in at])
+
+
+def _nulled(
+    lengths: np.ndarray, rows: list[int], masks: dict[int, np.ndarray]
+) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """``lengths`` of ``rows`` with 4 (``null``) where a row is null; and _masks_of(rows)."""
+    at, valid = _masks_of(rows, masks)
+    if at:
+        lengths[at] = np.where(valid, lengths[at], 4)
+    return lengths, at, valid
 
 
 def _bitmaps(parts: Sequence[tuple[Any, int]], n: int) -> np.ndarray:
