@@ -588,7 +588,19 @@ class _Level:
         none, and a level can hold 44,000 activities."""
         m = self.measure
         n = self.n
-        lengths = np.empty((self.rows, n), dtype=np.int64)
+        # The (members x elements) matrix is kept where rows are summed by range (the
+        # record's members, an object that is null); elsewhere each type's lengths are summed
+        # as they come (a level of 44,000 activities would make the matrix 7 MB a page).
+        keep = bool(self.members) or any(row for row, _ in self.null_objects)
+        lengths = np.empty((self.rows, n), dtype=np.int64) if keep else None
+        total = np.zeros(n, dtype=np.int64)
+
+        def put(rows: list[int] | int, block: np.ndarray) -> None:
+            if lengths is not None:
+                lengths[rows] = block
+            else:
+                total[:] += block.sum(axis=0) if block.ndim == 2 else block
+
         masks = dict(self.valid)  # row -> where it is not null, for the rows with nulls
         if self.bitmaps:
             bits = _bitmaps([(b, o) for _, b, o in self.bitmaps], n)
@@ -596,16 +608,22 @@ class _Level:
                 masks[row] = bits[i]
         rows, keys, counted = self.objects
         if rows:
-            lengths[rows] = np.array(keys, dtype=np.int64)[:, None]
+            if lengths is not None:
+                lengths[rows] = np.array(keys, dtype=np.int64)[:, None]
+            else:
+                total += sum(keys)
             present = [int(np.count_nonzero(masks[r])) if r in masks else n for r in rows]
             m.hist += np.array(present) @ np.array(counted)
         for rows, values in self.ints.values():
             v = np.stack(values).astype(np.int64)
             magnitude = np.abs(v).view(np.uint64)
             digits = 1 + np.searchsorted(_POW10, magnitude, side="right") + (v < 0)
-            lengths[rows] = _nulled(digits, rows, masks)[0]
-        if self.strings[0] and not self._strings(lengths, masks):
-            return None
+            put(rows, _nulled(digits, rows, masks)[0])
+        if self.strings[0]:
+            strings = self._strings(masks)
+            if strings is None:
+                return None
+            put(self.strings[0], strings)
         rows, bitmaps = self.bools
         if rows:
             flags = _bitmaps(bitmaps, n)
@@ -615,45 +633,44 @@ class _Level:
             trues = int(np.count_nonzero(flags))
             falses = len(rows) * n - (valid.size - int(np.count_nonzero(valid))) - trues
             m.hist += _C_TRUE * trues + _C_FALSE * falses
-            lengths[rows] = _nulled(np.where(flags, 4, 5), rows, masks)[0]
+            put(rows, _nulled(np.where(flags, 4, 5), rows, masks)[0])
         for row, out in self.lists.items():
-            lengths[row] = out
-        root = None
+            put(row, out)
+        root = masks[0] if self.null_objects and self.null_objects[0][0] == 0 else None
+        if lengths is None:
+            return total if root is None else np.where(root, total, 4)
         for row, end in reversed(self.null_objects):
-            if row == 0:  # the level's own elements: after the record's members are summed
-                root = masks[0]
-                continue
-            whole = lengths[row:end].sum(axis=0)
-            lengths[row:end] = 0
-            lengths[row] = np.where(masks[row], whole, 4)
+            if row:  # the level's own elements (row 0): after the record's members are summed
+                whole = lengths[row:end].sum(axis=0)
+                lengths[row:end] = 0
+                lengths[row] = np.where(masks[row], whole, 4)
         if self.members:
             m.record_rows = lengths
             m.member_rows = dict(self.members)
         total = lengths.sum(axis=0)
         return total if root is None else np.where(root, total, 4)
 
-    def _strings(self, lengths: np.ndarray, masks: dict[int, np.ndarray]) -> bool:
-        """The strings' lengths (quotes and orjson's escapes: see _ESCAPE_WEIGHT) and counted
-        bytes; False for a null with bytes or a character orjson writes as \\u00XX (the dict
-        path reads those)."""
+    def _strings(self, masks: dict[int, np.ndarray]) -> np.ndarray | None:
+        """The strings' lengths (quotes and orjson's escapes: see _ESCAPE_WEIGHT), their
+        counted bytes into the histogram; None for a null with bytes or a character orjson
+        writes as \\u00XX (the dict path reads those)."""
         m = self.measure
         rows, offsets, datas = self.strings
         at = np.stack(offsets).astype(np.int64)
         sizes = np.diff(at, axis=1)
         nulled, at_nulls, valid = _nulled(sizes + 2, rows, masks)
         if at_nulls and sizes[at_nulls][~valid].any():
-            return False  # a null with bytes
-        lengths[rows] = nulled
+            return None  # a null with bytes
         m.hist += _C_QUOTES * (len(rows) * self.n - (valid.size - int(np.count_nonzero(valid))))
         firsts, lasts = at[:, 0].tolist(), at[:, -1].tolist()
         texts = []
         for data, first, last in zip(datas, firsts, lasts, strict=True):
             if last > first:
                 if data is None:
-                    return False
+                    return None
                 texts.append(memoryview(data)[first:last])
         if not texts:
-            return True
+            return nulled
         text = np.frombuffer(b"".join(texts), dtype=np.uint8)
         found = _counts(text)
         controls = m.escapes and text.min() < 0x20
@@ -667,16 +684,16 @@ class _Level:
             special = np.flatnonzero(special)
             weights = _ESCAPE_WEIGHT[text[special]]
             if (weights < 0).any():
-                return False
+                return None
             m.hist[_BACKSLASH] += int(weights.sum())
             # Each escaped character takes one byte more, in the string that holds it.
             ends = np.cumsum(at[:, -1] - at[:, 0])
             starts = (at[:, :-1] - at[:, :1] + (ends - (at[:, -1] - at[:, 0]))[:, None]).ravel()
             owner = np.searchsorted(starts, special, side="right") - 1
-            lengths[rows] += np.bincount(owner, minlength=starts.size).reshape(sizes.shape)
+            nulled += np.bincount(owner, minlength=starts.size).reshape(sizes.shape)
         found[_BACKSLASH] = 0  # a decoded backslash shows as two: counted by escape weight
         m.hist += found
-        return True
+        return nulled
 
 
 def _masks_of(rows: list[int], masks: dict[int, np.ndarray]) -> tuple[list[int], np.ndarray]:

@@ -523,6 +523,25 @@ def test_edge_values_are_read_by_the_decoder_as_the_dict_path_reads_them(
     assert old[0] == "rows" and new[3] == 1  # the decoder read it, and the rows are the same
 
 
+# A nested object of the elements, null in every other element (the normalizer reads its
+# members as null): the proof measures it as "null" and its members not at all.
+NULL_OBJECTS = {
+    "task_details": "lastQueue",
+    "task_leg_details": "queue",
+    "agent_activity": "queue",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NULL_OBJECTS))
+def test_a_null_object_is_read_by_the_decoder(pages: dict[str, dict[str, Any]], name: str) -> None:
+    payload = orjson.loads(orjson.dumps(pages[name]))
+    for i, element in enumerate(_elements(name, payload)):
+        if i % 2:
+            element[NULL_OBJECTS[name]] = None
+    old, new = _compare(name, _single(name, orjson.dumps(payload)), 20)
+    assert old[0] == "rows" and new[3] == 1
+
+
 @pytest.mark.parametrize("name", ["task_activity", "agent_activity"])
 def test_empty_activity_lists_are_read_by_the_decoder(
     pages: dict[str, dict[str, Any]], name: str
