@@ -18,8 +18,9 @@ bytes and every ``"`` is a delimiter), no byte below 0x20, and then
   serialization: keys, string contents, literals, punctuation.
 
 A number written as ``1.5``, ``1e3`` or ``"1"``, a trailing comma, whitespace, a member missing,
-repeated or unknown, a leading zero: each changes the length or one of the counts. The counts cost
-one ``numpy.bincount`` of the page and one of its decoded strings, a few percent of the decode.
+repeated or unknown, a leading zero: each changes the length or one of the counts. The counts
+are eight numpy compares over the page and over its decoded strings; the lengths are computed
+per type over every column of a list level at once (:class:`_Measure`), not column by column.
 A page that fails any of this, or the decoder, or a check the dict path would fail on (a null key,
 an instant out of range, an activity list that needs further pages), is decoded by the dict path
 instead, which gives today's values or today's error message.
