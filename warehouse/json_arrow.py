@@ -985,7 +985,7 @@ class DecodedPage:
         assert self._arrays is not None and self._owners is not None
         n = len(self._owners)
         org = org_id.encode()
-        offsets = np.arange(0, (n + 1) * len(org), len(org) or 1, dtype=np.int32)[: n + 1]
+        offsets = np.arange(n + 1, dtype=np.int32) * len(org)
         orgs = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(org * n))
         batch = pa.RecordBatch.from_arrays([orgs, *self._arrays], schema=table.arrow)
         mask = None
