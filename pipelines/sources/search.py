@@ -756,7 +756,7 @@ class SearchClient:
                     )
                 )
             self._complete_activities(connection, more, what)
-            page.more[incomplete.holder] = connection["nodes"][len(first) :]
+            page.add_more(incomplete, connection["nodes"][len(first) :])
 
     def _count(
         self, source: RawQuery, start_ms: int, end_ms: int, window: str, comparator: str | None
