@@ -760,6 +760,15 @@ def _members(names: tuple[str, ...]) -> tuple[int, np.ndarray]:
     return len(text), _c(text)
 
 
+# Further activity nodes held before they are normalized (DecodedPage.add_more): few enough that
+# the cyclic GC has little to rescan, enough that the normalizer's per-call cost is spread.
+EARLY_NODES = 500
+_STAND_IN_ORG = "-"  # org_id of the rows normalized early; the real one is set at to_batch
+# Holds the place of an early-normalized node in _with_more's records: its rows then read
+# without error and are replaced by the early ones.
+_STAND_IN: dict[str, Any] = {"id": "-"}
+
+
 @dataclass(frozen=True)
 class Incomplete:
     """An activity list whose first page is decoded and whose further pages are still to come."""
@@ -803,6 +812,11 @@ class DecodedPage:
     more: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     # The leaf columns of each list depth's elements (see _Measure.leaves), for the rows.
     leaves: dict[int, dict[str, pa.Array] | None] = field(default_factory=dict)
+    # Further nodes normalized as their lists completed (add_more): per group of lists, its
+    # rows (org_id a stand-in), lists and node counts; the lists held until the next group.
+    _early: list[tuple[pa.RecordBatch, list[int], list[int]]] = field(default_factory=list)
+    _waiting: list[Incomplete] = field(default_factory=list)
+    _waiting_nodes: int = 0
     _holders: np.ndarray | None = None
     _first_counts: np.ndarray | None = None
     _holder_record: np.ndarray | None = None
@@ -1016,10 +1030,13 @@ class DecodedPage:
         seq_keys: list[int] = []
         by_holder = {i.holder: i for i in self.incomplete}
         times = self.records.field(self.decoder.time_field).to_pylist()
+        self._normalize_waiting()
+        wanted: list[int] = []
         for holder in sorted(self.more):
             record = int(self._holder_record[holder])
             if record not in place:
                 continue
+            wanted.append(holder)
             nodes = self.more[holder]
             entry = synthetic[place[record]]
             if not entry:
@@ -1039,7 +1056,14 @@ class DecodedPage:
             first = int(self._first_counts[holder])
             holder_keys.extend([holder] * len(nodes))
             seq_keys.extend(range(first, first + len(nodes)))
-        extra = records_to_batch(table, synthetic, org_id)
+        extra = self._early_rows(table, org_id, wanted) if self._early else None
+        if extra is None:
+            # Stand-ins hold the place of the lists normalized early, so a value the normalizer
+            # refuses is found in the same chunk, column and row as with every list's nodes.
+            extra = records_to_batch(table, synthetic, org_id)
+            if self._early:
+                extra = self._early_rows(table, org_id, wanted, extra)
+                assert extra is not None
         holders = self._holders if mask is None else self._holders[mask]
         starts = np.concatenate([[0], np.cumsum(self._first_counts)])
         seq = np.arange(len(self._holders)) - starts[self._holders]
@@ -1050,6 +1074,102 @@ class DecodedPage:
         )
         both = pa.Table.from_batches([batch, extra], schema=table.arrow)
         return both.take(pa.array(order)).combine_chunks().to_batches()[0]
+
+    def add_more(self, incomplete: Incomplete, nodes: list[dict[str, Any]]) -> None:
+        """Hold the nodes the further pages added to a list (after its first page's).
+
+        Every :data:`EARLY_NODES` nodes, the lists held are normalized into rows at once and
+        their node dicts freed: kept to the end of the page, an agentSession page's ~30,000
+        further nodes (~120,000 dicts) were rescanned by every collection of the cyclic GC
+        while the rest of the page was fetched (bench/README.md, issue 21, fifth pass). The
+        rows are the normalizer's, as :meth:`_with_more` would build them; a group it refuses
+        keeps its nodes for :meth:`_with_more` to refuse them as before.
+        """
+        self.more[incomplete.holder] = nodes
+        self._waiting.append(incomplete)
+        self._waiting_nodes += len(nodes)
+        if self._waiting_nodes >= EARLY_NODES:
+            self._normalize_waiting()
+
+    def _normalize_waiting(self) -> None:
+        waiting, self._waiting, self._waiting_nodes = self._waiting, [], 0
+        if not waiting:
+            return
+        assert self._holder_record is not None and self.decoder.inner is not None
+        table = self.decoder.table
+        assert table.parent is not None
+        lists = table.parent.lists
+        d = self.decoder
+        time = self.records.field(d.time_field)
+        records: list[dict[str, Any]] = []
+        for incomplete in waiting:
+            record = int(self._holder_record[incomplete.holder])
+            entry: dict[str, Any] = {
+                d.key_field: self.keys[record],
+                d.time_field: time[record].as_py(),
+            }
+            connection = {"nodes": self.more[incomplete.holder]}
+            if len(lists) == 2:
+                entry[lists[0]] = [
+                    {
+                        "channelId": incomplete.channel_id,
+                        "channelType": incomplete.channel_type,
+                        d.inner: connection,
+                    }
+                ]
+            else:
+                entry[d.inner] = connection
+            records.append(entry)
+        holders = [i.holder for i in waiting]
+        counts = [len(self.more[h]) for h in holders]
+        try:
+            batch = records_to_batch(table, records, _STAND_IN_ORG)
+        except Exception:  # noqa: BLE001 - _with_more normalizes these lists again and says why
+            return
+        if batch.num_rows != sum(counts):
+            return
+        self._early.append((batch, holders, counts))
+        for holder, count in zip(holders, counts, strict=True):
+            self.more[holder] = [_STAND_IN] * count
+
+    def _early_rows(
+        self,
+        table: Table,
+        org_id: str,
+        wanted: list[int],
+        normalized: pa.RecordBatch | None = None,
+    ) -> pa.RecordBatch | None:
+        """The rows of the further nodes of the ``wanted`` lists (in that order), from the
+        groups normalized early and, for the other lists, ``normalized`` (the normalizer's
+        rows of every wanted list in order, stand-ins for the early ones); None if a list was
+        not normalized early and ``normalized`` is not given."""
+        where: dict[int, tuple[int, int]] = {}  # list -> (source, its first row there)
+        sources: list[pa.RecordBatch] = []
+        if normalized is not None:
+            sources.append(normalized)
+            at = 0
+            for holder in wanted:
+                where[holder] = (0, at)
+                at += len(self.more[holder])
+        for batch, holders, counts in self._early:
+            at = 0
+            for holder, count in zip(holders, counts, strict=True):
+                where[holder] = (len(sources), at)
+                at += count
+            sources.append(batch)
+        if any(holder not in where for holder in wanted):
+            return None
+        bases = np.cumsum([0] + [b.num_rows for b in sources])
+        take = [
+            np.arange(count) + bases[source] + at
+            for holder in wanted
+            for (source, at), count in [(where[holder], len(self.more[holder]))]
+        ]
+        index = np.concatenate(take) if take else np.zeros(0, dtype=np.int64)
+        rows = pa.Table.from_batches(sources, schema=table.arrow).take(pa.array(index))
+        org = pa.array([org_id] * rows.num_rows, pa.string())
+        columns = [org, *(c.combine_chunks() for c in rows.columns[1:])]
+        return pa.RecordBatch.from_arrays(columns, schema=table.arrow)
 
 
 def _instants(arr: pa.Array) -> pa.Array | None:

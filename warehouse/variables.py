@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -87,9 +88,18 @@ def with_variables(
     if isinstance(records, DecodedPage):
         ids = records.kept_values("id")
         created = records.kept_values("createdTime")
-        rows = [_variables(v, configured) for v in records.kept_json("globalVariables")]
+        values = records.kept_json("globalVariables")
+        # Without a configuration (the usual case) the rows are read straight into columns;
+        # a configured list goes through the row objects (_variables).
+        inferred = None if configured else _inferred_columns(values)
+        rows = [] if inferred is not None else [_variables(v, configured) for v in values]
 
         def build(org_id: str) -> pa.RecordBatch:
+            if inferred is not None:
+                batch = _inferred_batch(ids, created, inferred, org_id)
+                if batch is not None:
+                    return batch
+                rows[:] = [_variables(v, configured) for v in values]
             batch = _typed_batch(ids, created, rows, org_id)
             if batch is not None:
                 return batch
@@ -123,6 +133,87 @@ def _variables(values: Any, configured: Sequence[CadVariable]) -> list[dict[str,
             if kind is not None:
                 rows.append(_row(name, kind, value, declared=False))
     return rows
+
+
+# What _inferred reads a JSON value as, by its exact type (orjson makes no subclasses): the index
+# of the value column it lands in (_TYPED's order); None, lists and objects land no row.
+_KIND_OF: dict[type, int] = {str: 0, int: 1, float: 2, bool: 3}
+
+
+@dataclass
+class _Inferred:
+    """Unconfigured task_variable rows of a page, column by column: each row's task (index in
+    the page), name and value column (index in _TYPED); per value column, its rows' values."""
+
+    owners: list[int]
+    names: list[Any]
+    kinds: list[int]
+    values: tuple[list[Any], ...]
+
+
+def _inferred_columns(found: Sequence[Any]) -> _Inferred:
+    """:func:`_variables` without a configuration for every task of a page, without a row
+    object per variable (its rows, in its order)."""
+    owners: list[int] = []
+    names: list[Any] = []
+    kinds: list[int] = []
+    values: tuple[list[Any], ...] = tuple([] for _ in _TYPED)
+    kind_of = _KIND_OF
+    for n, task in enumerate(found):
+        if type(task) is not dict:
+            # a list of {name, value}, or a value _variables refuses the way it does
+            for row in _variables(task, ()):
+                kind = next(k for k, (key, _, _) in enumerate(_TYPED) if row[key] is not None)
+                owners.append(n)
+                names.append(row["name"])
+                kinds.append(kind)
+                values[kind].append(row[_TYPED[kind][0]])
+            continue
+        for name in sorted(task):
+            value = task[name]
+            kind = kind_of.get(type(value))
+            if kind is not None:
+                owners.append(n)
+                names.append(name)
+                kinds.append(kind)
+                values[kind].append(value)
+    return _Inferred(owners, names, kinds, values)
+
+
+def _inferred_batch(
+    ids: list[str], created: list[int | None], rows: _Inferred, org_id: str
+) -> pa.RecordBatch | None:
+    """:func:`_typed_batch` of unconfigured rows (no ``type``): each value column null but
+    where the row's value is of its kind. None: a value the normalizer refuses."""
+    n = len(rows.owners)
+    if not n:
+        return empty_batch(TASK_VARIABLE)
+    if not set(map(type, rows.names)) <= {str}:
+        return None
+    owners = pa.array(rows.owners, pa.int64())
+    kinds = np.array(rows.kinds, dtype=np.int8)
+    columns = [
+        pa.array([org_id] * n, pa.string()),
+        pa.array(ids, pa.string()).take(owners),
+        _instants(created).take(owners),
+        pa.array(rows.names, pa.string()),
+        pa.nulls(n, pa.string()),
+    ]
+    for kind, (_, arrow_type, _) in enumerate(_TYPED):
+        picked = rows.values[kind]
+        if not picked:
+            columns.append(pa.nulls(n, arrow_type))
+            continue
+        try:
+            typed = pa.array(picked, arrow_type)
+        except (OverflowError, pa.ArrowInvalid):  # an integer beyond 64 bits
+            return None
+        if len(picked) == n:
+            columns.append(typed)
+        else:
+            mine = pa.array(kinds == kind)
+            columns.append(pc.replace_with_mask(pa.nulls(n, arrow_type), mine, typed))
+    return pa.RecordBatch.from_arrays(columns, schema=TASK_VARIABLE.arrow)
 
 
 # Per value column of task_variable, the only types it takes from _row (None: not this kind).

@@ -651,19 +651,24 @@ class SearchClient:
         good = records if bad is None else records[:bad]
         keys = [record.get(source.key_field) for record in good]
         keyed = [i for i, key in enumerate(keys) if key is not None]
-        hashes, before = seen.page([keys[i] for i in keyed])
-        kept = [True] * len(good)
-        for i, key_hash, earlier in zip(keyed, hashes, before, strict=True):
-            # GraphQL answers a selection's fields in the query's order, so the same record
-            # serializes to the same bytes without sorting its keys (sorting cost as much as the
-            # digest); a 63-bit digest of those bytes tells a changed record from a repeat, the
-            # same as a decoded page's (warehouse.json_arrow).
-            digest = record_digest(orjson.dumps(good[i]))
-            kept[i] = self._first_sighting(keys[i], key_hash, earlier, digest, seen, where)
+        # GraphQL answers a selection's fields in the query's order, so the same record
+        # serializes to the same bytes without sorting its keys (sorting cost as much as the
+        # digest); a 63-bit digest of those bytes tells a changed record from a repeat, the
+        # same as a decoded page's (warehouse.json_arrow).
+        digests = [record_digest(orjson.dumps(good[i])) for i in keyed]
+        if len(keyed) == len(good) and seen.all_new(keys, digests):
+            kept = None  # every record new to the window: the rule, recorded at once
+        else:
+            hashes, before = seen.page([keys[i] for i in keyed])
+            kept = [True] * len(good)
+            for i, key_hash, earlier, digest in zip(keyed, hashes, before, digests, strict=True):
+                kept[i] = self._first_sighting(keys[i], key_hash, earlier, digest, seen, where)
         if bad is not None:
             raise MalformedResponse(
                 f"{where}: a record is {redact(repr(records[bad]), limit=40)}, not an object"
             )
+        if kept is None:
+            return good
         return [record for record, keep in zip(good, kept, strict=True) if keep]
 
     def _first_sighting(
@@ -695,10 +700,13 @@ class SearchClient:
     def _first_decoded_sightings(self, page: DecodedPage, seen: Sightings, where: str) -> None:
         """:meth:`_first_sightings` on a decoded page (its records' keys are non-empty strings,
         and each record's bytes are what ``orjson.dumps`` gives, so the digests compare)."""
+        digests = page.digests()
+        if seen.all_new(page.keys, digests):
+            return  # every record new to the window: the rule, recorded at once
         kept = []
         hashes, before = seen.page(page.keys)
         for i, (key, key_hash, earlier, digest) in enumerate(
-            zip(page.keys, hashes, before, page.digests(), strict=True)
+            zip(page.keys, hashes, before, digests, strict=True)
         ):
             if self._first_sighting(key, key_hash, earlier, digest, seen, where):
                 kept.append(i)
@@ -749,7 +757,7 @@ class SearchClient:
                     )
                 )
             self._complete_activities(connection, more, what)
-            page.more[incomplete.holder] = connection["nodes"][len(first) :]
+            page.add_more(incomplete, connection["nodes"][len(first) :])
 
     def _count(
         self, source: RawQuery, start_ms: int, end_ms: int, window: str, comparator: str | None

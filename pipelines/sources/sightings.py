@@ -50,6 +50,23 @@ class Sightings:
             d if hit else recent.get(h) for h, hit, d in zip(hashes, found, digests, strict=True)
         ]
 
+    def all_new(self, keys: Sequence[object], digests: Sequence[int]) -> bool:
+        """Record a page's keys with their digests if every key is new to the window and once
+        in the page (the rule), and say so; otherwise record nothing (the caller then goes
+        record by record with :meth:`page`, to drop repeats or name a changed record)."""
+        if len(self._recent) >= self.MERGE_AT:
+            self._merge()
+        hashes = list(map(hash, keys))
+        if len(set(hashes)) != len(hashes) or not self._recent.keys().isdisjoint(hashes):
+            return False
+        if len(self._keys) and hashes:
+            wanted = np.array(hashes, dtype=np.int64)
+            at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
+            if (self._keys[at] == wanted).any():
+                return False
+        self._recent.update(zip(hashes, digests, strict=True))
+        return True
+
     def get(self, key_hash: int) -> int | None:
         """The digest recorded for a key hash since the last :meth:`page` (else None)."""
         return self._recent.get(key_hash)

@@ -43,3 +43,23 @@ def test_an_empty_page_and_a_first_page() -> None:
     assert seen.page([]) == ([], [])
     assert _sight(seen, [("a", 1), ("b", 2)]) == [None, None]
     assert _sight(seen, [("b", 3)]) == [2]
+
+
+def test_a_page_of_new_keys_is_recorded_at_once_and_any_other_page_not_at_all() -> None:
+    rng = random.Random(7)
+    seen, truth = Sightings(), {}
+    for n in range(40):  # ~10,000 keys: through several merges
+        page = [(f"task-{n}-{i}", rng.getrandbits(63)) for i in range(250)]
+        assert seen.all_new([k for k, _ in page], [d for _, d in page])
+        truth.update(page)
+    assert len(seen) == len(truth)
+    for again in (
+        [("task-3-7", 1)],  # in the sorted arrays
+        [("task-39-1", 2)],  # in the recent dict
+        [("new-a", 3), ("new-a", 3)],  # twice in the page
+    ):
+        before = len(seen)
+        assert not seen.all_new([k for k, _ in again], [d for _, d in again])
+        assert len(seen) == before  # nothing recorded
+    page = [("task-3-7", truth["task-3-7"]), ("new-b", 9)]
+    assert _sight(seen, page) == [truth["task-3-7"], None]

@@ -764,3 +764,120 @@ def test_a_list_with_further_pages_is_merged_as_the_dict_path_does(
     _same(new[1], old[1])
     assert new[2] == old[2] and new[3] == 1  # the page itself went through Arrow
     assert old[2]["activity_requests"] == 1 and old[2]["duplicates"] >= 1
+
+
+def _split_lists(page: dict[str, Any], n: int) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The page's ``n`` longest agentSession channel lists cut after 2 activities (more to
+    come); per (session, channel), the further page's nodes (the first page's last again)."""
+    records = page["data"]["agentSession"]["agentSessions"]
+    lists = sorted(
+        ((r, c) for r in records for c in r["channelInfo"]),
+        key=lambda rc: -len(rc[1]["activities"]["nodes"]),
+    )[:n]
+    further = {}
+    for record, channel in lists:
+        nodes = channel["activities"]["nodes"]
+        assert len(nodes) >= 3
+        channel["activities"] = {
+            "totalCount": len(nodes),
+            "nodes": nodes[:2],
+            "pageInfo": {"hasNextPage": True, "endCursor": str(nodes[1]["startTime"])},
+        }
+        further[record["agentSessionId"], channel["channelId"]] = nodes[1:]
+    return further
+
+
+def _lists_landed(page: bytes, further: dict[tuple[str, str], list], decoded: bool) -> Any:
+    feed = DECODED["agent_activity"]
+    count = len(orjson.loads(page)["data"]["agentSession"]["agentSessions"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = orjson.loads(request.content)
+        head = body["query"].split("{")[0]
+        if "Count" in head or "count" in head:
+            counted = [{"aggregation": [{"name": "count", "value": count}]}]
+            return json_response(200, {"data": {"agentSession": {"agentSessions": counted}}})
+        if "More" in head:
+            session = body["variables"]["sessionId"]
+            channels = [
+                {
+                    "channelId": channel,
+                    "activities": {
+                        "totalCount": len(nodes) + 1,
+                        "nodes": nodes,
+                        "pageInfo": {"hasNextPage": False, "endCursor": None},
+                    },
+                }
+                for (s, channel), nodes in further.items()
+                if s == session
+            ]
+            record = {"agentSessionId": session, "channelInfo": channels}
+            return json_response(200, {"data": {"agentSession": {"agentSessions": [record]}}})
+        return httpx.Response(200, content=page, headers={"content-type": "application/json"})
+
+    client = SearchClient(
+        WxccHttp(
+            "https://api.test",
+            clock=FakeClock(),
+            transport=httpx.MockTransport(handler),
+            retry=RetryPolicy(max_attempts=1),
+        )
+    )
+    try:
+        got = list(client.window_pages(feed.query, *DAY, decoder=feed.decoder if decoded else None))
+        return ("rows", _batch(AGENT_ACTIVITY, got), client.stats.as_dict())
+    except Exception as exc:  # noqa: BLE001 - the error is what is compared
+        return ("error", type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize("early", [1, 10_000])  # every list its own group; one group
+@pytest.mark.parametrize(
+    "bend",
+    [
+        "none",
+        "a bad value in one list",
+        "bad values in two lists, other columns",
+        "a first group failing for no value's sake",
+    ],
+)
+def test_further_nodes_normalized_as_their_lists_complete_land_and_fail_as_before(
+    pages: dict[str, dict[str, Any]], early: int, bend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("warehouse.json_arrow.EARLY_NODES", early)
+    calls = []
+    if bend == "a first group failing for no value's sake":
+        normalize = records_to_batch
+
+        def failing_once(*args: Any) -> pa.RecordBatch:
+            calls.append(args[2])
+            if len(calls) == 1:
+                raise MemoryError("once")
+            return normalize(*args)
+
+        monkeypatch.setattr("warehouse.json_arrow.records_to_batch", failing_once)
+    page = orjson.loads(orjson.dumps(pages["agent_activity"]))
+    further = _split_lists(page, 3)
+    lists = list(further.values())
+    if bend == "a bad value in one list":
+        lists[1][-1]["duration"] = 1.5
+    if bend == "bad values in two lists, other columns":
+        # The dict path meets duration (an earlier column) first, in the later list.
+        lists[0][-1]["state"] = 5
+        lists[2][-1]["duration"] = 1.5
+    raw = orjson.dumps(page)
+    old = _lists_landed(raw, further, decoded=False)
+    new = _lists_landed(raw, further, decoded=True)
+    assert new[0] == old[0] == ("error" if "bad" in bend else "rows"), (new, old)
+    if calls:  # the early groups (stand-in org), then the page, stand-ins for the early ones
+        assert calls == (["-", "-", "-", ORG] if early == 1 else ["-", ORG])
+    if old[0] == "error":
+        assert new[1:] == old[1:]
+        assert "duration" in old[2] and "1.5" in old[2]
+        return
+    _same(new[1], old[1])
+    assert new[2] == old[2] and old[2]["activity_requests"] == 3
+    assert new[1].num_rows == sum(
+        len(c["activities"]["nodes"])
+        for r in pages["agent_activity"]["data"]["agentSession"]["agentSessions"]
+        for c in r["channelInfo"]
+    )

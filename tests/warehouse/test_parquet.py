@@ -239,3 +239,19 @@ def test_an_org_id_that_cannot_name_a_folder_is_refused(tmp_path: Path, org: str
     with pytest.raises(ValueError, match="cannot name a partition folder"):
         write_window(tmp_path, T, org, DAY0, DAY1, [])
     assert os.listdir(tmp_path) == []
+
+
+def test_batches_on_another_schema_object_still_land_with_the_tables_metadata(
+    tmp_path: Path,
+) -> None:
+    # Batches built on the table's schema take one call; others (no field metadata, org_id
+    # nullable) are rebuilt column by column; both files carry the table's schema.
+    on_schema = task_batch([1, 2])
+    plain = pa.schema([pa.field(f.name, f.type) for f in T.arrow])
+    other = pa.RecordBatch.from_arrays(task_batch([3]).columns, schema=plain)
+    assert not other.schema.equals(T.arrow)
+    path = write_window(tmp_path, T, ORG, DAY0, DAY1, [on_schema, other])
+    back = read_window(tmp_path, T, ORG, DAY0, DAY1)
+    assert pq.read_schema(path).equals(T.arrow, check_metadata=True)
+    assert back.column("id").to_pylist() == ["task-1", "task-2", "task-3"]
+    assert back.equals(pa.Table.from_batches([on_schema, other.cast(T.arrow)]))

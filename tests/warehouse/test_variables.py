@@ -4,7 +4,15 @@ import pytest
 
 from warehouse.normalize import records_to_batch
 from warehouse.schemas import TASK_VARIABLE
-from warehouse.variables import CadVariable, parse_config, with_variables
+from warehouse.variables import (
+    CadVariable,
+    _inferred_batch,
+    _inferred_columns,
+    _typed_batch,
+    _variables,
+    parse_config,
+    with_variables,
+)
 
 ORG = "org-1"
 
@@ -69,3 +77,41 @@ def test_a_bad_configuration_is_refused_clearly(entries: list, message: str) -> 
 def test_a_value_that_does_not_fit_its_configured_type_is_refused() -> None:
     with pytest.raises(ValueError, match="configured as integer"):
         with_variables([_task(1, {"GV1": "abc"})], (CadVariable("GV1", "integer"),))
+
+
+_PAGES = {
+    "every kind": [
+        {"b": "x", "a": 1, "c": 0.5, "d": True, "e": None, "f": [1], "g": {"h": 1}},
+        {},
+        None,
+        {"a": -(2**63), "z": False, "y": "", "é": 'ü"\\'},
+    ],
+    "one kind": [{"s1": "a", "s2": "b"}, {"s3": "c"}],
+    "none at all": [None, {}, {"n": None}],
+    "a list of name/value objects": [[{"name": "GV3", "value": 3}, {"name": "GV1", "value": "a"}]],
+    "a name that is not text": [[{"name": 5, "value": "a"}]],
+    "an integer beyond 64 bits": [{"big": 2**64}],
+}
+
+
+@pytest.mark.parametrize("name", list(_PAGES))
+def test_unconfigured_rows_built_column_wise_are_the_row_objects_rows(name: str) -> None:
+    found = _PAGES[name]
+    ids = [f"task-{n}" for n in range(len(found))]
+    created = [1_700_000_000_000 + n for n in range(len(found) - 1)] + [-1]
+    by_rows = _typed_batch(ids, created, [_variables(v, ()) for v in found], ORG)
+    by_columns = _inferred_batch(ids, created, _inferred_columns(found), ORG)
+    if by_rows is None:  # the normalizer names the value: both leave it to it
+        assert by_columns is None
+        return
+    assert by_columns is not None
+    assert by_columns.schema == TASK_VARIABLE.arrow
+    assert by_columns.equals(by_rows), (by_columns.to_pylist(), by_rows.to_pylist())
+    assert by_columns.num_rows == sum(len(_variables(v, ())) for v in found)
+
+
+def test_a_value_unconfigured_rows_cannot_read_fails_as_before() -> None:
+    with pytest.raises(AttributeError):
+        _variables("not an object", ())
+    with pytest.raises(AttributeError):
+        _inferred_columns([{"a": 1}, "not an object"])
