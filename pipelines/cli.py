@@ -24,7 +24,6 @@ from pathlib import Path
 from types import FrameType
 
 from pipelines import lanes as split
-from pipelines.allocator import keep_freed_memory
 from pipelines.exiting import exit_now
 from pipelines.operating import (
     DISK_ADVICE,
@@ -271,7 +270,6 @@ def _day(text: str) -> date:
 
 
 def _load(args: argparse.Namespace) -> int:
-    keep_freed_memory()  # before the lanes fork from this process: they inherit it
     settings = load_settings()
     _prestart_lanes(args, settings)
     from pipelines.partitions import day_keys, start_date  # dagster imported only for a load

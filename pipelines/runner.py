@@ -38,7 +38,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipelines import lanes as split
 from pipelines import prestart, progress
-from pipelines.allocator import keep_freed_memory
 from pipelines.assets.search import FEEDS as SEARCH_FEEDS
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
 from pipelines.exiting import exit_now
@@ -555,7 +554,6 @@ def _lane_main(argv: list[str]) -> int:
     JSON line each, each reported as JSON lines (``-``: the lane too comes on stdin, to a
     process started ahead: ``pipelines.prestart``)."""
     prestart.die_with_parent()
-    keep_freed_memory()  # as the load's own process (a forked lane has it already)
     if argv[0] == "-":
         found = prestart.read_lane()
         if found is None:
