@@ -62,7 +62,7 @@ def statistics_columns(table: Table) -> list[str]:
     """The columns whose Parquet statistics (min, max, nulls) a window file holds: ``org_id``,
     the key, the window column and every instant, which readers filter on (DuckDB skips row
     groups by them: the window check's org and null counts, a time range over many files).
-    Every other column's cost ~15% of the write's CPU (task_details 3.9 -> 3.3 us a row,
+    Every other column's cost 6-16% of the write's CPU (task_details 4.1 -> 3.65 us a row,
     bench/README.md, issue 21, fifth pass); a filter on one reads its values instead."""
     kept = {"org_id", table.time_column, *table.key}
     return [f.name for f in table.arrow if f.name in kept or pa.types.is_timestamp(f.type)]
