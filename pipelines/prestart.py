@@ -144,12 +144,18 @@ def start(count: int) -> None:
             _started.append(Started(process, errors, dict(os.environ)))
 
 
+# Set to 0: lane processes start as fresh interpreters even where they could be forked (to
+# compare the two on one machine; bench/README.md, issue 21, fifth pass).
+FORK_VARIABLE = "WXCC_LANE_FORK"
+
+
 def can_fork() -> bool:
     """Whether lane processes can be forked from this one now: on Linux (``os.pidfd_open``;
     elsewhere a fork of a process that has loaded system frameworks is not safe), and only
     while this process runs no thread but its main one."""
     return (
-        sys.platform.startswith("linux")
+        os.environ.get(FORK_VARIABLE, "1") != "0"
+        and sys.platform.startswith("linux")
         and hasattr(os, "pidfd_open")
         and threading.active_count() == 1
     )

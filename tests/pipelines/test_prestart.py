@@ -216,3 +216,8 @@ def test_a_forked_lane_given_no_lane_is_ended_and_a_failing_one_says_why(forking
     assert found.process.wait(timeout=60) == 1
     found.errors.seek(0)
     assert found.errors.read().strip().splitlines()[-1] == "RuntimeError: no lane today"
+
+
+def test_lanes_start_as_fresh_interpreters_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(prestart.FORK_VARIABLE, "0")
+    assert not prestart.can_fork()
