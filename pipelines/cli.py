@@ -319,7 +319,17 @@ def _prestart_lanes(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
         return  # the load says what is wrong with the configuration
     per_org = [split.count(f"{s}_job") for s in _sources(args)]
     limit = prestart.lane_limit(len(orgs), max(per_org))
-    prestart.start(min(len(orgs) * sum(per_org), limit) - 1)
+    count = min(len(orgs) * sum(per_org), limit) - 1
+    if count < 1:
+        return
+    if prestart.can_fork():
+        # The lanes' imports (Dagster, the definitions), made once here, where the load needs
+        # them too, and shared by forking: a fresh interpreter spent ~1.9 s of CPU on them.
+        from pipelines import runner
+
+        prestart.fork(count, runner.forked_lane)
+    else:
+        prestart.start(count)
 
 
 def _sources(args: argparse.Namespace) -> tuple[str, ...]:

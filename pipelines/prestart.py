@@ -9,6 +9,13 @@ imports while the load plans, and then waits for its lane on stdin. A process gi
 
 The lane is sent with the variables the load set since the process started (the embedded
 sandbox's URL, ``DAGSTER_HOME``), so a pre-started lane runs exactly as a freshly started one.
+
+On Linux the processes are forked from the load once it has imported what a lane runs
+(:func:`fork`), instead of started as fresh interpreters that import it all again: a fresh lane
+spent ~1.9 s of CPU on its imports (py-spy, 60,000-task load; bench/README.md, issue 21, fifth
+pass). A fork is only safe before the process has threads of its own (a lock another thread
+held stays held in the child), so it is made before the load starts any, and
+:func:`can_fork` falls back to fresh processes otherwise.
 No Dagster here: the CLI imports this before Dagster.
 """
 
@@ -16,15 +23,23 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import gc
 import json
+import logging
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import traceback
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
+
+from pipelines.exiting import exit_now
 
 # The load's process id, given to each lane process it starts (see die_with_parent).
 PARENT_ENV = "WXCC_LANE_PARENT"
@@ -42,9 +57,69 @@ def lane_limit(orgs: int, per_org: int = 1) -> int:
     return max(MAX_LANES, orgs * per_org)
 
 
+class Forked:
+    """A lane process made by :func:`fork`, with the part of ``subprocess.Popen``'s interface
+    the load uses (its pipes, ``poll``, ``wait``, ``send_signal``, ``kill``)."""
+
+    def __init__(self, pid: int, stdin: IO[str], stdout: IO[str]) -> None:
+        self.pid = pid
+        self.stdin: IO[str] | None = stdin
+        self.stdout: IO[str] | None = stdout
+        self.returncode: int | None = None
+        # The lane's thread and a Ctrl-C's stop both wait for it: one of them reaps it (as
+        # Popen does: a poll while the other waits says "still running").
+        self._reaping = threading.Lock()
+
+    def _reap(self, options: int) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, options)
+        except ChildProcessError:  # reaped already (SIGCHLD ignored): nothing more to know
+            pid, status = self.pid, 0
+        if pid:
+            self.returncode = os.waitstatus_to_exitcode(status)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._reaping.acquire(blocking=False):
+            try:
+                if self.returncode is None:
+                    self._reap(os.WNOHANG)
+            finally:
+                self._reaping.release()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and timeout is not None:
+            # A pid file descriptor becomes readable when the process ends: no polling loop.
+            try:
+                ended = os.pidfd_open(self.pid)
+            except ProcessLookupError:  # reaped meanwhile
+                ended = None
+            if ended is not None:
+                try:
+                    if not select.select([ended], [], [], max(timeout, 0.0))[0]:
+                        raise subprocess.TimeoutExpired(f"lane process {self.pid}", timeout)
+                finally:
+                    os.close(ended)
+        with self._reaping:
+            if self.returncode is None:
+                self._reap(0)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+Process = subprocess.Popen[str] | Forked  # a lane process, started fresh or forked
+
+
 @dataclass
 class Started:
-    process: subprocess.Popen[str]
+    process: Process
     errors: IO[str]  # its stderr: a file, since a full pipe would block it
     environ: dict[str, str]  # the environment it started with
 
@@ -67,6 +142,89 @@ def start(count: int) -> None:
         )
         with _lock:
             _started.append(Started(process, errors, dict(os.environ)))
+
+
+# Set to 0: lane processes start as fresh interpreters even where they could be forked (to
+# compare the two on one machine; bench/README.md, issue 21, fifth pass).
+FORK_VARIABLE = "WXCC_LANE_FORK"
+
+
+def can_fork() -> bool:
+    """Whether lane processes can be forked from this one now: on Linux (``os.pidfd_open``;
+    elsewhere a fork of a process that has loaded system frameworks is not safe), and only
+    while this process runs no thread but its main one."""
+    return (
+        os.environ.get(FORK_VARIABLE, "1") != "0"
+        and sys.platform.startswith("linux")
+        and hasattr(os, "pidfd_open")
+        and threading.active_count() == 1
+    )
+
+
+def fork(count: int, lane_main: Callable[[], int]) -> None:
+    """Fork ``count`` lane processes from this one (see :func:`can_fork`), each running
+    ``lane_main`` (``pipelines.runner.forked_lane``) with its stdin, stdout and stderr as a
+    process from :func:`start` has them; each ends with ``lane_main``'s exit status."""
+    # Objects alive now are the imports' and stay: moved out of the collector's reach, so
+    # neither process rescans them, and the child does not copy every page it would touch.
+    gc.freeze()
+    for _ in range(count):
+        errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed with the process
+        lane_in, to_lane = os.pipe()
+        from_lane, lane_out = os.pipe()
+        for stream in (sys.stdout, sys.stderr):  # else the child writes this one's buffer too
+            stream.flush()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of native threads (numpy's BLAS pool, pyarrow's allocator):
+            # both reset themselves in a forked child; only Python threads are a hazard here.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            _forked_child(lane_main, errors, (lane_in, lane_out), (to_lane, from_lane))
+        os.close(lane_in)
+        os.close(lane_out)
+        process = Forked(pid, os.fdopen(to_lane, "w"), os.fdopen(from_lane, "r"))
+        with _lock:
+            _started.append(Started(process, errors, dict(os.environ)))
+
+
+def _forked_child(
+    lane_main: Callable[[], int],
+    errors: IO[str],
+    ends: tuple[int, int],
+    parents: tuple[int, int],
+) -> None:
+    """In a forked lane process: its pipes as stdin and stdout, ``errors`` as stderr, the
+    load's other lane processes let go, then ``lane_main``; never returns."""
+    code = 1
+    try:
+        os.dup2(ends[0], 0)
+        os.dup2(ends[1], 1)
+        os.dup2(errors.fileno(), 2)
+        # Pipes to the load's other lanes must close here too, or a lane would never see
+        # the end of its stdin when the load closes it.
+        for fd in (*ends, *parents):
+            os.close(fd)
+        with _lock:
+            siblings, _started[:] = list(_started), []
+        for found in siblings:
+            for stream in (found.process.stdin, found.process.stdout, found.errors):
+                if stream is not None:
+                    os.close(stream.fileno())
+        sys.stdin = os.fdopen(0, "r", closefd=False)
+        sys.stdout = os.fdopen(1, "w", closefd=False)
+        sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+        os.environ[PARENT_ENV] = str(os.getppid())
+        # The load's exit handlers are its own (releasing its lanes, among them this one;
+        # finalizers of its temporary files): this process runs only those it adds, and
+        # logging's flush.
+        atexit._clear()  # noqa: SLF001
+        atexit.register(logging.shutdown)
+        code = lane_main()
+    except BaseException:  # noqa: BLE001 - said on stderr, where the load reads why it ended
+        traceback.print_exc()
+    finally:
+        exit_now(code)  # never back into the load's own code, nor its teardown
 
 
 def take(spec: dict[str, object]) -> Started | None:

@@ -40,6 +40,7 @@ from pipelines import lanes as split
 from pipelines import prestart, progress
 from pipelines.assets.search import FEEDS as SEARCH_FEEDS
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
+from pipelines.exiting import exit_now
 from pipelines.jobs import ORG_TAG
 from pipelines.partitions import partition_key
 from pipelines.sources.http import requests_stopped, stop_requests
@@ -283,7 +284,7 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
         # The first lane runs here, in the main thread: this process has Dagster imported and
         # the definitions built already, which a child spends ~2 s of CPU on (bench/README.md,
         # bench_two_orgs); every other lane runs in a child process of its own.
-        children: list[subprocess.Popen[str]] = []
+        children: list[prestart.Process] = []
         count = max(1, min(workers - 1, len(work) - 1))
         with ThreadPoolExecutor(count, thread_name_prefix="lane") as pool:
             futures = [pool.submit(child, i, w) for i, w in enumerate(work[1:], start=1)]
@@ -323,7 +324,7 @@ def run_lanes(work: list[Lane], *, progress_bar: bool, workers: int = MAX_LANES)
 STOP_GRACE_S = 10.0
 
 
-def _interrupt(children: list[subprocess.Popen[str]], lock: threading.Lock) -> None:
+def _interrupt(children: list[prestart.Process], lock: threading.Lock) -> None:
     """Forward Ctrl-C to every lane process; kill one that has not stopped in the grace."""
     with lock:
         running = list(children)
@@ -346,13 +347,36 @@ def _days(lane: Lane, chunks: list[Chunk] | None = None) -> list[tuple[str, str,
     ]
 
 
+class OneInstance:
+    """The Dagster instance a lane's runs share: opened at its first run and disposed at the
+    lane's end (opening one reads ``dagster.yaml`` and sets up its storages: ~0.1-0.2 s of CPU,
+    once per step when each run opened its own)."""
+
+    def __init__(self) -> None:
+        self._instance: dg.DagsterInstance | None = None
+
+    def get(self) -> dg.DagsterInstance:
+        if self._instance is None:
+            self._instance = dg.DagsterInstance.get()
+        return self._instance
+
+    def __enter__(self) -> OneInstance:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._instance is not None:
+            self._instance.dispose()
+            self._instance = None
+
+
 def run_steps(lane: Lane, steps: Steps) -> Outcome:
     """Run the steps this lane takes from ``steps`` in this process, until none is left."""
     total = Outcome()
-    while (step := steps.take()) is not None:
-        found = run_lane(lane, step)
-        steps.done(found)
-        _add(total, found)
+    with OneInstance() as instance:
+        while (step := steps.take()) is not None:
+            found = run_lane(lane, step, instance)
+            steps.done(found)
+            _add(total, found)
     return _stopped_days(lane, total)
 
 
@@ -364,13 +388,14 @@ def _stopped_days(lane: Lane, total: Outcome) -> Outcome:
     return total
 
 
-def run_lane(lane: Lane, step: int = WHOLE) -> Outcome:
+def run_lane(lane: Lane, step: int = WHOLE, shared: OneInstance | None = None) -> Outcome:
     """Materialize ``step`` of the lane's job over its chunks in this process, in order; stop
-    at the first failed run."""
+    at the first failed run. The runs go to ``shared``'s instance (one of their own: None)."""
     outcome = Outcome()
     job = defs.resolve_job_def(lane.job_name)
     keys = selection(lane.job_name, step)
-    with dg.DagsterInstance.get() as instance:
+    with contextlib.ExitStack() as stack:
+        instance = (shared or stack.enter_context(OneInstance())).get()
         for n, chunk in enumerate(lane.chunks):
             result = None
             if not requests_stopped():
@@ -433,7 +458,7 @@ def _run_child(
     lane: Lane,
     steps: Steps,
     on_window: progress.Listener,
-    children: list[subprocess.Popen[str]],
+    children: list[prestart.Process],
 ) -> Outcome:
     """Run ``lane`` in a child process, handing it its steps one at a time on stdin and
     relaying its windows to ``on_window``."""
@@ -448,6 +473,7 @@ def _run_child(
         "slot": lane.slot,
     }
     started = prestart.take(spec)  # one started ahead has its imports done already
+    child: prestart.Process
     if started is not None:
         child, errors_file = started.process, started.errors
     else:
@@ -499,7 +525,7 @@ def _run_child(
     return _stopped_days(lane, total)
 
 
-def _outcome_of(child: subprocess.Popen[str], on_window: progress.Listener) -> Outcome | None:
+def _outcome_of(child: prestart.Process, on_window: progress.Listener) -> Outcome | None:
     """The outcome of the step ``child`` runs, its windows relayed on the way (None: it ended
     first)."""
     assert child.stdout is not None
@@ -554,7 +580,7 @@ def _lane_main(argv: list[str]) -> int:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupted)
-    with progress.listening(report):
+    with progress.listening(report), OneInstance() as instance:
         while True:
             try:
                 line = sys.stdin.readline()
@@ -562,7 +588,7 @@ def _lane_main(argv: list[str]) -> int:
                 os._exit(0)  # noqa: SLF001 - stopped while waiting for a step: nothing begun
             if not line.strip():
                 return 0  # no more steps
-            outcome = run_lane(lane, int(json.loads(line)["step"]))
+            outcome = run_lane(lane, int(json.loads(line)["step"]), instance)
             found = {
                 "rows": outcome.rows,
                 "runs": outcome.runs,
@@ -574,6 +600,12 @@ def _lane_main(argv: list[str]) -> int:
             sys.stdout.flush()
             if outcome.interrupted:
                 os._exit(0)  # noqa: SLF001 - stopped: skip the seconds of interpreter teardown
+
+
+def forked_lane() -> int:
+    """A lane process forked by the load after these imports (``prestart.fork``): as
+    ``python -m pipelines.runner -``."""
+    return _lane_main(["-"])
 
 
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
@@ -648,4 +680,6 @@ if __name__ == "__main__":
     import warnings
 
     warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
-    sys.exit(_lane_main(sys.argv[1:]))
+    # No interpreter teardown at the end (~1 s of CPU freeing what the lane imported and
+    # built: py-spy showed it in the lane process at the end of a 60,000-task load).
+    exit_now(_lane_main(sys.argv[1:]))

@@ -78,7 +78,7 @@ def test_a_lane_runs_the_steps_it_takes_and_adds_up_their_outcomes(monkeypatch) 
     lane = runner.Lane("search_job", "acme", [runner.Chunk("acme", DAYS)])
     ran: list[int] = []
 
-    def run_lane(_lane: runner.Lane, step: int) -> runner.Outcome:
+    def run_lane(_lane: runner.Lane, step: int, _instance: object) -> runner.Outcome:
         ran.append(step)
         return runner.Outcome(rows={"search.task": 10}, runs=1)
 
@@ -109,7 +109,7 @@ def test_a_lane_process_runs_each_step_it_is_sent_until_its_stdin_ends(
 ) -> None:
     ran: list[tuple[str, int]] = []
 
-    def run_lane(lane: runner.Lane, step: int) -> runner.Outcome:
+    def run_lane(lane: runner.Lane, step: int, _instance: object) -> runner.Outcome:
         ran.append((lane.org, step))
         return runner.Outcome(rows={"search.task": step + 10}, runs=1)
 

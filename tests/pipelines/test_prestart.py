@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -156,3 +157,67 @@ def test_a_lane_process_started_without_a_load_runs_as_before() -> None:
         [sys.executable, "-c", LANE], env=env, input="", capture_output=True, text=True
     )
     assert lane.returncode == 0 and lane.stdout.strip() == "armed"
+
+
+def _echo_lane() -> int:
+    """A forked lane stand-in: it answers its first line with who its load is, then waits
+    for its stdin to end."""
+    line = sys.stdin.readline()
+    sys.stdout.write(f"{os.environ[prestart.PARENT_ENV]} {line}")
+    sys.stdout.flush()
+    sys.stdin.read()
+    print("ended", file=sys.stderr)
+    return 3
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if not prestart.can_fork():
+        pytest.skip("lanes are forked only on Linux from a process with no other thread")
+    monkeypatch.setattr(prestart, "_started", [])
+    monkeypatch.setattr(prestart.gc, "freeze", lambda: None)  # this test process keeps its GC
+    yield
+    prestart.release()
+
+
+def test_forked_lanes_talk_on_pipes_of_their_own_and_end_when_their_stdin_closes(
+    forking: None,
+) -> None:
+    prestart.fork(2, _echo_lane)
+    first, second = prestart._started
+    for n, found in enumerate((first, second)):
+        assert found.process.stdin is not None and found.process.stdout is not None
+        found.process.stdin.write(f"lane {n}\n")
+        found.process.stdin.flush()
+        assert found.process.stdout.readline() == f"{os.getpid()} lane {n}\n"
+    assert second.process.poll() is None
+    # The second lane holds no copy of the first one's stdin, so closing it here ends it.
+    first.process.stdin.close()  # type: ignore[union-attr]
+    assert first.process.wait(timeout=60) == 3
+    first.errors.seek(0)
+    assert first.errors.read() == "ended\n"  # its stderr, where the load reads why it ended
+    with pytest.raises(subprocess.TimeoutExpired):
+        second.process.wait(timeout=0)
+    second.process.stdin.close()  # type: ignore[union-attr]
+    assert second.process.wait() == 3 and second.process.poll() == 3
+
+
+def test_a_forked_lane_given_no_lane_is_ended_and_a_failing_one_says_why(forking: None) -> None:
+    prestart.fork(1, _echo_lane)
+    idle = prestart._started[0].process
+    prestart.release()
+    assert idle.poll() == -signal.SIGKILL and prestart._started == []
+
+    def broken() -> int:
+        raise RuntimeError("no lane today")
+
+    prestart.fork(1, broken)
+    found = prestart._started[0]
+    assert found.process.wait(timeout=60) == 1
+    found.errors.seek(0)
+    assert found.errors.read().strip().splitlines()[-1] == "RuntimeError: no lane today"
+
+
+def test_lanes_start_as_fresh_interpreters_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(prestart.FORK_VARIABLE, "0")
+    assert not prestart.can_fork()

@@ -43,6 +43,30 @@ def test_layout_compression_and_round_trip(tmp_path: Path) -> None:
     assert back.equals(pa.Table.from_batches([batch]))
 
 
+def test_statistics_are_written_for_the_columns_readers_filter_on(tmp_path: Path) -> None:
+    path = write_window(tmp_path, T, ORG, DAY0, DAY1, [task_batch(list(range(5)))])
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    stats = {
+        group.column(i).path_in_schema: group.column(i).statistics for i in range(len(T.arrow))
+    }
+    kept = {"org_id", "id", "created_time", "ended_time", "last_activity_time"}
+    assert {name for name, s in stats.items() if s is not None} >= kept
+    assert stats["created_time"].has_min_max and stats["created_time"].null_count == 0
+    assert stats["id"].min == "task-0" and stats["id"].max == "task-4"
+    assert stats["channel_type"] is None  # a column nobody filters by: read, not skipped
+    # DuckDB still filters by a column without statistics, by its values
+    values = pq.read_table(path).column("channel_type").to_pylist()
+    found = (
+        duckdb.connect()
+        .execute(
+            "SELECT count(*) FROM read_parquet($f) WHERE channel_type IS NOT DISTINCT FROM $v",
+            {"f": str(path), "v": values[3]},
+        )
+        .fetchone()
+    )
+    assert found == (values.count(values[3]),)
+
+
 def test_rewriting_a_window_replaces_its_file(tmp_path: Path) -> None:
     write_window(tmp_path, T, ORG, DAY0, DAY1, [task_batch([1, 2, 3])])
     path = write_window(tmp_path, T, ORG, DAY0, DAY1, [task_batch([7, 8])])
