@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -161,10 +162,17 @@ def cache_mb_for(rows: int) -> int:
     return 256 + rows * 6 * 1024 // (1024 * 1024)
 
 
-def _token(base_url: str, data_dir: Path) -> Any:
+def sandbox_tokens(base_url: str, data_dir: Path) -> Any:
+    """The pipeline's token provider for a sandbox (its fixed client), state under ``data_dir``."""
     from pipelines.sources.auth import TokenProvider
 
     return TokenProvider(identity_url=base_url, state_dir=data_dir / "state", **CREDENTIALS)
+
+
+def days_before(now: datetime, days: int) -> list[tuple[int, int]]:
+    """The ``days`` whole UTC days before ``now`` (midnight), oldest first, as epoch-ms windows."""
+    end = int(now.timestamp() * 1000)
+    return [(end - (n + 1) * DAY_MS, end - n * DAY_MS) for n in reversed(range(days))]
 
 
 def pieces(base_url: str, windows: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
@@ -174,7 +182,7 @@ def pieces(base_url: str, windows: list[tuple[int, int]]) -> list[tuple[int, int
     from pipelines.sources.search import TASK_DETAILS, SearchClient
 
     with tempfile.TemporaryDirectory() as tmp:
-        tokens = _token(base_url, Path(tmp))
+        tokens = sandbox_tokens(base_url, Path(tmp))
         with SearchClient(WxccHttp(base_url, token_provider=tokens)) as client:
             return [
                 piece
@@ -190,7 +198,7 @@ def fetch_only(base_url: str, pieces_: list[tuple[int, int, int]]) -> tuple[int,
     import queries
 
     with tempfile.TemporaryDirectory() as tmp:
-        token = _token(base_url, Path(tmp)).token()
+        token = sandbox_tokens(base_url, Path(tmp)).token()
     query = queries.graphql("task_details")
     done = 0
     started = time.perf_counter()
@@ -342,7 +350,7 @@ def _pipeline_pass(
     logging.getLogger("pipelines.sources.search").addHandler(splits)
     logging.getLogger("pipelines.sources.search").setLevel(logging.INFO)
     paths = WarehousePaths(data_dir)
-    tokens = _token(base_url, data_dir)
+    tokens = sandbox_tokens(base_url, data_dir)
     org_id = tokens.token().split("_")[2]
     meter = PeakMeter()
     report = PipelineRun()

@@ -25,8 +25,8 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._support import days_before, sandbox_tokens
 from pipelines.assets.search import FEEDS
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.paging import prefetched
 from pipelines.sources.search import SearchClient
@@ -34,7 +34,6 @@ from warehouse.land import land_windows
 from warehouse.paths import WarehousePaths
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
-DAY_MS = 86_400_000
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt(3), malloc.h
 
 
@@ -61,16 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.kept and not keep_freed_memory():
         parser.error("--kept needs glibc")
     feed = next(f for f in FEEDS if f.name == args.feed)
-    end = int(NOW.timestamp() * 1000)
-    days = [(end - (n + 1) * DAY_MS, end - n * DAY_MS) for n in reversed(range(args.days))]
+    days = days_before(NOW, args.days)
     with tempfile.TemporaryDirectory() as tmp:
-        tokens = TokenProvider(
-            identity_url=args.url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=Path(tmp) / "state",
-        )
+        tokens = sandbox_tokens(args.url, Path(tmp))
         paths = WarehousePaths(Path(tmp) / "data")
         rows: list[int] = []
 

@@ -21,15 +21,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._support import days_before, sandbox_tokens
 from pipelines.assets.search import FEEDS
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.search import SearchClient
 from warehouse.land import land_windows
 from warehouse.paths import WarehousePaths
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
-DAY_MS = 86_400_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,16 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    end = int(NOW.timestamp() * 1000)
-    days = [(end - (n + 1) * DAY_MS, end - n * DAY_MS) for n in reversed(range(args.days))]
+    days = days_before(NOW, args.days)
     with tempfile.TemporaryDirectory() as tmp:
-        tokens = TokenProvider(
-            identity_url=args.url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=Path(tmp) / "state",
-        )
+        tokens = sandbox_tokens(args.url, Path(tmp))
         for feed in FEEDS:
             best = {"dict path": float("inf")}
             if feed.decoder is not None:

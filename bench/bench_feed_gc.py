@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._support import days_before, sandbox_tokens
 from pipelines.assets.search import FEEDS
-from pipelines.sources.auth import TokenProvider
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.paging import prefetched
 from pipelines.sources.search import SearchClient
@@ -37,7 +37,6 @@ from warehouse.paths import WarehousePaths
 from warehouse.variables import with_variables
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
-DAY_MS = 86_400_000
 
 
 class _GcClock:
@@ -64,18 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
     feed = next(f for f in FEEDS if f.name == args.feed)
-    end = int(NOW.timestamp() * 1000)
-    days = [(end - (n + 1) * DAY_MS, end - n * DAY_MS) for n in reversed(range(args.days))]
+    days = days_before(NOW, args.days)
     clock = _GcClock()
     gc.callbacks.append(clock)
     with tempfile.TemporaryDirectory() as tmp:
-        tokens = TokenProvider(
-            identity_url=args.url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=Path(tmp) / "state",
-        )
+        tokens = sandbox_tokens(args.url, Path(tmp))
         for repeat in range(args.repeats):
             data = Path(tmp) / "data"
             shutil.rmtree(data, ignore_errors=True)

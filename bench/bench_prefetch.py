@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench._support import _token, cache_mb_for, sandbox
+from bench._support import cache_mb_for, sandbox, sandbox_tokens
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 START = int(datetime(2026, 11, 18, tzinfo=UTC).timestamp() * 1000)
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         sandbox(3, args.tasks_per_day, NOW.isoformat(), cache, latency_ms=args.latency_ms) as url,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        tokens = _token(url, Path(tmp))
+        tokens = sandbox_tokens(url, Path(tmp))
         org_id = tokens.token().split("_")[2]
         with SearchClient(WxccHttp(url, token_provider=tokens)) as client:
             started = time.perf_counter()

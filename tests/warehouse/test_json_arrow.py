@@ -386,6 +386,11 @@ def _client(pages: dict[str, bytes], count: int, root: str, list_field: str) -> 
             200, content=pages[cursor], headers={"content-type": "application/json"}
         )
 
+    return _mock_client(handler)
+
+
+def _mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> SearchClient:
+    """A Search client whose requests ``handler`` answers, without retries."""
     http = WxccHttp(
         "https://api.test",
         clock=FakeClock(),
@@ -716,14 +721,7 @@ def _with_more(name: str, page: bytes, more: dict[str, Any], count: int, decoded
             return json_response(200, answer)
         return httpx.Response(200, content=page, headers={"content-type": "application/json"})
 
-    client = SearchClient(
-        WxccHttp(
-            "https://api.test",
-            clock=FakeClock(),
-            transport=httpx.MockTransport(handler),
-            retry=RetryPolicy(max_attempts=1),
-        )
-    )
+    client = _mock_client(handler)
     try:
         got = list(
             client.window_pages(feed.query, START, END, decoder=feed.decoder if decoded else None)
@@ -815,14 +813,7 @@ def _lists_landed(page: bytes, further: dict[tuple[str, str], list], decoded: bo
             return json_response(200, {"data": {"agentSession": {"agentSessions": [record]}}})
         return httpx.Response(200, content=page, headers={"content-type": "application/json"})
 
-    client = SearchClient(
-        WxccHttp(
-            "https://api.test",
-            clock=FakeClock(),
-            transport=httpx.MockTransport(handler),
-            retry=RetryPolicy(max_attempts=1),
-        )
-    )
+    client = _mock_client(handler)
     try:
         got = list(client.window_pages(feed.query, *DAY, decoder=feed.decoder if decoded else None))
         return ("rows", _batch(AGENT_ACTIVITY, got), client.stats.as_dict())
