@@ -9,7 +9,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -170,52 +171,81 @@ def _echo_lane() -> int:
     return 3
 
 
-@pytest.fixture
-def forking(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    if not prestart.can_fork():
-        pytest.skip("lanes are forked only on Linux from a process with no other thread")
-    monkeypatch.setattr(prestart, "_started", [])
-    monkeypatch.setattr(prestart.gc, "freeze", lambda: None)  # this test process keeps its GC
-    yield
-    prestart.release()
+def _in_a_fresh_process(check: Callable[[], None]) -> None:
+    """Run ``check`` (a function of this module) in a fresh interpreter. A process forks lanes
+    only while it has no thread but its main one, and pytest's workers run threads of their
+    own, so the forking is tested where it happens in a load: a process of its own."""
+    code = f"from tests.pipelines.test_prestart import {check.__name__} as check; check()"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
 
 
-def test_forked_lanes_talk_on_pipes_of_their_own_and_end_when_their_stdin_closes(
-    forking: None,
-) -> None:
-    prestart.fork(2, _echo_lane)
-    first, second = prestart._started
-    for n, found in enumerate((first, second)):
-        assert found.process.stdin is not None and found.process.stdout is not None
-        found.process.stdin.write(f"lane {n}\n")
-        found.process.stdin.flush()
-        assert found.process.stdout.readline() == f"{os.getpid()} lane {n}\n"
-    assert second.process.poll() is None
-    # The second lane holds no copy of the first one's stdin, so closing it here ends it.
-    first.process.stdin.close()  # type: ignore[union-attr]
-    assert first.process.wait(timeout=60) == 3
-    first.errors.seek(0)
-    assert first.errors.read() == "ended\n"  # its stderr, where the load reads why it ended
-    with pytest.raises(subprocess.TimeoutExpired):
-        second.process.wait(timeout=0)
-    second.process.stdin.close()  # type: ignore[union-attr]
-    assert second.process.wait() == 3 and second.process.poll() == 3
+def _forked_lanes_talk_on_pipes_of_their_own() -> None:
+    assert prestart.can_fork()
+    try:
+        prestart.fork(2, _echo_lane)
+        first, second = prestart._started
+        for n, found in enumerate((first, second)):
+            assert found.process.stdin is not None and found.process.stdout is not None
+            found.process.stdin.write(f"lane {n}\n")
+            found.process.stdin.flush()
+            assert found.process.stdout.readline() == f"{os.getpid()} lane {n}\n"
+        assert second.process.poll() is None
+        # The second lane holds no copy of the first one's stdin, so closing it here ends it.
+        first.process.stdin.close()  # type: ignore[union-attr]
+        assert first.process.wait(timeout=60) == 3
+        first.errors.seek(0)
+        assert first.errors.read() == "ended\n"  # its stderr, where the load reads why it ended
+        try:
+            second.process.wait(timeout=0)
+            raise AssertionError("the second lane ended with the first one's stdin")
+        except subprocess.TimeoutExpired:
+            pass
+        second.process.stdin.close()  # type: ignore[union-attr]
+        assert second.process.wait() == 3 and second.process.poll() == 3
+    finally:
+        prestart.release()
 
 
-def test_a_forked_lane_given_no_lane_is_ended_and_a_failing_one_says_why(forking: None) -> None:
-    prestart.fork(1, _echo_lane)
-    idle = prestart._started[0].process
-    prestart.release()
-    assert idle.poll() == -signal.SIGKILL and prestart._started == []
+def _broken_lane() -> int:
+    raise RuntimeError("no lane today")
 
-    def broken() -> int:
-        raise RuntimeError("no lane today")
 
-    prestart.fork(1, broken)
-    found = prestart._started[0]
-    assert found.process.wait(timeout=60) == 1
-    found.errors.seek(0)
-    assert found.errors.read().strip().splitlines()[-1] == "RuntimeError: no lane today"
+def _forked_lane_given_no_lane_is_ended_and_a_failing_one_says_why() -> None:
+    assert prestart.can_fork()
+    try:
+        prestart.fork(1, _echo_lane)
+        idle = prestart._started[0].process
+        prestart.release()
+        assert idle.poll() == -signal.SIGKILL and prestart._started == []
+        prestart.fork(1, _broken_lane)
+        found = prestart._started[0]
+        assert found.process.wait(timeout=60) == 1
+        found.errors.seek(0)
+        assert found.errors.read().strip().splitlines()[-1] == "RuntimeError: no lane today"
+    finally:
+        prestart.release()
+
+
+LINUX_ONLY = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="lanes are forked only on Linux"
+)
+
+
+@LINUX_ONLY
+def test_forked_lanes_talk_on_pipes_of_their_own_and_end_when_their_stdin_closes() -> None:
+    _in_a_fresh_process(_forked_lanes_talk_on_pipes_of_their_own)
+
+
+@LINUX_ONLY
+def test_a_forked_lane_given_no_lane_is_ended_and_a_failing_one_says_why() -> None:
+    _in_a_fresh_process(_forked_lane_given_no_lane_is_ended_and_a_failing_one_says_why)
 
 
 def test_lanes_start_as_fresh_interpreters_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
