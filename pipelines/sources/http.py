@@ -18,7 +18,9 @@
 - a process-wide stop (:func:`stop_requests`, on Ctrl-C): requests not yet sent and backoff waits
   end at once with :class:`Interrupted`;
 - an optional client-side :class:`RateLimiter` so a run stays inside the tenant's budget
-  (300 requests a minute per client id) instead of discovering it through 429s.
+  (300 requests a minute per client id) instead of discovering it through 429s;
+- gzip answers inflated by ISA-L in one call (:class:`InflatingTransport`), and a gzip body that
+  does not inflate (truncated, corrupt, a wrong checksum) retried like a dropped connection.
 
 Time is injected through :class:`Clock`, so tests run without real sleeps.
 """
@@ -38,6 +40,7 @@ from typing import Any, Protocol
 
 import httpx
 import orjson
+from isal import isal_zlib
 
 from pipelines.sources.errors import (
     ApiError,
@@ -100,7 +103,7 @@ def _known_unreachable(base_url: str) -> str | None:
         return seen[1]
 
 
-def _connect_failure(exc: httpx.TransportError) -> bool:
+def _connect_failure(exc: httpx.TransportError | httpx.DecodingError) -> bool:
     """Refused, reset before an answer, or a name that does not resolve: not a slow server."""
     return isinstance(exc, httpx.ConnectError)
 
@@ -259,7 +262,11 @@ def _strip_query(path: str) -> str:
     return path.split("?", 1)[0]
 
 
-def _retryable_transport_error(exc: httpx.TransportError) -> bool:
+def _decoding(exc: httpx.HTTPError) -> bool:
+    return isinstance(exc, httpx.DecodingError)
+
+
+def _retryable_transport_error(exc: httpx.TransportError | httpx.DecodingError) -> bool:
     # A bad URL scheme or a request httpx itself refuses to send will fail the same way again.
     return not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
 
@@ -334,6 +341,78 @@ def _unbound(response: httpx.Response) -> httpx.Response:
     return response
 
 
+# Deflate cannot expand a byte to more than 1,032: a gzip trailer claiming more is not believed.
+_MAX_DEFLATE_RATIO = 1032
+# What a decoded answer no longer has: its body is whole, plain and of a new length.
+_ENCODING_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
+
+
+def inflate_gzip(raw: bytes) -> bytes:
+    """The body of a gzip answer, inflated by ISA-L in one call into one ``bytes``.
+
+    Checked like any gzip reader: a truncated stream, a bad block and a wrong CRC-32 or length in
+    the trailer raise :class:`isal_zlib.error` (httpx's streaming zlib decoder returns a truncated
+    stream's prefix without a word). Like httpx's, it reads the first gzip member only. The
+    trailer's length (the size modulo 2**32) sizes the output buffer, so the body is written once
+    rather than grown block by block and joined: a hint only, capped by what deflate can expand.
+    """
+    if not raw:
+        return b""  # what httpx makes of an empty gzip body (a HEAD, a 204)
+    size = int.from_bytes(raw[-4:], "little") if len(raw) >= 18 else 0
+    bufsize = min(size, len(raw) * _MAX_DEFLATE_RATIO) + 1
+    return isal_zlib.decompress(raw, wbits=31, bufsize=max(bufsize, 16384))
+
+
+class InflatingTransport(httpx.BaseTransport):
+    """``inner`` (the real transport, or a caller's), with gzip answers inflated by ISA-L.
+
+    httpx inflates a gzip body with zlib chunk by chunk (64 KiB reads) and joins the pieces, so
+    a page's plain bytes were made in pieces and copied once more; ISA-L inflates 1.4-4.8x faster
+    than zlib on the Search pages. Here the raw body is read whole (bodies are read in full
+    anyway), inflated in one call, and handed to httpx as a plain answer without
+    ``Content-Encoding`` (kept in ``response.extensions["wxcc_content_encoding"]``), which httpx
+    reads as is. A body that does not inflate is an :class:`httpx.DecodingError` naming the
+    request, which :class:`WxccHttp` retries like a dropped connection. Other encodings (and
+    none) pass through to httpx's own decoders.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        encoding = response.headers.get("content-encoding")
+        if encoding is None or encoding.strip().lower() != "gzip":
+            return response
+        stream = response.stream
+        if not isinstance(stream, httpx.SyncByteStream):  # pragma: no cover - sync transports
+            return response
+        try:
+            raw = b"".join(stream)  # the compressed pieces: about an eighth of the body
+        finally:
+            stream.close()
+        try:
+            body = inflate_gzip(raw)
+        except isal_zlib.error as exc:
+            raise httpx.DecodingError(
+                f"the gzip body of {len(raw):,} bytes does not inflate ({exc})", request=request
+            ) from None
+        headers = [
+            (name, value)
+            for name, value in response.headers.raw
+            if name.lower() not in _ENCODING_HEADERS
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            extensions={**response.extensions, "wxcc_content_encoding": encoding},
+        )
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 class WxccHttp:
     """Retrying, authenticating HTTP client for one API base URL.
 
@@ -365,7 +444,7 @@ class WxccHttp:
         self._client = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
-            transport=transport,
+            transport=InflatingTransport(transport or httpx.HTTPTransport()),
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept": "application/json"},
         )
@@ -440,7 +519,9 @@ class WxccHttp:
                         method, path, json=json, params=params, data=data, headers=sent_headers
                     )
                 )
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                # A body that does not decode (a gzip stream cut short or damaged on the way)
+                # is a failed transfer like a dropped connection: the next try may get it whole.
                 if not _retryable_transport_error(exc):
                     raise ConfigError(
                         f"{what}: cannot be sent ({type(exc).__name__}: {redact(exc, limit=160)})"
@@ -460,8 +541,9 @@ class WxccHttp:
                         _unreachable[self.base_url] = (time.monotonic(), reason)
                     raise Unreachable(f"{what}: {reason} (tried {failures} times)") from None
                 if failures >= self.retry.max_attempts:
+                    answer = "no readable answer" if _decoding(exc) else "no answer"
                     raise ServerError(
-                        f"{what}: no answer from {self.base_url} after {failures} attempts "
+                        f"{what}: {answer} from {self.base_url} after {failures} attempts "
                         f"(last: {type(exc).__name__}: {redact(exc, limit=120)}); check the URL, "
                         "the network and the service status"
                     ) from None
