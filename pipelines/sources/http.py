@@ -495,6 +495,9 @@ class WxccHttp:
         """Like :meth:`request` but returns non-retryable non-2xx answers instead of raising."""
         tracking_id = f"{TRACKING_PREFIX}{uuid.uuid4()}"
         what = self._what(method, path, context, tracking_id)
+        # The JSON body encoded once for every try, by orjson: httpx's ``json=`` runs the
+        # standard library's encoder, ~70 us of a 5 kB Search query each time (orjson ~5 us).
+        content = None if json is None else orjson.dumps(json)
         failures = 0
         reauthenticated = False
         while True:
@@ -505,6 +508,8 @@ class WxccHttp:
             if self.limiter is not None:
                 self.stats.waited_s += self.limiter.acquire()
             sent_headers = {"TrackingId": tracking_id}
+            if content is not None and not (headers and "content-type" in httpx.Headers(headers)):
+                sent_headers["Content-Type"] = "application/json"
             if headers:
                 sent_headers.update(headers)
             token: str | None = None
@@ -516,7 +521,12 @@ class WxccHttp:
             try:
                 response = _unbound(
                     self._client.request(
-                        method, path, json=json, params=params, data=data, headers=sent_headers
+                        method,
+                        path,
+                        content=content,
+                        params=params,
+                        data=data,
+                        headers=sent_headers,
                     )
                 )
             except (httpx.TransportError, httpx.DecodingError) as exc:
