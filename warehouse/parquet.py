@@ -199,7 +199,10 @@ class WindowWriter:
             )
         self._buffer.append(batch)
         self._rows += batch.num_rows
-        self._bytes += batch.nbytes
+        # The buffers' total, not ``nbytes``: that walks every column's slices (0.4 ms a
+        # 250-task page, ~0.5 s a 60,000-task load); a batch here is never a slice of a
+        # larger one, so the two agree (and more bytes counted only flushes a group sooner).
+        self._bytes += batch.get_total_buffer_size()
         if self._rows >= ROW_GROUP_ROWS or self._bytes >= ROW_GROUP_BYTES:
             self._flush()
 
