@@ -109,6 +109,25 @@ def test_a_file_is_checked_by_duckdb_reading_it(paths: WarehousePaths, tmp_path:
         check_window_file(T, path, OTHER_ORG, DAY0, DAY1)
 
 
+def test_keys_sharing_a_hash_pass_and_a_repeated_key_still_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keys hashed into two values: four different keys collide, which only the exact distinct
+    # count run then tells from a repeated key.
+    from warehouse import ddl
+    from warehouse.land import check_window_file
+
+    monkeypatch.setattr(ddl, "KEY_HASH", "hash({key}) % 2")
+    good, bad = tmp_path / "good.parquet", tmp_path / "bad.parquet"
+    pq.write_table(pa.Table.from_batches([task_batch([1, 2, 3, 4])]), good)
+    pq.write_table(pa.Table.from_batches([task_batch([1, 2, 3, 3])]), bad)
+    assert check_window_file(T, good, ORG, DAY0, DAY1) == 4
+    with pytest.raises(
+        ValueError, match=r"1 key\(s\) occur more than once.*id='task-3' \(2 rows\)"
+    ):
+        check_window_file(T, bad, ORG, DAY0, DAY1)
+
+
 def test_a_daily_window_replaces_the_hours_it_covers_and_partial_overlaps_are_refused(
     paths: WarehousePaths,
 ) -> None:
