@@ -85,7 +85,7 @@ def _mart_asset(table: Table) -> dg.AssetsDefinition:
             end = day + marts.DAY
             con = marts.open_sources(warehouse.paths)
             try:
-                built = marts.build_window(con, org_id, day, end, settings)
+                built = marts.build_window(con, org_id, day, end, settings, tables=[table])
             finally:
                 con.close()
             if day not in loaded and built[table].num_rows == 0:
