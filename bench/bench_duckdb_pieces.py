@@ -5,9 +5,9 @@ runs in DuckDB for the windows a load landed in ``DATA_DIR`` (e.g. one of ``/wor
 
 1. ``checks``: ``warehouse.land.check_window_file`` over every current window file, twice
    (the load checks each file before its commit and again in the step's ``unique_keys`` check);
-2. ``marts``: per mart asset and per day the load builds (each day and the day after), an
-   ``open_sources`` connection and ``build_window`` as ``pipelines/assets/analytics.py`` does,
-   then its ``counts_consistent`` query;
+2. ``marts``: per mart asset, one ``open_sources`` connection and ``build_window`` of its mart
+   for each day the load builds (each day and the day after), as
+   ``pipelines/assets/analytics.py`` does, then its ``counts_consistent`` query;
 3. ``publish``: a full write of the published file, then an incremental one (one view changed),
    into a scratch copy of the store (``DATA_DIR`` is only read).
 
@@ -36,7 +36,6 @@ from warehouse import marts, publish, store
 from warehouse.catalog import TABLES
 from warehouse.land import check_window_file
 from warehouse.paths import WarehousePaths
-from warehouse.schemas import Table
 
 _WINDOW = re.compile(r"org_id=([^/]+)/date=[^/]+/(?:_versions/)?window=(\d+)-(\d+)")
 
@@ -76,25 +75,17 @@ def build_marts(paths: WarehousePaths, out: list[str]) -> None:
     days = marts.days_to_build(loaded)
     for table in marts.MARTS:
         with measured(f"marts {table.qualified_name} {len(days)} days", out):
-            for day in days:
-                con = marts.open_sources(paths)
-                try:
+            with marts.open_sources(paths) as con:
+                for day in days:
                     marts.build_window(
-                        con, org_id, day, day + marts.DAY, marts.Settings(), **_only(table)
+                        con, org_id, day, day + marts.DAY, marts.Settings(), tables=[table]
                     )
-                finally:
-                    con.close()
         with measured(f"consistency {table.qualified_name}", out):
             with marts.open_sources(paths) as con:
                 con.execute(
                     queries.sql(f"checks/{table.name}_inconsistent_rows"),
                     {"org_id": org_id, "window_start": days[0], "window_end": days[-1]},
                 ).fetchall()
-
-
-def _only(table: Table) -> dict[str, list[Table]]:
-    """As the analytics asset builds its own mart (all of them in code before the READS map)."""
-    return {"tables": [table]} if hasattr(marts, "READS") else {}
 
 
 def publish_twice(paths: WarehousePaths, out: list[str]) -> None:

@@ -48,19 +48,26 @@ _UNITS = {
 
 
 def connect(
-    path: Path | str, read_only: bool = False, *, memory_limit: int | None = None
+    path: Path | str,
+    read_only: bool = False,
+    *,
+    memory_limit: int | None = None,
+    threads: int | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (``":memory:"`` for a scratch one) with the project's settings.
 
     Session time zone UTC (timestamps print and cast as the API means them), no extension
     downloads (the machines may be offline; json and parquet are built in), and, for a writer,
     the v1.1 storage format for a file it creates and its row group size. With
-    ``memory_limit`` (bytes), a writer also takes the memory settings of the module docstring.
+    ``memory_limit`` (bytes), a writer also takes the memory settings of the module docstring;
+    ``threads`` sets DuckDB's threads (default: one a core).
     """
     config: dict[str, str | bool | int | float | list[str]] = {
         "TimeZone": "UTC",
         "autoinstall_known_extensions": False,
     }
+    if threads is not None:
+        config["threads"] = int(threads)
     if not read_only:
         if _version() < MIN_WRITER_VERSION:
             raise RuntimeError(
@@ -69,7 +76,7 @@ def connect(
         config["storage_compatibility_version"] = STORAGE_COMPATIBILITY_VERSION
         if memory_limit is not None:
             config["memory_limit"] = f"{int(memory_limit)}B"
-            config["threads"] = int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS)
+            config["threads"] = configured_threads()
             config["preserve_insertion_order"] = False
     if read_only or str(path) == ":memory:":
         return duckdb.connect(str(path), read_only=read_only, config=config)
@@ -105,6 +112,11 @@ def configured_memory_limit() -> int:
         raise ValueError(f"{MEMORY_LIMIT_ENV}={text!r} is not a size such as 96MB or 2GB")
     number, unit = float(match[1]), (match[2] or "B").upper()
     return int(number * _UNITS[unit.removesuffix("YTES").removesuffix("B") or "B"])
+
+
+def configured_threads() -> int:
+    """DuckDB's threads for the load's own queries: ``$WXCC_DUCKDB_THREADS`` or the default."""
+    return int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS)
 
 
 def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 import queries
-from warehouse import duck, publish, store
+from warehouse import ddl, duck, publish, store
 from warehouse.land import LandResult, WarehousePaths, land_window
 from warehouse.schemas import Table
 from warehouse.schemas_analytics import AGENT_INTERVAL_15M, QUEUE_INTERVAL_15M
@@ -85,7 +85,8 @@ def build_window(
 ) -> dict[Table, pa.Table]:
     """Every mart's rows (or those of ``tables`` only) for ``[start, end)`` (within one UTC day)
     of ``org_id``, from ``con``'s source tables. Leaves no object behind but temporary tables
-    of this connection."""
+    of this connection, and drops the staging tables it made (their rows are not kept between
+    windows: a connection can build several)."""
     wanted = list(MARTS) if tables is None else [t for t in MARTS if t in set(tables)]
     staging = [name for name in STAGING if any(name in READS[t] for t in wanted)]
     zones = settings.queue_time_zones or {}
@@ -116,6 +117,13 @@ def build_window(
         }
     finally:
         con.unregister("queue_time_zone")
+        for name in reversed(staging):
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{ddl.ident(_table_of(name))}")
+
+
+def _table_of(name: str) -> str:
+    """The temp table a staging model's file creates: named as the file (a catalog constant)."""
+    return name.rsplit("/", 1)[1]
 
 
 def _used(name: str, params: dict[str, object]) -> dict[str, object]:
@@ -128,7 +136,9 @@ def open_sources(paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
     """An in-memory connection where every table is readable by its qualified name: views over
     the window files current now (the same views the published file holds), so building marts
     takes no lock and never opens the file readers have open."""
-    con = duck.connect(":memory:")
+    # One thread: the marts' queries are small, and a second thread cost ~10% more CPU for no
+    # shorter wall on the shared 2 cores (bench/README.md, issue 21, sixth pass).
+    con = duck.connect(":memory:", threads=duck.configured_threads())
     publish.create_table_views(con, paths.local_files(store.current_files(paths.store_path)))
     return con
 

@@ -1,4 +1,5 @@
-"""A mart built alone (as its asset builds it) equals the same mart built with every other."""
+"""A mart built alone (as its asset builds it) equals the same mart built with every other, and a
+build leaves no staging table behind, so one connection builds day after day."""
 
 from __future__ import annotations
 
@@ -11,22 +12,30 @@ from tests.analytics.support import DAYS
 from warehouse import marts
 from warehouse.schemas import Table
 
+TEMP_TABLES = "SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY table_name"
+
 
 @pytest.mark.parametrize("table", list(marts.MARTS), ids=lambda t: t.name)
-def test_a_mart_built_alone_has_the_rows_it_has_built_with_the_others(
+def test_a_mart_built_alone_day_after_day_has_the_rows_built_with_the_others(
     warehouse: duckdb.DuckDBPyConnection, table: Table
 ) -> None:
     [(org_id,)] = warehouse.execute("SELECT DISTINCT org_id FROM search.task_details").fetchall()
-    day = DAYS[-1]
-    con = warehouse.cursor()  # its own temp tables: the package's warehouse is left as it was
+    together, alone = {}, {}
+    for day in DAYS:
+        fresh = warehouse.cursor()  # a connection of its own: its own temp tables
+        try:
+            together[day] = marts.build_window(fresh, org_id, day, day + timedelta(days=1))[table]
+            assert fresh.execute(TEMP_TABLES).fetchall() == []
+        finally:
+            fresh.close()
+    con = warehouse.cursor()
     try:
-        together = marts.build_window(con, org_id, day, day + timedelta(days=1))
-        con.execute("DROP TABLE IF EXISTS int_agent_state_interval")
-        con.execute("DROP TABLE IF EXISTS stg_agent_state")
-        con.execute("DROP TABLE IF EXISTS stg_contact")
-        alone = marts.build_window(con, org_id, day, day + timedelta(days=1), tables=[table])
+        for day in DAYS:
+            built = marts.build_window(con, org_id, day, day + timedelta(days=1), tables=[table])
+            assert list(built) == [table]
+            assert con.execute(TEMP_TABLES).fetchall() == []
+            alone[day] = built[table]
     finally:
         con.close()
-    assert list(alone) == [table]
-    assert together[table].num_rows > 0
-    assert alone[table].equals(together[table])
+    assert [together[d].num_rows > 0 for d in DAYS] == [True] * len(DAYS)
+    assert [alone[d].equals(together[d]) for d in DAYS] == [True] * len(DAYS)
