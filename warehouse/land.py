@@ -240,7 +240,7 @@ def _passed_key(
 
 
 def _check_window_file(table: Table, path: Path, org_id: str, start_ms: int, end_ms: int) -> int:
-    con = duck.connect(":memory:", memory_limit=duck.configured_memory_limit())
+    con = duck.scratch()
     try:
         found = con.execute(
             ddl.render_check_window(table), {"file": str(path), "org_id": org_id}
