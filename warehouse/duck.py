@@ -8,7 +8,8 @@ File compatibility: DuckDB 2.x writes storage format v2 by default, which DuckDB
 :func:`connect` passes ``storage_compatibility_version`` so that a file it creates is written in
 the v1.1-readable format.
 
-Memory: a check connects with ``memory_limit=configured_memory_limit()`` (from
+Memory: the checks' scratch database (:func:`scratch`, one a process) is opened with
+``memory_limit=configured_memory_limit()`` (from
 ``$WXCC_DUCKDB_MEMORY_LIMIT``, default ``DEFAULT_MEMORY_LIMIT``, any DuckDB size such as
 ``64MB``, ``512MiB`` or ``2GB``), ``threads`` from ``$WXCC_DUCKDB_THREADS`` (default
 ``DEFAULT_THREADS``) and ``preserve_insertion_order = false``: beyond the limit DuckDB spills
