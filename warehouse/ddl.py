@@ -62,7 +62,7 @@ SELECT
 WHERE false;
 """
 
-# A distinct count of one 64-bit hash a row costs a third of the CPU and a sixth of the page
+# A distinct count of one 64-bit hash a row costs a third of the CPU and a fifth of the page
 # faults of a distinct count of the key's strings (bench/README.md, issue 21, sixth pass).
 KEY_HASH = "hash({key})"
 

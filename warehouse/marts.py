@@ -84,9 +84,9 @@ def build_window(
     tables: Iterable[Table] | None = None,
 ) -> dict[Table, pa.Table]:
     """Every mart's rows (or those of ``tables`` only) for ``[start, end)`` (within one UTC day)
-    of ``org_id``, from ``con``'s source tables. Leaves no object behind but temporary tables
-    of this connection, and drops the staging tables it made (their rows are not kept between
-    windows: a connection can build several)."""
+    of ``org_id``, from ``con``'s source tables. Leaves no object behind: the staging temp
+    tables it makes are dropped before it returns, so one connection builds window after
+    window and holds no rows meanwhile."""
     wanted = list(MARTS) if tables is None else [t for t in MARTS if t in set(tables)]
     staging = [name for name in STAGING if any(name in READS[t] for t in wanted)]
     zones = settings.queue_time_zones or {}
