@@ -258,7 +258,7 @@ class PageDecoder:
             lengths = lengths + found
         if int(total[0]) + int(lengths.sum() - measure.record_lengths.sum()) != len(content):
             return None
-        if not np.array_equal(_counts(raw), measure.hist):
+        if not np.array_equal(_page_counts(content), measure.hist):
             return None
         ends = start + np.cumsum(lengths + 1) - 1
         starts = ends - lengths
@@ -408,7 +408,7 @@ def _occurs(struct: pa.StructType, name: str) -> bool:
 # Bytes are counted a chunk at a time through buffers kept per thread: a page-sized bool array
 # per compare was fresh memory every page (6 % of a load's page faults, issue 21), and a chunk
 # stays in the CPU's cache for the eight compares where the page was read from memory eight times.
-_CHUNK = 1 << 17
+_CHUNK = 1 << 18
 _scratch = threading.local()
 
 
@@ -421,13 +421,27 @@ def _buffers() -> tuple[np.ndarray, np.ndarray]:
     return found
 
 
-def _tally(part: np.ndarray, flags: np.ndarray, totals: list[int]) -> None:
+def _tally(
+    part: np.ndarray, flags: np.ndarray, totals: list[int], counted: Sequence[tuple[int, int]]
+) -> None:
     # One vector compare per byte value: ten times faster than bytes.count, and than a bincount
     # of all 256 values (which widens every byte to 8).
     into = flags[: len(part)]
-    for i, c in enumerate(_COUNTED):
+    for i, c in counted:
         np.equal(part, c, out=into)
         totals[i] += int(np.count_nonzero(into))
+
+
+_EACH = tuple(enumerate(_COUNTED))
+_SINGLES = tuple(bytes([c]) for c in _COUNTED)
+
+
+def _page_counts(content: bytes) -> np.ndarray:
+    """:func:`_counts` of a page: a byte value it does not hold (found by ``in``, memchr's
+    search, which stops at the first) is not compared for. Most pages hold no backslash, and
+    the activity pages no ``.``: a quarter of their compares."""
+    held = [(i, c) for (i, c), single in zip(_EACH, _SINGLES, strict=True) if single in content]
+    return _counts_of([content], held)
 
 
 def _counts(raw: np.ndarray) -> np.ndarray:
@@ -435,9 +449,11 @@ def _counts(raw: np.ndarray) -> np.ndarray:
     return _counts_of([raw])
 
 
-def _counts_of(pieces: Sequence[Any]) -> np.ndarray:
+def _counts_of(pieces: Sequence[Any], counted: Sequence[tuple[int, int]] = _EACH) -> np.ndarray:
     """:func:`_counts` of the pieces (buffers of bytes) joined, without joining them: small
-    pieces are gathered into a chunk, large ones counted where they are, a chunk at a time."""
+    pieces are gathered into a chunk, large ones counted where they are, a chunk at a time.
+    Only the ``counted`` (index in ``_COUNTED``, byte value) are compared for; the others
+    are 0."""
     chunk, flags = _buffers()
     totals = [0] * len(_COUNTED)
     fill = 0
@@ -446,15 +462,15 @@ def _counts_of(pieces: Sequence[Any]) -> np.ndarray:
         n = len(data)
         if n >= _CHUNK:
             for at in range(0, n, _CHUNK):
-                _tally(data[at : at + _CHUNK], flags, totals)
+                _tally(data[at : at + _CHUNK], flags, totals, counted)
             continue
         if fill + n > _CHUNK:
-            _tally(chunk[:fill], flags, totals)
+            _tally(chunk[:fill], flags, totals, counted)
             fill = 0
         chunk[fill : fill + n] = data
         fill += n
     if fill:
-        _tally(chunk[:fill], flags, totals)
+        _tally(chunk[:fill], flags, totals, counted)
     return np.array(totals, dtype=np.int64)
 
 

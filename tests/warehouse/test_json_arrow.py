@@ -513,6 +513,12 @@ def test_byte_counts_of_pieces_are_the_counts_of_their_join(
     assert json_arrow._counts_of(pieces).tolist() == expected
     assert json_arrow._counts(np.frombuffer(joined, dtype=np.uint8)).tolist() == expected
     assert json_arrow._counts_of([]).tolist() == [0] * len(expected)
+    assert json_arrow._page_counts(joined).tolist() == expected
+    # a page without some of the bytes (no backslash, no ".") is not compared for them
+    plain = joined.replace(b"\\", b"a").replace(b".", b"z")
+    assert json_arrow._page_counts(plain).tolist() == [
+        plain.count(bytes([c])) for c in json_arrow._COUNTED
+    ]
 
 
 def _elements(name: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
