@@ -77,7 +77,8 @@ def dictionary_columns(rows: pa.Table) -> list[str]:
     distinct values as values), or that hold none there. The others (ids, instants, durations,
     free text, JSON) are written plain: for them the writer built a dictionary of every value
     of a row group up to its page limit and wrote a larger file (bench/README.md, issue 21,
-    sixth pass: 11-24% less CPU a row and 12-25% smaller files, DuckDB's scans as fast)."""
+    sixth pass: 11-23% less CPU a row and 13-21% smaller files for most Search tables, DuckDB's
+    scans as fast)."""
     sample = rows.slice(0, DICTIONARY_SAMPLE_ROWS)
     repeating = []
     for name, column in zip(sample.column_names, sample.columns, strict=True):
