@@ -327,9 +327,22 @@ def _prestart_lanes(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
         # them too, and shared by forking: a fresh interpreter spent ~1.9 s of CPU on them.
         from pipelines import runner
 
+        _open_instance_once(settings)
         prestart.fork(count, runner.forked_lane)
     else:
         prestart.start(count)
+
+
+def _open_instance_once(settings) -> None:  # noqa: ANN001 - Settings
+    """Open the Dagster instance here before the lanes fork: the modules opening one imports
+    (its SQLite storages, SQLAlchemy's, the state storage's fsspec; ~0.7 s of CPU a process) are
+    then shared by every forked lane instead of imported again in each. The load prepares the
+    instance again under its lock (cheap once done); a failure here is left for it to report."""
+    home = Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home)))
+    try:
+        prepare_instance(home)
+    except WxccError:
+        return
 
 
 def _sources(args: argparse.Namespace) -> tuple[str, ...]:

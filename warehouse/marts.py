@@ -18,7 +18,7 @@ end-clock figures the loaded day's contacts feed.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 import queries
-from warehouse import duck, publish, store
+from warehouse import ddl, duck, publish, store
 from warehouse.land import LandResult, WarehousePaths, land_window
 from warehouse.schemas import Table
 from warehouse.schemas_analytics import AGENT_INTERVAL_15M, QUEUE_INTERVAL_15M
@@ -46,6 +46,12 @@ STAGING = ("models/stg_contact", "models/stg_agent_state", "models/int_agent_sta
 MARTS: dict[Table, str] = {
     QUEUE_INTERVAL_15M: "models/queue_interval_15m",
     AGENT_INTERVAL_15M: "models/agent_interval_15m",
+}
+# The staging models each mart reads: a mart built alone runs only these (the agent states' two
+# cost ~3x the contacts' one; bench/README.md, issue 21, sixth pass).
+READS: dict[Table, tuple[str, ...]] = {
+    QUEUE_INTERVAL_15M: ("models/stg_contact",),
+    AGENT_INTERVAL_15M: STAGING,
 }
 DAY = timedelta(days=1)
 
@@ -75,9 +81,14 @@ def build_window(
     start: datetime,
     end: datetime,
     settings: Settings = Settings(),
+    tables: Iterable[Table] | None = None,
 ) -> dict[Table, pa.Table]:
-    """Every mart's rows for ``[start, end)`` (within one UTC day) of ``org_id``, from ``con``'s
-    source tables. Leaves no object behind but temporary tables of this connection."""
+    """Every mart's rows (or those of ``tables`` only) for ``[start, end)`` (within one UTC day)
+    of ``org_id``, from ``con``'s source tables. Leaves no object behind: the staging temp
+    tables it makes are dropped before it returns, so one connection builds window after
+    window and holds no rows meanwhile."""
+    wanted = list(MARTS) if tables is None else [t for t in MARTS if t in set(tables)]
+    staging = [name for name in STAGING if any(name in READS[t] for t in wanted)]
     zones = settings.queue_time_zones or {}
     queue_time_zone = pa.table(
         {"queue_id": list(zones), "time_zone": list(zones.values())},
@@ -91,7 +102,7 @@ def build_window(
             "window_start": start,
             "window_end": end,
         }
-        for name in STAGING:
+        for name in staging:
             con.execute(queries.sql(name), _used(name, params))
         mart_params = {
             **params,
@@ -99,13 +110,20 @@ def build_window(
             "short_call_ms": settings.short_call_seconds * 1000,
         }
         return {
-            table: con.sql(queries.sql(name), params=_used(name, mart_params))
+            table: con.sql(queries.sql(MARTS[table]), params=_used(MARTS[table], mart_params))
             .to_arrow_table()
             .cast(table.arrow)
-            for table, name in MARTS.items()
+            for table in wanted
         }
     finally:
         con.unregister("queue_time_zone")
+        for name in reversed(staging):
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{ddl.ident(_table_of(name))}")
+
+
+def _table_of(name: str) -> str:
+    """The temp table a staging model's file creates: named as the file (a catalog constant)."""
+    return name.rsplit("/", 1)[1]
 
 
 def _used(name: str, params: dict[str, object]) -> dict[str, object]:
@@ -118,7 +136,9 @@ def open_sources(paths: WarehousePaths) -> duckdb.DuckDBPyConnection:
     """An in-memory connection where every table is readable by its qualified name: views over
     the window files current now (the same views the published file holds), so building marts
     takes no lock and never opens the file readers have open."""
-    con = duck.connect(":memory:")
+    # One thread: the marts' queries are small, and a second thread cost ~10% more CPU for no
+    # shorter wall on the shared 2 cores (bench/README.md, issue 21, sixth pass).
+    con = duck.connect(":memory:", threads=duck.configured_threads())
     publish.create_table_views(con, paths.local_files(store.current_files(paths.store_path)))
     return con
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -88,3 +89,19 @@ def test_a_partial_day_is_refused(env: Pipeline, capsys: pytest.CaptureFixture[s
 
 def test_env_fixture_points_data_at_tmp(env: Pipeline, tmp_path: Path) -> None:
     assert tmp_path in env.data_dir.parents
+
+
+def test_the_instance_is_opened_before_the_lanes_fork_and_a_damaged_one_left_to_the_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = tmp_path / "home"
+    cli._open_instance_once(SimpleNamespace(dagster_home=home))
+    assert (home / "dagster.yaml").exists() and (home / "history" / "runs.db").exists()
+
+    damaged = tmp_path / "damaged"
+    (damaged / "history").mkdir(parents=True)
+    (damaged / "history" / "runs.db").write_bytes(b"garbage, not SQLite" * 100)
+    monkeypatch.setenv("DAGSTER_HOME", str(damaged))
+    cli._open_instance_once(SimpleNamespace(dagster_home=home))  # no error: the load says it
+    assert (damaged / "history" / "runs.db").read_bytes().startswith(b"garbage")

@@ -107,17 +107,24 @@ def test_check_connections_bound_their_memory(monkeypatch: pytest.MonkeyPatch) -
         ).fetchall()
         return dict(rows)
 
+    defaults = {
+        "memory_limit": "61.0 MiB",  # DEFAULT_MEMORY_LIMIT, 64 MB
+        "threads": "1",
+        "preserve_insertion_order": "false",
+    }
+    monkeypatch.delenv(duck.MEMORY_LIMIT_ENV, raising=False)
+    monkeypatch.delenv(duck.THREADS_ENV, raising=False)
     with connect(":memory:", memory_limit=duck.configured_memory_limit()) as con:
-        assert settings(con) == {
-            "memory_limit": "61.0 MiB",  # DEFAULT_MEMORY_LIMIT, 64 MB
-            "threads": "1",
-            "preserve_insertion_order": "false",
-        }
+        assert settings(con) == defaults
+    with duck.scratch() as con:  # the checks' connections to the process's scratch database
+        assert settings(con) == defaults
     monkeypatch.setenv(duck.MEMORY_LIMIT_ENV, "1GiB")
     monkeypatch.setenv(duck.THREADS_ENV, "2")
     with connect(":memory:", memory_limit=duck.configured_memory_limit()) as con:
         assert settings(con)["memory_limit"] == "1.0 GiB"
         assert settings(con)["threads"] == "2"
+    with duck.scratch() as con:  # other settings: another scratch database
+        assert (settings(con)["memory_limit"], settings(con)["threads"]) == ("1.0 GiB", "2")
     monkeypatch.setenv(duck.MEMORY_LIMIT_ENV, "lots")
     with pytest.raises(ValueError, match="WXCC_DUCKDB_MEMORY_LIMIT='lots' is not a size"):
         duck.configured_memory_limit()

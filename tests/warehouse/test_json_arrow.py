@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import orjson
 import pyarrow as pa
 import pytest
@@ -28,6 +29,7 @@ from pipelines.sources.search import SearchClient
 from sandbox.server import serve_in_background
 from tests.sources.factories import FakeClock, json_response
 from tests.support import SEED, TASKS_PER_DAY, ms, sandbox_tokens
+from warehouse import json_arrow
 from warehouse.json_arrow import DecodedPage, PageDecoder, record_digest
 from warehouse.normalize import records_to_batch
 from warehouse.schemas import AGENT_ACTIVITY, TASK_DETAILS, TASK_VARIABLE, Column, Table
@@ -468,15 +470,55 @@ def test_a_bent_page_gives_the_dict_paths_result(
         # dict path refuses it, normalizing task_variable at landing; the rest never decode
         assert (decoded is not None) == (bend in REFUSED_AT_LANDING)
     else:
-        # these are read by the decoder itself; the others by the dict path
-        itself = (
-            "-1",
-            "where null was",
-            "escaped quote",
-            "variables as a list",
-            "in progress",
-        )
-        assert new[3] == (1 if any(word in bend for word in itself) else 0)
+        assert new[3] == (1 if _read_by_the_decoder(bend) else 0)
+
+
+# Bends the decoder itself reads (with the same rows); the others are left to the dict path.
+ITSELF = ("-1", "where null was", "escaped quote", "variables as a list", "in progress")
+
+
+def _read_by_the_decoder(bend: str) -> bool:
+    return any(word in bend for word in ITSELF)
+
+
+@pytest.mark.parametrize("name", sorted(DECODED))
+def test_the_proof_counts_the_same_in_small_chunks(
+    pages: dict[str, dict[str, Any]], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's bytes are counted a chunk at a time, its strings gathered into chunks: with
+    64-byte chunks, every bent page is still refused and the others read."""
+    monkeypatch.setattr(json_arrow, "_CHUNK", 64)
+    decoder = DECODED[name].decoder
+    assert decoder is not None
+    raw = orjson.dumps(pages[name])
+    assert decoder.decode(raw) is not None
+    for bend, (pattern, replace, _) in BENT[name].items():
+        decoded = decoder.decode(_first(raw, pattern, replace))
+        expected = bend in REFUSED_AT_LANDING or _read_by_the_decoder(bend)
+        assert (decoded is not None) == expected, bend
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64, 1 << 17])
+def test_byte_counts_of_pieces_are_the_counts_of_their_join(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(json_arrow, "_CHUNK", chunk)
+    alphabet = b'":,.eE \\az{}[]09'
+    pieces = [
+        bytes(alphabet[(i * 7 + j) % len(alphabet)] for j in range(n))
+        for i, n in enumerate([0, 1, 2, 63, 64, 65, 5, 200, 0, 3])
+    ]
+    joined = b"".join(pieces)
+    expected = [joined.count(bytes([c])) for c in json_arrow._COUNTED]
+    assert json_arrow._counts_of(pieces).tolist() == expected
+    assert json_arrow._counts(np.frombuffer(joined, dtype=np.uint8)).tolist() == expected
+    assert json_arrow._counts_of([]).tolist() == [0] * len(expected)
+    assert json_arrow._page_counts(joined).tolist() == expected
+    # a page without some of the bytes (no backslash, no ".") is not compared for them
+    plain = joined.replace(b"\\", b"a").replace(b".", b"z")
+    assert json_arrow._page_counts(plain).tolist() == [
+        plain.count(bytes([c])) for c in json_arrow._COUNTED
+    ]
 
 
 def _elements(name: str, payload: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -107,6 +109,67 @@ def test_a_file_is_checked_by_duckdb_reading_it(paths: WarehousePaths, tmp_path:
         check_window_file(T, path, ORG, DAY0, DAY1)
     with pytest.raises(ValueError, match="rows of another org"):
         check_window_file(T, path, OTHER_ORG, DAY0, DAY1)
+
+
+def test_keys_sharing_a_hash_pass_and_a_repeated_key_still_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keys hashed into two values: four different keys collide, which only the exact distinct
+    # count run then tells from a repeated key.
+    from warehouse import ddl
+    from warehouse.land import check_window_file
+
+    monkeypatch.setattr(ddl, "KEY_HASH", "hash({key}) % 2")
+    good, bad = tmp_path / "good.parquet", tmp_path / "bad.parquet"
+    pq.write_table(pa.Table.from_batches([task_batch([1, 2, 3, 4])]), good)
+    pq.write_table(pa.Table.from_batches([task_batch([1, 2, 3, 3])]), bad)
+    assert check_window_file(T, good, ORG, DAY0, DAY1) == 4
+    with pytest.raises(
+        ValueError, match=r"1 key\(s\) occur more than once.*id='task-3' \(2 rows\)"
+    ):
+        check_window_file(T, bad, ORG, DAY0, DAY1)
+
+
+def test_a_version_file_checked_once_is_not_read_again_until_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import land
+
+    reads: list[Path] = []
+    check = land._check_window_file
+
+    def counted(table: Any, path: Path, *args: Any) -> int:
+        reads.append(path)
+        return check(table, path, *args)
+
+    monkeypatch.setattr(land, "_check_window_file", counted)
+    version = tmp_path / "window=1-2~0001-abcd.parquet.v"
+    pq.write_table(pa.Table.from_batches([task_batch([1, 2])]), version)
+    assert land.check_window_file(T, version, ORG, DAY0, DAY1) == 2
+    assert land.check_window_file(T, version, ORG, DAY0, DAY1) == 2
+    assert len(reads) == 1
+    with pytest.raises(ValueError, match="rows of another org"):  # other arguments: read again
+        land.check_window_file(T, version, OTHER_ORG, DAY0, DAY1)
+    # Changed in place (stamped a second later: within one tick of the kernel's clock a write
+    # of the same size is not seen, and no writer writes a version twice), or replaced by
+    # another file: read again, and refused.
+    stamped = version.stat().st_mtime_ns
+    with open(version, "r+b") as changed:
+        changed.seek(-4, os.SEEK_END)
+        changed.write(b"XXXX")  # the footer's magic
+    os.utime(version, ns=(stamped + 10**9, stamped + 10**9))
+    with pytest.raises(duckdb.Error, match="(?i)magic"):
+        land.check_window_file(T, version, ORG, DAY0, DAY1)
+    replacement = tmp_path / "new.parquet"
+    pq.write_table(pa.Table.from_batches([task_batch([1, 2, 2])]), replacement)
+    replacement.replace(version)
+    with pytest.raises(ValueError, match=r"id='task-2' \(2 rows\)"):
+        land.check_window_file(T, version, ORG, DAY0, DAY1)
+    # A plain file (not a version, which no writer changes) is read every time.
+    plain = tmp_path / "w.parquet"
+    pq.write_table(pa.Table.from_batches([task_batch([1])]), plain)
+    assert [land.check_window_file(T, plain, ORG, DAY0, DAY1) for _ in "ab"] == [1, 1]
+    assert len(reads) == 6
 
 
 def test_a_daily_window_replaces_the_hours_it_covers_and_partial_overlaps_are_refused(

@@ -67,6 +67,27 @@ def test_statistics_are_written_for_the_columns_readers_filter_on(tmp_path: Path
     assert found == (values.count(values[3]),)
 
 
+def test_only_columns_whose_values_repeat_are_dictionary_encoded(tmp_path: Path) -> None:
+    batch = task_batch(list(range(40)), channelType="telephony")
+    path = write_window(tmp_path, T, ORG, DAY0, DAY1, [batch])
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    encoded = {
+        group.column(i).path_in_schema: group.column(i).has_dictionary_page
+        for i in range(len(T.arrow))
+    }
+    assert len(set(batch.column("id").to_pylist())) == 40  # a value a row: plain
+    assert not encoded["id"] and not encoded["created_time"]
+    assert set(batch.column("channel_type").to_pylist()) == {"telephony"}  # a dictionary
+    assert encoded["channel_type"] and encoded["org_id"]
+    chosen = parquet.dictionary_columns(pa.Table.from_batches([batch]))
+    assert "id" not in chosen and {"channel_type", "org_id"} <= set(chosen)
+    assert {name for name, has in encoded.items() if has} <= set(chosen)  # booleans have none
+    assert read_window(tmp_path, T, ORG, DAY0, DAY1).equals(pa.Table.from_batches([batch]))
+    # a column whose values repeat only after the sample's rows is written plain, and reads back
+    unique = parquet.dictionary_columns(pa.table({"a": list(range(10_000)) + [1] * 10_000}))
+    assert unique == []
+
+
 def test_rewriting_a_window_replaces_its_file(tmp_path: Path) -> None:
     write_window(tmp_path, T, ORG, DAY0, DAY1, [task_batch([1, 2, 3])])
     path = write_window(tmp_path, T, ORG, DAY0, DAY1, [task_batch([7, 8])])
