@@ -271,6 +271,9 @@ def _day(text: str) -> date:
 
 def _load(args: argparse.Namespace) -> int:
     settings = load_settings()
+    from pipelines import prestart
+
+    prestart.tune_collector()  # here, so that lanes forked from this process have it too
     _prestart_lanes(args, settings)
     from pipelines.partitions import day_keys, start_date  # dagster imported only for a load
 

@@ -554,6 +554,7 @@ def _lane_main(argv: list[str]) -> int:
     JSON line each, each reported as JSON lines (``-``: the lane too comes on stdin, to a
     process started ahead: ``pipelines.prestart``)."""
     prestart.die_with_parent()
+    prestart.tune_collector()  # a lane started as a fresh interpreter; a forked one has it
     if argv[0] == "-":
         found = prestart.read_lane()
         if found is None:

@@ -251,3 +251,16 @@ def test_a_forked_lane_given_no_lane_is_ended_and_a_failing_one_says_why() -> No
 def test_lanes_start_as_fresh_interpreters_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(prestart.FORK_VARIABLE, "0")
     assert not prestart.can_fork()
+
+
+def test_a_load_collects_young_objects_less_often_and_keeps_the_older_thresholds() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 11, 12)
+        prestart.tune_collector()
+        assert gc.get_threshold() == (prestart.YOUNG_OBJECTS, 11, 12)
+        assert prestart.YOUNG_OBJECTS > 700
+    finally:
+        gc.set_threshold(*before)
