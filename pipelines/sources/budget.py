@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = 60.0
 DEFAULT_MARGIN_S = 0.5
+# Requests waiting on one budget at once, across the processes of its loads: each lane's windows
+# in flight and their further pages (a few dozen at most). The ledger never runs further ahead of
+# the clock than their slots can: a window, plus a window per budget's worth of them.
+MAX_QUEUED = 64
 
 
 class SharedRateLimiter:
@@ -87,10 +91,12 @@ class SharedRateLimiter:
         if len(raw) != self._format.size:  # new, or written for another budget: start afresh
             return []
         ledger = [t for t in self._format.unpack(raw) if t > 0 or not math.isfinite(t)]
-        # A slot is never reserved more than a window per queued request ahead; anything else
-        # (a damaged file, a clock set far back) would make every process wait forever or
-        # overflow a sleep. Only a cache of recent send times: start it afresh.
-        horizon = now + self.window_s * (self.per_minute + 1)
+        # A slot is never reserved further ahead than the queued requests can reach; anything
+        # else (a damaged file, the wall clock set back: NTP stepping it, a VM restored) would
+        # make every process wait that long, an hour for a clock set back an hour, or overflow
+        # a sleep. Only a cache of recent send times: start it afresh (at worst a minute's
+        # requests meet the service's 429s, which are retried).
+        horizon = now + self.window_s * (1 + math.ceil(MAX_QUEUED / self.per_minute))
         if any(not math.isfinite(t) or t > horizon for t in ledger) or ledger != sorted(ledger):
             log.warning(
                 "the API budget ledger %s held impossible times (damaged?); starting it afresh",

@@ -95,3 +95,21 @@ def test_a_damaged_ledger_is_started_afresh_not_slept_on(tmp_path: Path) -> None
     assert limiter.acquire() == 0.0
     path.write_bytes(b"\xff" * 40)  # NaNs
     assert limiter.acquire() == 0.0
+
+
+def test_a_clock_set_back_an_hour_does_not_make_the_next_request_wait_an_hour(
+    tmp_path: Path,
+) -> None:
+    """The fault matrix's clock-back case waited an hour once the load sent requests before the
+    jump (every slot in the ledger then lay an hour ahead)."""
+    clock = Clock()
+    limiter = SharedRateLimiter(tmp_path / "api-budget", 300, clock)
+    for _ in range(20):
+        limiter.acquire()
+    clock.t -= 3600
+    assert limiter.acquire() == 0.0
+    # slots of requests queued at once on a small budget lie minutes ahead, and are kept
+    queued = Clock()
+    queued.sleep = lambda seconds: None  # type: ignore[method-assign]  # threads all waiting
+    small = SharedRateLimiter(tmp_path / "small", 2, queued, margin_s=0.0)
+    assert [small.acquire() for _ in range(10)] == [0, 0, 60, 60, 120, 120, 180, 180, 240, 240]
