@@ -27,11 +27,10 @@ import httpx
 import orjson
 
 import queries
-from pipelines.sources.auth import TokenProvider
+from bench._support import DAY_MS, sandbox_tokens
 from pipelines.sources.http import WxccHttp
 from pipelines.sources.search import SearchClient
 
-DAY_MS = 86_400_000
 QUERIES = (("task_details", "taskDetails", "NA"), ("task", "task", "0"))
 
 
@@ -68,13 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     start = int(datetime.combine(args.day, datetime.min.time(), UTC).timestamp() * 1000)
     window = {"from": start, "to": start + DAY_MS}
     with tempfile.TemporaryDirectory() as state:
-        tokens = TokenProvider(
-            identity_url=args.url,
-            client_id="sandbox-client",
-            client_secret="sandbox-secret",
-            refresh_token="sandbox-refresh",
-            state_dir=Path(state),
-        )
+        tokens = sandbox_tokens(args.url, Path(state))
         bare = httpx.Client(
             base_url=args.url,
             timeout=60,

@@ -31,7 +31,6 @@ import orjson
 
 import queries
 
-CLIENT_ID, CLIENT_SECRET, REFRESH = "sandbox-client", "sandbox-secret", "sandbox-refresh"
 # The query each decoded feed pages through.
 DECODED = {
     "task_details": "task_details",
@@ -59,16 +58,10 @@ def record(url: str, out: Path) -> None:
 
 
 def _fetcher(url: str, way: str, bodies: list[bytes]) -> Callable[[int], bytes]:
-    from pipelines.sources.auth import TokenProvider
+    from bench._support import sandbox_tokens
     from pipelines.sources.http import WxccHttp
 
-    tokens = TokenProvider(
-        identity_url=url,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        refresh_token=REFRESH,
-        state_dir=Path(tempfile.mkdtemp()),
-    )
+    tokens = sandbox_tokens(url, Path(tempfile.mkdtemp()))
     if way in ("httpx", "inflating"):
         transport: httpx.BaseTransport | None = None
         if way == "inflating":  # this tree's; main's code before the sixth pass has none
