@@ -253,12 +253,55 @@ _TASK_STATE = tuple(name for name in TaskPlan.__slots__ if name != "acts")
 
 def _task_from(state: tuple[Any, ...], flat: list[Any]) -> TaskPlan:
     """A task read back from its ``__reduce__``."""
-    task = TaskPlan.__new__(TaskPlan)
-    for name, value in zip(_TASK_STATE, state, strict=True):
-        setattr(task, name, value)
-    it = iter(flat)
-    task.acts = [_act(*fields) for fields in zip(it, it, it, it, it, it, it, it, strict=True)]
+    return _task_with(state, list(map(_act, *_act_columns(flat))))
+
+
+def _task_with(state: tuple[Any, ...], acts: list[Act]) -> TaskPlan:
+    """A task from its members in ``_TASK_STATE`` order and its activities: the members stored
+    by one unpacking (~10 ns each) rather than ``setattr`` by name (~50 ns each), ~30 a task
+    and every task of a day read back from a day file."""
+    task = _new(TaskPlan)
+    (
+        task.id,
+        task.created,
+        task.end,
+        task.channel,
+        task.direction,
+        task.ep,
+        task.outcome,
+        task.customer_name,
+        task.customer_phone,
+        task.customer_email,
+        task.origin,
+        task.destination,
+        task.reason,
+        task.gvars,
+        task.wrap_code,
+        task.terminating_end,
+        task.termination_reason,
+        task.cb_request,
+        task.cb_number,
+        task.csat,
+        task.survey,
+        task.sentiment,
+        task.monitor,
+        task.email,
+        task.chat_reason,
+        task.bot,
+        task.priority,
+        task.patience,
+        task.queue,
+        task.prev_staff,
+        task.transfers,
+    ) = state
+    task.acts = acts
     return task
+
+
+def _act_columns(flat: list[Any]) -> list[list[Any]]:
+    """The members of acts flattened in ``Act.__slots__`` order, as one list per member."""
+    n = len(Act.__slots__)
+    return [flat[i::n] for i in range(n)]
 
 
 class DayPlan:
@@ -301,18 +344,16 @@ def _day_from(
     flat: list[Any],
     derived: dict[str, object],
 ) -> DayPlan:
-    """A day read back from its ``__reduce__``."""
-    it = iter(flat)
-    acts = [_act(*fields) for fields in zip(it, it, it, it, it, it, it, it, strict=True)]
-    tasks = []
-    pos = 0
-    for state, n in zip(states, counts, strict=True):
-        task = _new(TaskPlan)
-        for name, value in zip(_TASK_STATE, state, strict=True):
-            setattr(task, name, value)
-        task.acts = acts[pos : pos + n]
-        pos += n
-        tasks.append(task)
+    """A day read back from its ``__reduce__``: the acts built by ``map`` over the columns
+    (no tuple an act), each task's acts a slice of them."""
+    acts = list(map(_act, *_act_columns(flat)))
+    bounds = list(accumulate(counts, initial=0))
+    if len(flat) != len(acts) * len(Act.__slots__) or bounds[-1] != len(acts):
+        raise ValueError("a day's activities do not match their counts")
+    if len(states) != len(counts):
+        raise ValueError("a day's tasks do not match their activity counts")
+    per_task = map(acts.__getitem__, map(slice, bounds, bounds[1:]))
+    tasks = list(map(_task_with, states, per_task))
     plan = DayPlan(day, start, end, tasks, staff)
     plan.derived = derived
     return plan
