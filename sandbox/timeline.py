@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from bisect import bisect
+from bisect import bisect, insort
 from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import accumulate
@@ -700,6 +700,9 @@ class _DaySim:
         self.events: list[int] = []
         self.event_tasks: list[TaskPlan | None] = []
         self.tasks: list[TaskPlan] = []
+        # Every act is appended in start order (ties in the order they happen), so a task's acts
+        # need no sort at the end of the day; a task whose acts may not be is listed here.
+        self.unordered: list[TaskPlan] = []
         self.eps: dict[str, tuple[list[EntryPoint], list[float]]] = {}
         for ch in CHANNELS:
             eps = [e for e in ents.entry_points if e.channel_type == ch and e.share > 0]
@@ -808,6 +811,8 @@ class _DaySim:
                     _act("flow-activity", "flow-activity", at, at, INSTANT, None, None, info)
                 )
         else:
+            # Too short to hold its instants: they may fall after the acts that follow.
+            self.unordered.append(task)
             for i, info in enumerate(infos):
                 at = t + 1 + i
                 acts.append(
@@ -1020,9 +1025,13 @@ class _DaySim:
         if ch == "telephony":
             rec = t + 900 + int(rng.random() * 1601)  # FastRandom.randint(900, 2500)
             if rec < talk_end:
-                acts.append(
-                    _act("recording-started", "capture-started", rec, rec, INSTANT, s, queue, None)
+                recording = _act(
+                    "recording-started", "capture-started", rec, rec, INSTANT, s, queue, None
                 )
+                if breaks:  # a hold or consult may start before the recording does
+                    insort(acts, recording, key=_act_start)  # after acts of equal start
+                else:
+                    acts.append(recording)
             if rng.random() < 0.03 and talk_end - t > 20_000:
                 task.monitor = (
                     t + rng.randint(5_000, talk_end - t - 5_000),
@@ -1215,12 +1224,12 @@ class _DaySim:
             else:
                 self.route(t, task)
         _settle_breaks(self.staff)
-        for task in self.tasks:
+        for task in self.unordered:
             task.acts.sort(key=_act_start)
         self.tasks.sort(key=_task_key)
 
 
-_act_start = attrgetter("start")  # C getters: the sort keys of ~10 acts a task, and of tasks
+_act_start = attrgetter("start")  # C getters: the sort keys of acts (insort, rare sorts) and tasks
 _task_key = attrgetter("created", "id")
 
 
