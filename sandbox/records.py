@@ -20,7 +20,7 @@ from operator import itemgetter
 from typing import Any
 
 from sandbox import encoded
-from sandbox.entities import CHANNELS, Agent, Code, Entities, Queue
+from sandbox.entities import CHANNELS, Code, Entities, Queue
 from sandbox.layout import LAYOUT_KEY, Layout, flat
 from sandbox.timeline import (
     CONSULT,
@@ -181,54 +181,39 @@ class RecordContext:
         self.org_name = ents.org_name
         self.teams = {t.id: t for t in ents.teams}
         self.sites = {s.id: s for s in ents.sites}
-        # JSON text of the parts of a leg that come from entities (``render_leg_text``).
-        self._text: dict[Any, Any] = {}
+        # JSON text of the parts of a leg that come from entities (``render_leg_text``): an
+        # agent's site, team and matched skills; a queue's object up to its duration's value,
+        # its id and name, its required skills; an entry point's id and name.
+        self.agent_texts = {
+            a.id: (
+                encoded.value({"id": a.site_id, "name": self.sites[a.site_id].name}),
+                encoded.value({"id": a.team_id, "name": self.teams[a.team_id].name}),
+                encoded.value(_skills(a.skills[:1])),
+            )
+            for a in ents.agents
+        }
+        self.queue_texts = {
+            q.id: (
+                encoded.value({"id": q.id, "name": q.name, "duration": 0})[:-2],
+                encoded.value({"id": q.id, "name": q.name}),
+                encoded.value(_skills(q.required_skills)),
+            )
+            for q in ents.queues
+        }
+        self.entry_point_texts = {
+            ep.id: encoded.value({"id": ep.id, "name": ep.name}) for ep in ents.entry_points
+        }
+        self._owner_texts: dict[tuple[str, str], str] = {}
 
-    def _kept(self, key: tuple[Any, ...], encode: Any) -> Any:  # noqa: ANN401
-        out = self._text.get(key)
+    def owner_text(self, s: Staff, ch: str) -> str:
+        """``_agent_info`` of ``s`` on channel ``ch`` as JSON text."""
+        key = (s.session_id, ch)
+        out = self._owner_texts.get(key)
         if out is None:
-            if len(self._text) > 100_000:  # agents' sessions of many days, served in turn
-                self._text.clear()
-            out = self._text[key] = encode()
+            if len(self._owner_texts) > 100_000:  # sessions of many days, served in turn
+                self._owner_texts.clear()
+            out = self._owner_texts[key] = encoded.value(_agent_info(s, ch))
         return out
-
-    def agent_info_text(self, s: Staff, ch: str) -> str:
-        return self._kept(  # type: ignore[no-any-return]
-            ("agent", s.session_id, ch), lambda: encoded.value(_agent_info(s, ch))
-        )
-
-    def site_team_text(self, agent: Agent) -> tuple[str, str]:
-        """A leg's ``site`` and ``team`` for ``agent``."""
-        return self._kept(  # type: ignore[no-any-return]
-            ("site/team", agent.id),
-            lambda: (
-                encoded.value({"id": agent.site_id, "name": self.sites[agent.site_id].name}),
-                encoded.value({"id": agent.team_id, "name": self.teams[agent.team_id].name}),
-            ),
-        )
-
-    def id_name_text(self, entity: Any) -> str:  # noqa: ANN401 - an entry point or a queue
-        return self._kept(  # type: ignore[no-any-return]
-            ("id/name", entity.id, entity.name),
-            lambda: encoded.value({"id": entity.id, "name": entity.name}),
-        )
-
-    def queue_head_text(self, queue: Queue) -> str:
-        """A leg's ``queue`` up to its duration's value."""
-        return self._kept(  # type: ignore[no-any-return]
-            ("queue", queue.id),
-            lambda: encoded.value({"id": queue.id, "name": queue.name, "duration": 0})[:-2],
-        )
-
-    def required_skills_text(self, queue: Queue) -> str:
-        return self._kept(  # type: ignore[no-any-return]
-            ("required", queue.id), lambda: encoded.value(_skills(queue.required_skills))
-        )
-
-    def matched_skills_text(self, agent: Agent) -> str:
-        return self._kept(  # type: ignore[no-any-return]
-            ("matched", agent.id), lambda: encoded.value(_skills(agent.skills[:1]))
-        )
 
 
 # --- agent sessions -------------------------------------------------------------------------
@@ -974,31 +959,32 @@ def render_leg_text(leg: Leg, now: int, ctx: RecordContext, members: int = len(C
         owner = _NO_AGENT_TEXT
         site = team = _NULL_ID_NAME_TEXT
     else:
-        owner = ctx.agent_info_text(staff, ch)
-        site, team = ctx.site_team_text(staff.agent)
+        owner = ctx.owner_text(staff, ch)
+        site, team, matched_skills = ctx.agent_texts[staff.agent.id]
     required = matched = matched_profile = skills_in = _NULL
     if queue is None:
         queue_text = _NO_QUEUE_TEXT
         routing = sla = queued_to = _NULL
     else:
-        queue_text = f"{ctx.queue_head_text(queue)}{q_duration}}}"
+        queue_head, _id_name, required_skills = ctx.queue_texts[queue.id]
+        queue_text = f"{queue_head}{q_duration}}}"
         routing = text(queue.routing_type)
         sla = text(str(queue.service_level_ms // 1000))
         queued_to = '"Queue"'
         if queue.required_skills:
-            required = ctx.required_skills_text(queue)
+            required = required_skills
             skills_in = '"queue"'
             if connected and staff is not None:
-                matched = ctx.matched_skills_text(staff.agent)
+                matched = matched_skills
                 matched_profile = text(staff.agent.skill_profile)
     next_agent = _next_agent(leg, dest, now)
     next_destination = (
         '{"agent":'
-        + (_NO_AGENT_TEXT if next_agent is None else ctx.agent_info_text(next_agent, ch))
+        + (_NO_AGENT_TEXT if next_agent is None else ctx.owner_text(next_agent, ch))
         + ',"team":'
-        + (_NULL_ID_NAME_TEXT if next_agent is None else ctx.site_team_text(next_agent.agent)[1])
+        + (_NULL_ID_NAME_TEXT if next_agent is None else ctx.agent_texts[next_agent.agent.id][1])
         + ',"queue":'
-        + (_NULL_ID_NAME_TEXT if dest is None else ctx.id_name_text(dest))
+        + (_NULL_ID_NAME_TEXT if dest is None else ctx.queue_texts[dest.id][1])
         + "}"
     )
     consulted = bool(consult_info)  # as render_leg reads it
@@ -1016,7 +1002,7 @@ def render_leg_text(leg: Leg, now: int, ctx: RecordContext, members: int = len(C
         value(task.origin),
         text(ch),
         text(ep.channel_sub_type),
-        ctx.id_name_text(ep),
+        ctx.entry_point_texts[ep.id],
         _BOOLEAN[within_sl],
         queue_text,
         ring_d,
