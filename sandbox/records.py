@@ -15,6 +15,7 @@ history (open sessions and legs end, current activities grow). See sandbox/READM
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -921,10 +922,10 @@ _LEG_FIXED: dict[str, Any] = {
 
 
 @cache
-def _leg_template(members: int) -> tuple[str, int]:
-    """The template of a leg's first ``members`` public members (a selection may stop before
-    the last ones, e.g. the project's query leaves out the three undocumented fields)."""
-    return encoded.template(CLR_FIELDS[:members], _LEG_FIXED)
+def _leg_writer(members: int) -> Callable[..., str]:
+    """Writes a leg's first ``members`` public members (a selection may stop before the last
+    ones, e.g. the project's query leaves out the three undocumented fields)."""
+    return encoded.formatter(CLR_FIELDS[:members], _LEG_FIXED)
 
 
 _NULL = "null"
@@ -988,8 +989,7 @@ def render_leg_text(leg: Leg, now: int, ctx: RecordContext, members: int = len(C
         + "}"
     )
     consulted = bool(consult_info)  # as render_leg reads it
-    template, slots = _leg_template(members)
-    values = (
+    return _leg_writer(members)(
         value(leg_id),
         value(task.id),
         created,
@@ -1060,4 +1060,3 @@ def render_leg_text(leg: Leg, now: int, ctx: RecordContext, members: int = len(C
         cons_n,
         q_d,
     )
-    return template % (values if slots == len(values) else values[:slots])
