@@ -35,11 +35,13 @@ from sandbox.entities import (
 )
 from sandbox.layout import LAYOUT_KEY, Layout, flat
 from sandbox.records import (
+    CLR_LAYOUT,
     RecordContext,
     _agent_work,
     channel_spans,
     day_legs,
     render_leg,
+    render_leg_text,
     render_session,
 )
 from sandbox.timeline import (
@@ -1158,6 +1160,11 @@ class RecordRefs:
     # for an answer without a filter that reads nothing else: the task query's pages.
     render_lean: Callable[[Sequence[Any]], list[dict[str, object]]] | None = None
     lean_fields: frozenset[str] = frozenset()
+    # Records as JSON text: ``render_text(refs, n)`` gives each ``orjson.dumps`` of the record
+    # ``render`` gives (keeping ``text_layout``) reduced to its first n public members, for an
+    # answer that shows them as they are.
+    render_text: Callable[[Sequence[Any], int], list[str]] | None = None
+    text_layout: Layout | None = None
 
 
 class Tenant:
@@ -1320,8 +1327,21 @@ class Tenant:
                 with gc_paused():
                     return [render_leg(leg, now_ms, rctx) for leg in refs]
 
+            def render_legs_text(refs: Sequence[Any], members: int) -> list[str]:
+                with gc_paused():
+                    return [render_leg_text(leg, now_ms, rctx, members) for leg in refs]
+
             is_open = any(leg[6] >= now_ms for leg in legs)
-            return RecordRefs(legs, len(legs), is_open, render_legs, "id", _leg_id)
+            return RecordRefs(
+                legs,
+                len(legs),
+                is_open,
+                render_legs,
+                "id",
+                _leg_id,
+                render_text=render_legs_text,
+                text_layout=CLR_LAYOUT,
+            )
         if source == "agent_sessions_records":
             shells: dict[int, DayPlan] = {}
             pairs: list[tuple[DayPlan, Staff]] = []

@@ -15,9 +15,12 @@ history (open sessions and legs end, current activities grow). See sandbox/READM
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
+from sandbox import encoded
 from sandbox.entities import CHANNELS, Code, Entities, Queue
 from sandbox.layout import LAYOUT_KEY, Layout, flat
 from sandbox.timeline import (
@@ -179,6 +182,39 @@ class RecordContext:
         self.org_name = ents.org_name
         self.teams = {t.id: t for t in ents.teams}
         self.sites = {s.id: s for s in ents.sites}
+        # JSON text of the parts of a leg that come from entities (``render_leg_text``): an
+        # agent's site, team and matched skills; a queue's object up to its duration's value,
+        # its id and name, its required skills; an entry point's id and name.
+        self.agent_texts = {
+            a.id: (
+                encoded.value({"id": a.site_id, "name": self.sites[a.site_id].name}),
+                encoded.value({"id": a.team_id, "name": self.teams[a.team_id].name}),
+                encoded.value(_skills(a.skills[:1])),
+            )
+            for a in ents.agents
+        }
+        self.queue_texts = {
+            q.id: (
+                encoded.value({"id": q.id, "name": q.name, "duration": 0})[:-2],
+                encoded.value({"id": q.id, "name": q.name}),
+                encoded.value(_skills(q.required_skills)),
+            )
+            for q in ents.queues
+        }
+        self.entry_point_texts = {
+            ep.id: encoded.value({"id": ep.id, "name": ep.name}) for ep in ents.entry_points
+        }
+        self._owner_texts: dict[tuple[str, str], str] = {}
+
+    def owner_text(self, s: Staff, ch: str) -> str:
+        """``_agent_info`` of ``s`` on channel ``ch`` as JSON text."""
+        key = (s.session_id, ch)
+        out = self._owner_texts.get(key)
+        if out is None:
+            if len(self._owner_texts) > 100_000:  # sessions of many days, served in turn
+                self._owner_texts.clear()
+            out = self._owner_texts[key] = encoded.value(_agent_info(s, ch))
+        return out
 
 
 # --- agent sessions -------------------------------------------------------------------------
@@ -563,15 +599,12 @@ def _skills(skills: tuple[tuple[str, str, object], ...]) -> list[dict[str, Any]]
     return [{"name": n, "type": t, "value": v} for n, t, v in skills]
 
 
-def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
-    """A task leg (CLR) as the Search API shows it at ``now`` (the leg exists: created < now)."""
-    created, leg_id, task, k, i0, i1, leg_end = leg
-    acts = task.acts
-    ch = task.channel
-    ep = task.ep
-    flow = ep.flow
-    ended = leg_end < now
-    last_leg = i1 == len(acts)
+def _leg_activities(acts: list[Act], now: int, created: int) -> tuple[Any, ...]:
+    """What a leg's activities (``acts``, those before ``now`` count) add up to: (status, last
+    start (``created`` if none), last event, staff, transfers, destination queue, self-service count and
+    duration, queue count and duration, ringing duration, connected count and duration, hold
+    count and duration, consult count and duration, wrap-up duration, offered, connected, the
+    queue phase, the consult's info)."""
     ss_n = ss_d = q_n = q_d = ring_d = con_n = con_d = hold_n = hold_d = cons_n = cons_d = 0
     wrap_d = transfers = 0
     offered = connected = False
@@ -582,7 +615,7 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
     status = "ended"
     last_start = created
     last_event: str | None = None
-    for a in acts[i0:i1]:
+    for a in acts:
         start = a.start
         if start >= now:
             break
@@ -628,17 +661,106 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
             cons_n += 1
             cons_d += duration
             consult_info = a.info
-    queue = parked.queue if parked is not None else None
-    agent = staff.agent if staff is not None else None
-    within_sl: bool | None = None
-    q_duration: int | None = None
-    if parked is not None and queue is not None:
-        q_end = parked.end
-        q_duration = (q_end if q_end < now else now) - parked.start
-        if q_end < now:
-            within_sl = offered and q_duration <= queue.service_level_ms
+    return (
+        status, last_start, last_event, staff, transfers, dest, ss_n, ss_d, q_n, q_d, ring_d,
+        con_n, con_d, hold_n, hold_d, cons_n, cons_d, wrap_d, offered, connected, parked,
+        consult_info,
+    )  # fmt: skip
+
+
+def _next_agent(leg: Leg, dest: Queue | None, now: int) -> Staff | None:
+    """Who took the task a transferred leg sent on (once offered to them), if anyone."""
+    _created, _id, task, _k, _i0, i1, _end = leg
+    acts = task.acts
+    if dest is None or i1 == len(acts):
+        return None
+    for a in acts[i1:]:
+        if a.start >= now or a.event == "blind-transfer":
+            break
+        if a.kind == RING:
+            return a.staff
+    return None
+
+
+def _leg_ending(
+    leg: Leg,
+    ended: bool,
+    last_event: str | None,
+    wrap_d: int,
+    connected: bool,
+    queue: Queue | None,
+    q_duration: int | None,
+) -> tuple[Any, ...]:
+    """(terminatingEnd, terminationReason, contactState, lastWrapupCodeName, abandonedType,
+    abandonedSlCount, handleType) of a leg at ``now`` (``ended``: it has ended)."""
+    if not ended:
+        return None, None, last_event, None, None, None, None
+    task = leg[2]
     outcome = task.outcome
-    rec: dict[str, Any] = {
+    last_leg = leg[5] == len(task.acts)
+    if connected or task.direction == "outdial":
+        handle = "normal"
+    elif last_leg and outcome in _SELF_SERVICE:
+        handle = "self_service"
+    elif last_leg and outcome in _ABANDONED:
+        handle = "abandoned"
+    else:
+        handle = "normal"
+    if not last_leg:
+        return "agent", None, "blind-transfer", None, None, None, handle
+    sl_count = None
+    if outcome in ("abandoned", "short_abandon") and queue is not None:
+        sl_count = 1 if (q_duration or 0) <= queue.service_level_ms else 0
+    return (
+        task.terminating_end,
+        task.termination_reason,
+        "wrapup-completed" if wrap_d or task.wrap_code else "ended",
+        task.wrap_code.name if task.wrap_code is not None else None,
+        _ABANDONED_TYPE.get(outcome),
+        sl_count,
+        handle,
+    )
+
+
+def _leg_queue(parked: Act | None, offered: bool, now: int) -> tuple[Any, ...]:
+    """(queue, its duration, whether within its service level) of the leg's queue phase."""
+    queue = parked.queue if parked is not None else None
+    if parked is None or queue is None:
+        return queue, None, None
+    q_end = parked.end
+    q_duration = (q_end if q_end < now else now) - parked.start
+    within_sl = (offered and q_duration <= queue.service_level_ms) if q_end < now else None
+    return queue, q_duration, within_sl
+
+
+def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
+    """A task leg (CLR) as the Search API shows it at ``now`` (the leg exists: created < now)."""
+    created, leg_id, task, k, i0, i1, leg_end = leg
+    ch = task.channel
+    ep = task.ep
+    flow = ep.flow
+    ended = leg_end < now
+    (
+        status, last_start, last_event, staff, transfers, dest, ss_n, ss_d, q_n, q_d, ring_d,
+        con_n, con_d, hold_n, hold_d, cons_n, cons_d, wrap_d, offered, connected, parked,
+        consult_info,
+    ) = _leg_activities(task.acts[i0:i1], now, created)  # fmt: skip
+    queue, q_duration, within_sl = _leg_queue(parked, offered, now)
+    agent = staff.agent if staff is not None else None
+    (
+        terminating_end, termination_reason, contact_state, wrapup_name, abandoned_type,
+        abandoned_sl, handle_type,
+    ) = _leg_ending(leg, ended, last_event, wrap_d, connected, queue, q_duration)  # fmt: skip
+    required = matched = matched_profile = skills_in = None
+    if queue is not None and queue.required_skills:
+        required = _skills(queue.required_skills)
+        skills_in = "queue"
+        if connected and agent is not None:
+            matched = _skills(agent.skills[:1])
+            matched_profile = agent.skill_profile
+    next_agent = _next_agent(leg, dest, now)
+    next_ag = next_agent.agent if next_agent is not None else None
+    return {
         "id": leg_id,
         "taskId": task.id,
         "createdTime": created,
@@ -646,7 +768,7 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
         "lastActivityTime": leg_end if ended else last_start,
         "isActive": not ended,
         "status": status,
-        "contactState": None,
+        "contactState": contact_state,
         "destination": task.destination,
         "origin": task.origin,
         "channelType": ch,
@@ -675,8 +797,8 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
         "ivrScriptName": flow.name,
         "ivrScriptTagId": flow.tag_id,
         "ivrScriptTagName": flow.tag_name,
-        "terminatingEnd": None,
-        "terminationReason": None,
+        "terminatingEnd": terminating_end,
+        "terminationReason": termination_reason,
         "customer": {
             "name": task.customer_name,
             "phoneNumber": task.customer_phone,
@@ -687,16 +809,16 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
         "isHandledByPreferredAgent": False,
         "routingType": queue.routing_type if queue is not None else None,
         "callType": None,
-        "lastWrapupCodeName": None,
+        "lastWrapupCodeName": wrapup_name,
         "wrapupDuration": wrap_d,
         "isOutdial": task.direction == "outdial",
-        "abandonedType": None,
+        "abandonedType": abandoned_type,
         "blindTransferCount": transfers,
         "transferCount": transfers,
         "queueCount": q_n,
         "transferErrorCount": 0,
         "taskLegCount": 1,
-        "handleType": None,
+        "handleType": handle_type,
         "isTaskLegHandled": connected,
         "isOptOutOfQueue": False,
         "optOutOfQueueTimestamp": None,
@@ -726,14 +848,24 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
         "consultToEPDuration": cons_d,
         "outdialConsultToEPCount": 0,
         "outdialConsultToEPDuration": 0,
-        "nextDestination": None,
-        "abandonedSlCount": None,
+        "nextDestination": {
+            "agent": _agent_info(next_agent, ch),
+            "team": (
+                {"id": next_ag.team_id, "name": ctx.teams[next_ag.team_id].name}
+                if next_ag is not None
+                else {"id": None, "name": None}
+            ),
+            "queue": {"id": dest.id, "name": dest.name}
+            if dest is not None
+            else {"id": None, "name": None},
+        },
+        "abandonedSlCount": abandoned_sl,
         "agentToDnTransferCount": 0,
         "agentTransferedInCount": 0,
-        "matchedSkills": None,
-        "requiredSkills": None,
-        "matchedSkillsProfile": None,
-        "skillsAssignedIn": None,
+        "matchedSkills": matched,
+        "requiredSkills": required,
+        "matchedSkillsProfile": matched_profile,
+        "skillsAssignedIn": skills_in,
         "consultToQueueHandledCount": 0,
         "outdialConsultToQueueHandledCount": 0,
         "interQueueBlindTransferCount": 1 if k > 0 else 0,
@@ -756,54 +888,175 @@ def render_leg(leg: Leg, now: int, ctx: RecordContext) -> dict[str, Any]:
         "_globalVariables": [{"name": n, "type": t, "value": v} for n, t, v in task.gvars],
         LAYOUT_KEY: CLR_LAYOUT,
     }
-    if queue is not None and queue.required_skills:
-        rec["requiredSkills"] = _skills(queue.required_skills)
-        rec["skillsAssignedIn"] = "queue"
-        if connected and agent is not None:
-            rec["matchedSkills"] = _skills(agent.skills[:1])
-            rec["matchedSkillsProfile"] = agent.skill_profile
-    # Where a transferred leg sent the task: the queue, and the agent who took it (once offered).
-    next_agent: Staff | None = None
-    if dest is not None and not last_leg:
-        for a in acts[i1:]:
-            if a.start >= now or a.event == "blind-transfer":
-                break
-            if a.kind == RING:
-                next_agent = a.staff
-                break
-    next_ag = next_agent.agent if next_agent is not None else None
-    rec["nextDestination"] = {
-        "agent": _agent_info(next_agent, ch),
-        "team": (
-            {"id": next_ag.team_id, "name": ctx.teams[next_ag.team_id].name}
-            if next_ag is not None
-            else {"id": None, "name": None}
+
+
+# --- task legs as JSON text (sandbox.encoded) -----------------------------------------------
+
+# The members ``render_leg`` writes with the same value for every leg.
+_LEG_FIXED: dict[str, Any] = {
+    **dict.fromkeys(
+        (
+            "preferredAgentSystemId", "preferredAgentName", "callType", "optOutOfQueueTimestamp",
+            "consultEpId",
         ),
-        "queue": {"id": dest.id, "name": dest.name}
-        if dest is not None
-        else {"id": None, "name": None},
-    }
-    if ended:
-        if last_leg:
-            rec["terminatingEnd"] = task.terminating_end
-            rec["terminationReason"] = task.termination_reason
-            rec["contactState"] = "wrapup-completed" if wrap_d or task.wrap_code else "ended"
-            if task.wrap_code is not None:
-                rec["lastWrapupCodeName"] = task.wrap_code.name
-            rec["abandonedType"] = _ABANDONED_TYPE.get(outcome)
-            if outcome in ("abandoned", "short_abandon") and queue is not None:
-                rec["abandonedSlCount"] = 1 if (q_duration or 0) <= queue.service_level_ms else 0
-        else:
-            rec["terminatingEnd"] = "agent"
-            rec["contactState"] = "blind-transfer"
-        if connected or task.direction == "outdial":
-            rec["handleType"] = "normal"
-        elif last_leg and outcome in _SELF_SERVICE:
-            rec["handleType"] = "self_service"
-        elif last_leg and outcome in _ABANDONED:
-            rec["handleType"] = "abandoned"
-        else:
-            rec["handleType"] = "normal"
+        None,
+    ),
+    **dict.fromkeys(("isHandledByPreferredAgent", "isOptOutOfQueue", "isChildLeg"), False),
+    **dict.fromkeys(
+        (
+            "transferErrorCount", "outdialConsultCount", "outdialConsultDuration",
+            "outdialConferenceCount", "outdialConferenceDuration", "conferenceDuration",
+            "consultToQueueCount", "consultToQueueDuration", "outdialConsultToQueueCount",
+            "outdialConsultToQueueDuration", "outdialConsultToEPCount",
+            "outdialConsultToEPDuration", "agentToDnTransferCount", "agentTransferedInCount",
+            "consultToQueueHandledCount", "outdialConsultToQueueHandledCount",
+            "interQueueConsultTransferCount", "conferenceSuccessCount",
+            "blindTransferToAgentCount", "consultToAgentErrorCount", "consultToQueueErrorCount",
+            "outdialConsultToQueueErrorCount", "consultToEpErrorCount", "consultToDnErrorCount",
+            "postCallDuration", "manualAssignCount",
+        ),
+        0,
+    ),
+    "taskLegCount": 1,
+}  # fmt: skip
+
+
+@cache
+def _leg_writer(members: int) -> Callable[..., str]:
+    """Writes a leg's first ``members`` public members (a selection may stop before the last
+    ones, e.g. the project's query leaves out the three undocumented fields)."""
+    return encoded.formatter(CLR_FIELDS[:members], _LEG_FIXED)
+
+
+_NULL = "null"
+_NULL_ID_NAME_TEXT = encoded.value(_NULL_ID_NAME)
+_NO_AGENT_TEXT = encoded.value(_agent_info(None, ""))
+_NO_QUEUE_TEXT = encoded.value({"id": None, "name": None, "duration": None})
+_BOOLEAN = encoded.BOOLEAN
+
+
+def render_leg_text(leg: Leg, now: int, ctx: RecordContext, members: int = len(CLR_FIELDS)) -> str:
+    """``orjson.dumps`` of ``render_leg``'s record less its private members and any public
+    member after the first ``members``, as text, written without building the record (an
+    all-fields taskLegDetails page, ``sandbox.encoded``)."""
+    created, leg_id, task, k, i0, i1, leg_end = leg
+    ch = task.channel
+    ep = task.ep
+    flow = ep.flow
+    ended = leg_end < now
+    (
+        status, last_start, last_event, staff, transfers, dest, ss_n, ss_d, q_n, q_d, ring_d,
+        con_n, con_d, hold_n, hold_d, cons_n, cons_d, wrap_d, offered, connected, parked,
+        consult_info,
+    ) = _leg_activities(task.acts[i0:i1], now, created)  # fmt: skip
+    queue, q_duration, within_sl = _leg_queue(parked, offered, now)
+    (
+        terminating_end, termination_reason, contact_state, wrapup_name, abandoned_type,
+        abandoned_sl, handle_type,
+    ) = _leg_ending(leg, ended, last_event, wrap_d, connected, queue, q_duration)  # fmt: skip
+    text = encoded.text
+    value = encoded.value
+    if staff is None:
+        owner = _NO_AGENT_TEXT
+        site = team = _NULL_ID_NAME_TEXT
     else:
-        rec["contactState"] = last_event
-    return rec
+        owner = ctx.owner_text(staff, ch)
+        site, team, matched_skills = ctx.agent_texts[staff.agent.id]
+    required = matched = matched_profile = skills_in = _NULL
+    if queue is None:
+        queue_text = _NO_QUEUE_TEXT
+        routing = sla = queued_to = _NULL
+    else:
+        queue_head, _id_name, required_skills = ctx.queue_texts[queue.id]
+        queue_text = f"{queue_head}{q_duration}}}"
+        routing = text(queue.routing_type)
+        sla = text(str(queue.service_level_ms // 1000))
+        queued_to = '"Queue"'
+        if queue.required_skills:
+            required = required_skills
+            skills_in = '"queue"'
+            if connected and staff is not None:
+                matched = matched_skills
+                matched_profile = text(staff.agent.skill_profile)
+    next_agent = _next_agent(leg, dest, now)
+    next_destination = (
+        '{"agent":'
+        + (_NO_AGENT_TEXT if next_agent is None else ctx.owner_text(next_agent, ch))
+        + ',"team":'
+        + (_NULL_ID_NAME_TEXT if next_agent is None else ctx.agent_texts[next_agent.agent.id][1])
+        + ',"queue":'
+        + (_NULL_ID_NAME_TEXT if dest is None else ctx.queue_texts[dest.id][1])
+        + "}"
+    )
+    consulted = bool(consult_info)  # as render_leg reads it
+    return _leg_writer(members)(
+        value(leg_id),
+        value(task.id),
+        created,
+        leg_end if ended else _NULL,
+        leg_end if ended else last_start,
+        _BOOLEAN[not ended],
+        text(status),
+        text(contact_state),
+        value(task.destination),
+        value(task.origin),
+        text(ch),
+        text(ep.channel_sub_type),
+        ctx.entry_point_texts[ep.id],
+        _BOOLEAN[within_sl],
+        queue_text,
+        ring_d,
+        owner,
+        site,
+        team,
+        text(task.direction),
+        text(flow.id),
+        text(flow.name),
+        text(flow.tag_id),
+        text(flow.tag_name),
+        text(terminating_end),
+        text(termination_reason),
+        value(
+            {
+                "name": task.customer_name,
+                "phoneNumber": task.customer_phone,
+                "email": task.customer_email,
+            }
+        ),
+        routing,
+        text(wrapup_name),
+        wrap_d,
+        _BOOLEAN[task.direction == "outdial"],
+        text(abandoned_type),
+        transfers,
+        transfers,
+        q_n,
+        text(handle_type),
+        _BOOLEAN[connected],
+        con_n,
+        con_d,
+        hold_n,
+        hold_d,
+        cons_d,
+        ss_d,
+        ss_n,
+        sla,
+        con_d + wrap_d,
+        text(consult_info["consultEpName"]) if consulted else _NULL,  # type: ignore[index]
+        value(consult_info["child"]) if consulted else _NULL,  # type: ignore[index]
+        '"telephony"' if consulted else _NULL,
+        cons_n,
+        cons_d,
+        next_destination,
+        _NULL if abandoned_sl is None else abandoned_sl,
+        matched,
+        required,
+        matched_profile,
+        skills_in,
+        1 if k > 0 else 0,
+        cons_n,
+        queued_to,
+        value(consult_info["transferEpDN"]) if consulted else _NULL,  # type: ignore[index]
+        cons_n,
+        q_d,
+    )

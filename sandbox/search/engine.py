@@ -35,7 +35,7 @@ from sandbox.search.filters import (
     getter,
 )
 from sandbox.search.plan import Operation, RequestError, RootField, Sel, compile_operation
-from sandbox.search.render import Renderer, build_renderer, page_info
+from sandbox.search.render import Renderer, build_renderer, members_as_is, page_info
 from sandbox.search.roots import ROOTS, RootSpec, catalog
 from sandbox.search.schema import GLOBAL_VARIABLE_FIELDS, schema
 
@@ -957,6 +957,9 @@ class _RawCall(_Call):
             and all(_reads_only(t, index.nodes_fields, spec.aliases) for t in list_sels)
         ):
             records = render_nodes([index.refs[p] for p in chosen])
+        elif not filtered and (render_text := self._text_renderer(index, list_sels)):
+            # The records as JSON text, not dicts: the answer shows them as they are.
+            records = _Encoded(render_text([index.refs[p] for p in chosen]))
         else:
             records = index.render([index.refs[p] for p in chosen], with_nodes)
             if with_nodes and not filtered and index.key_field is not None:
@@ -968,6 +971,28 @@ class _RawCall(_Call):
             records = [r for r in shown if r is not None]
         end_key = order.keys[last - 1] if order.keys else None
         return records, order.total, first, end_key
+
+    def _text_renderer(
+        self, index: RecordIndex, list_sels: list[Sel]
+    ) -> Callable[[Sequence[Any]], list[str]] | None:
+        """Records of the index as JSON text (``render_text``), when the page can be them: one
+        list selection showing the leading public members of the records' layout as they are,
+        and a cursor that is a page index (the answer reads no record)."""
+        layout = getattr(index, "text_layout", None)
+        if layout is None or len(list_sels) != 1 or self.spec.key_cursor is not None:
+            return None
+        cache = list_sels[0].cache
+        key = ("members as is", id(layout))
+        if key not in cache:
+            spec = self.spec
+            cache[key] = members_as_is(
+                list_sels[0].children, layout, spec.aliases, spec.global_variables
+            )
+        members = cache[key]
+        if members is None:
+            return None
+        render_text = index.render_text  # type: ignore[attr-defined]
+        return lambda refs: render_text(refs, members)  # type: ignore[no-any-return]
 
     def run(self) -> bytes:
         spec = self.spec
@@ -1019,6 +1044,8 @@ class _RawCall(_Call):
             if c.name == spec.list_field:
                 if c.key in streamed:
                     out[c.key] = orjson.Fragment(streamed[c.key])
+                elif type(page) is _Encoded:
+                    out[c.key] = orjson.Fragment("[" + ",".join(page) + "]")
                 else:
                     render = self.engine.renderer(spec, c, self.args.get("extFilter"))
                     if self.owned and len(self.sel.child(spec.list_field)) == 1:
@@ -1256,6 +1283,10 @@ class _AggregationCall(_Call):
             elif c.name == "__typename":
                 out[c.key] = self.spec.list_type
         return orjson.dumps(out)
+
+
+class _Encoded(list):  # type: ignore[type-arg]
+    """A page of records already encoded as JSON text (``RecordRefs.render_text``)."""
 
 
 def _render_all(render: Renderer, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -272,6 +272,23 @@ def _keeps(layout: Layout, keys: list[str], nested: _Layout, *, top: bool) -> bo
     return True
 
 
+def members_as_is(
+    sels: list[Sel], layout: Layout, aliases: Mapping[str, str], global_variables: bool
+) -> int | None:
+    """How many of a record's leading public members (not ``_``...) the projection onto
+    ``sels`` of every record keeping ``layout`` shows as they are, nested objects whole, when
+    it shows nothing else: then the answer is what the model encodes as text
+    (``RecordRefs.render_text``). None when it is not such a selection."""
+    plain = _plain(sels, aliases, global_variables, top=True)
+    if plain is None:
+        return None
+    keys, nested = plain
+    public = tuple(name for name in layout.keys if not name.startswith("_"))
+    if not keys or public[: len(keys)] != tuple(keys) or layout.keys[: len(public)] != public:
+        return None
+    return len(keys) if _keeps(layout, keys, nested, top=True) else None
+
+
 def _same_layout(r: Mapping[str, Any], nested: _Layout) -> bool:
     """Whether every nested object of ``r`` is a dict of exactly the selected members, in order."""
     for name, keys, inner in nested:
