@@ -202,19 +202,6 @@ def channel_spans(s: Staff, ch: str) -> list[Span]:
     return _tiled(spans, s.start, s.end)
 
 
-def session_spans(s: Staff) -> list[list[Span]]:
-    """``channel_spans`` of each channel of ``CHANNELS`` in that order, from one pass over the
-    session's log (reading the whole log once per channel was most of rendering a session
-    without its activities)."""
-    idles: list[Span] = [
-        (b0, b1, "idle", None, None, code, None, False) for b0, b1, code in s.idles
-    ]
-    by_channel: dict[str, list[Span]] = {ch: idles.copy() for ch in CHANNELS}
-    for c, state, a0, a1, task_id, queue, wrap, outdial in s.log:
-        by_channel[c].append((a0, a1, state, task_id, queue, None, wrap, outdial))
-    return [_tiled(spans, s.start, s.end) for spans in by_channel.values()]
-
-
 def _tiled(spans: list[Span], start: int, end: int) -> list[Span]:
     """``spans`` (breaks first, then work in log order) sorted by start, the gaps between them
     from ``start`` to ``end`` filled as ``available``."""
@@ -246,9 +233,9 @@ def _channel_rows(s: Staff) -> list[list[tuple[Any, ...]]]:
     by start as ``_tiled`` sorts them (breaks first, then the log's order): log-shaped rows,
     a break's channel None and its idle code where an entry has its wrap-up code.
 
-    Sorting the log tuples themselves (by channel, then each channel by start) costs what
-    rebuilding a span tuple per entry (``session_spans``) did not: that was most of rendering
-    a session without its activities.
+    The log's own tuples are sorted (by channel, then each channel by start): rebuilding a
+    span tuple per entry, then a tiled list per channel, was most of rendering a session
+    without its activities.
     """
     log = s.log
     breaks = [(None, "idle", b0, b1, None, None, code, False) for b0, b1, code in s.idles]
@@ -263,7 +250,7 @@ def _channel_rows(s: Staff) -> list[list[tuple[Any, ...]]]:
         hi = bisect_right(by_channel, ch, key=_row_channel)
         taken += hi - lo
         rows.append(sorted(breaks + by_channel[lo:hi], key=_row_start))
-    if taken != len(log):  # a channel outside CHANNELS: refused as ``session_spans`` refuses it
+    if taken != len(log):  # a channel outside CHANNELS: refused (a KeyError, as it always was)
         for entry in log:
             if entry[0] not in _CHANNEL_SET:
                 raise KeyError(entry[0])
