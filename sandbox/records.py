@@ -243,7 +243,7 @@ def _channel_rows(s: Staff) -> list[list[tuple[Any, ...]]]:
         by_channel = sorted(log, key=_row_channel)  # stable: each channel in the log's order
     except TypeError:
         by_channel = []
-    rows = []
+    rows: list[list[tuple[Any, ...]]] = []
     taken = 0
     for ch in CHANNELS:
         lo = bisect_left(by_channel, ch, key=_row_channel)
