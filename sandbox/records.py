@@ -15,6 +15,7 @@ history (open sessions and legs end, current activities grow). See sandbox/READM
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from functools import cache
 from operator import itemgetter
@@ -237,19 +238,6 @@ def channel_spans(s: Staff, ch: str) -> list[Span]:
     return _tiled(spans, s.start, s.end)
 
 
-def session_spans(s: Staff) -> list[list[Span]]:
-    """``channel_spans`` of each channel of ``CHANNELS`` in that order, from one pass over the
-    session's log (reading the whole log once per channel was most of rendering a session
-    without its activities)."""
-    idles: list[Span] = [
-        (b0, b1, "idle", None, None, code, None, False) for b0, b1, code in s.idles
-    ]
-    by_channel: dict[str, list[Span]] = {ch: idles.copy() for ch in CHANNELS}
-    for c, state, a0, a1, task_id, queue, wrap, outdial in s.log:
-        by_channel[c].append((a0, a1, state, task_id, queue, None, wrap, outdial))
-    return [_tiled(spans, s.start, s.end) for spans in by_channel.values()]
-
-
 def _tiled(spans: list[Span], start: int, end: int) -> list[Span]:
     """``spans`` (breaks first, then work in log order) sorted by start, the gaps between them
     from ``start`` to ``end`` filled as ``available``."""
@@ -269,6 +257,65 @@ def _tiled(spans: list[Span], start: int, end: int) -> list[Span]:
 
 # A span's start (C, not a Python function called per span: most of sorting a session's).
 _span_start = itemgetter(0)
+
+# A log entry's channel and start (C getters: sorting a session's log calls them per entry).
+_row_channel = itemgetter(0)
+_row_start = itemgetter(2)
+_CHANNEL_SET = frozenset(CHANNELS)
+
+
+def _channel_rows(s: Staff) -> list[list[tuple[Any, ...]]]:
+    """Per channel of ``CHANNELS``, the session's breaks and that channel's log entries sorted
+    by start as ``_tiled`` sorts them (breaks first, then the log's order): log-shaped rows,
+    a break's channel None and its idle code where an entry has its wrap-up code.
+
+    The log's own tuples are sorted (by channel, then each channel by start): rebuilding a
+    span tuple per entry, then a tiled list per channel, was most of rendering a session
+    without its activities.
+    """
+    log = s.log
+    breaks = [(None, "idle", b0, b1, None, None, code, False) for b0, b1, code in s.idles]
+    try:
+        by_channel = sorted(log, key=_row_channel)  # stable: each channel in the log's order
+    except TypeError:
+        by_channel = []
+    rows: list[list[tuple[Any, ...]]] = []
+    taken = 0
+    for ch in CHANNELS:
+        lo = bisect_left(by_channel, ch, key=_row_channel)
+        hi = bisect_right(by_channel, ch, key=_row_channel)
+        taken += hi - lo
+        rows.append(sorted(breaks + by_channel[lo:hi], key=_row_start))
+    if taken != len(log):  # a channel outside CHANNELS: refused (a KeyError, as it always was)
+        for entry in log:
+            if entry[0] not in _CHANNEL_SET:
+                raise KeyError(entry[0])
+    return rows
+
+
+def _available_node(
+    prefix: str, start: int, end: int, duration: int, is_current: bool, first: bool
+) -> dict[str, Any]:
+    """The AAR node of a gap between the agent's states (``available``)."""
+    return {
+        "id": f"{prefix}{start}-available",
+        "startTime": start,
+        "endTime": None if is_current else end,
+        "duration": duration,
+        "state": "available",
+        "idleCode": _NULL_ID_NAME,
+        "taskId": None,
+        "queue": _NULL_ID_NAME,
+        "wrapupCode": _NULL_ID_NAME,
+        "isOutdial": False,
+        "outboundType": None,
+        "isCurrentActivity": is_current,
+        "isLoginActivity": first,
+        "isLogoutActivity": False,
+        "changedById": None,
+        "changedByName": None,
+        "contactAssignmentType": None,
+    }
 
 
 def _agent_work(plan: DayPlan) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
@@ -320,7 +367,8 @@ def render_session(
     work = _agent_work(plan)
     channels: list[dict[str, Any]] = []
     latest: tuple[int, str] | None = None  # (start, state) of the newest current activity
-    for ch, spans in zip(CHANNELS, session_spans(s), strict=True):
+    start = s.start
+    for ch, rows in zip(CHANNELS, _channel_rows(s), strict=True):
         cid = s.channel_ids[ch]
         prefix = f"{cid}-{ch}-"
         c = _CHANNEL_TEMPLATE.copy()
@@ -338,9 +386,28 @@ def render_session(
         av_n = av_d = idle_n = idle_d = ring_n = ring_d = oring_n = oring_d = 0
         con_n = con_d = ocon_n = ocon_d = hold_n = hold_d = cons_n = cons_d = 0
         wrap_n = wrap_d = owrap_n = owrap_d = 0
-        for a0, a1, state, task_id, queue, idle, wrap, outdial in spans:
+        # The channel's states tiled over the session (``_tiled``), the gaps between them
+        # (available) met on the way instead of listed first: the walk of ``_tiled``'s list,
+        # without building it.
+        t = start
+        for row_ch, state, a0, a1, task_id, queue, code, outdial in rows:
+            if a0 > t:  # available from the previous state's end to this one's start
+                if t >= now:
+                    break
+                last_start = t
+                is_current = a0 >= now
+                duration = (now if is_current else a0) - t
+                av_n += 1
+                av_d += duration
+                if with_nodes:
+                    nodes.append(_available_node(prefix, t, a0, duration, is_current, first))
+                if is_current:
+                    current = "available"
+                first = False
+                prev_state, prev_task = "available", None
             if a0 >= now:
                 break
+            t = a1
             last_start = a0
             api_state = state
             if state == "connected" and task_id == prev_task:
@@ -352,34 +419,17 @@ def render_session(
                 api_state = "outdial-reserved"
             is_current = a1 >= now
             duration = (now if is_current else a1) - a0
-            if api_state == "available":
-                av_n += 1
-                av_d += duration
-            elif api_state == "idle":
-                idle_n += 1
-                idle_d += duration
-                idle_name = idle.name if idle is not None else None
-            elif api_state == "ringing":
-                ring_n += 1
-                ring_d += duration
-            elif api_state == "outdial-reserved":
-                oring_n += 1
-                oring_d += duration
-            elif api_state == "connected":
+            # The API states by how often they occur (gaps, the available time, are met above).
+            if api_state == "connected":
                 if outdial:
                     ocon_n += 1
                     ocon_d += duration
                 else:
                     con_n += 1
                     con_d += duration
-            elif api_state in ("hold-done", "consult-done"):
-                con_d += duration
-            elif api_state == "on-hold":
-                hold_n += 1
-                hold_d += duration
-            elif api_state == "consulting":
-                cons_n += 1
-                cons_d += duration
+            elif api_state == "ringing":
+                ring_n += 1
+                ring_d += duration
             elif api_state == "wrapup":
                 if outdial:
                     owrap_n += 1
@@ -387,6 +437,25 @@ def render_session(
                 else:
                     wrap_n += 1
                     wrap_d += duration
+            elif api_state == "on-hold":
+                hold_n += 1
+                hold_d += duration
+            elif api_state in ("hold-done", "consult-done"):
+                con_d += duration
+            elif api_state == "idle":
+                idle_n += 1
+                idle_d += duration
+                # A break's idle code rides where a log entry has its wrap-up code.
+                idle_name = code.name if row_ch is None and code is not None else None
+            elif api_state == "consulting":
+                cons_n += 1
+                cons_d += duration
+            elif api_state == "outdial-reserved":
+                oring_n += 1
+                oring_d += duration
+            elif api_state == "available":
+                av_n += 1
+                av_d += duration
             if with_nodes:
                 # An AAR node is built ~300 times a session: literals, not calls, and one shared null
                 # object (a record's readers never change it; orjson writes it as often as held).
@@ -398,8 +467,8 @@ def render_session(
                         "duration": duration,
                         "state": api_state,
                         "idleCode": (
-                            {"id": idle.id, "name": idle.name}
-                            if idle is not None and api_state == "idle"
+                            {"id": code.id, "name": code.name}
+                            if row_ch is None and code is not None and api_state == "idle"
                             else _NULL_ID_NAME
                         ),
                         "taskId": task_id,
@@ -409,8 +478,8 @@ def render_session(
                             else _NULL_ID_NAME
                         ),
                         "wrapupCode": (
-                            {"id": wrap.id, "name": wrap.name}
-                            if wrap is not None and api_state == "wrapup"
+                            {"id": code.id, "name": code.name}
+                            if row_ch is not None and code is not None and api_state == "wrapup"
                             else _NULL_ID_NAME
                         ),
                         "isOutdial": outdial,
@@ -429,6 +498,17 @@ def render_session(
                 current = api_state
             first = False
             prev_state, prev_task = state, task_id
+        else:  # every state begun before now: available from the last one's end to the end
+            if t < end and t < now:
+                last_start = t
+                is_current = end >= now
+                duration = (now if is_current else end) - t
+                av_n += 1
+                av_d += duration
+                if with_nodes:
+                    nodes.append(_available_node(prefix, t, end, duration, is_current, first))
+                if is_current:
+                    current = "available"
         c["availableCount"] = av_n
         c["availableDuration"] = av_d
         c["idleCount"] = idle_n

@@ -20,6 +20,8 @@ from sandbox.records import (
     OPEN_SESSION_END_TIME,
     _agent_work,
     _task_legs,
+    channel_spans,
+    render_session,
 )
 
 DICTIONARIES = (
@@ -285,6 +287,35 @@ def test_open_sessions_at_now(tenant: Tenant) -> None:
     ended = [s for s in open_ if not s["isActive"]]
     for s in ended:
         assert s == done[s["agentSessionId"]], "an ended session no longer changes"
+
+
+@pytest.mark.parametrize("now", [MID, LATER], ids=["mid-day", "after"])
+def test_session_nodes_walk_the_channel_spans(tenant: Tenant, now: int) -> None:
+    """``render_session`` walks each channel's states and gaps without listing them first: its
+    nodes are ``channel_spans`` (what the reporting and legacy families tile) cut at now, and
+    its statistics the same with or without the nodes."""
+    plan = tenant.day(FRI)
+    ctx = tenant._records_ctx
+    checked = 0
+    for s in plan.staff:
+        if s.start >= now:
+            continue
+        whole = render_session(s, now, ctx, plan)
+        bare = render_session(s, now, ctx, plan, with_nodes=False)
+        for c, b in zip(whole["channelInfo"], bare["channelInfo"], strict=True):
+            assert b["_activities"] == []
+            assert {**c, "_activities": []} == b
+            spans = [sp for sp in channel_spans(s, c["channelType"]) if sp[0] < now]
+            nodes = [n for n in reversed(c["_activities"]) if not n["isLogoutActivity"]]
+            assert [(n["startTime"], n["taskId"]) for n in nodes] == [
+                (sp[0], sp[3]) for sp in spans
+            ]
+            assert [n["endTime"] is None for n in nodes] == [sp[1] >= now for sp in spans]
+            assert [n["state"] for n in nodes if n["state"] in ("available", "idle")] == [
+                sp[2] for sp in spans if sp[2] in ("available", "idle")
+            ]
+            checked += len(nodes)
+    assert checked > 1000
 
 
 def test_sessions_window_by_start_time(tenant: Tenant) -> None:
