@@ -56,6 +56,11 @@ _MAX_WINDOWS = 64
 # day, where one UTC day's tasks passed half of 25,000).
 _KEPT_WINDOWS = 8
 _KEEP_PICKED = 8  # records a key filter picked, kept rendered with the answer order
+# Objects a request may leave alive (net of those it freed; the collector is paused meanwhile)
+# before a serving process freezes them like a window read: a page of sessions kept for their
+# further activity pages is ~300,000 dicts at 60,000 tasks a day, and each young and full
+# collection walked them again (a fifth of a served agentSession-activities feed).
+_FREEZE_SURVIVORS = 1_000
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -218,10 +223,12 @@ class SearchEngine:
             The pipeline asks each long activity list's further pages by the record's key right
             after its page, which rendered that record already; a record found here is not
             rendered again (a session with its activities: ~0.7 ms at 15,000 tasks a day).
-        gc_freeze: after a request that read a window from the model, move every object the
+        gc_freeze: after a request that read a window from the model, or left many objects
+            alive (records kept for the key filters that follow), move every object the
             process holds to the garbage collector's permanent generation (``gc.freeze()``),
-            so that the simulated days (millions of objects, freed by reference counting when
-            the model drops them) are not walked by every later collection. For a process
+            so that the simulated days and kept records (millions of objects, freed by
+            reference counting when the engine drops them) are not walked by every later
+            collection. For a process
             that only serves (``wxcc-sandbox serve``); the permanent generation is never
             collected, so a process holding other cyclic garbage should leave it off.
     """
@@ -284,6 +291,7 @@ class SearchEngine:
             enabled = gc.isenabled()
             gc.disable()
             reads = self._reads
+            young = gc.get_count()[0]
             try:
                 return self._execute(query, dict(variables or {}), operation_name)
             except RequestError as exc:
@@ -291,7 +299,9 @@ class SearchEngine:
             except HttpError as exc:
                 return SearchResult(exc.status, error=exc)
             finally:
-                if self.gc_freeze and self._reads != reads:
+                if self.gc_freeze and (
+                    self._reads != reads or gc.get_count()[0] - young > _FREEZE_SURVIVORS
+                ):
                     gc.freeze()
                 if enabled:
                     gc.enable()
@@ -362,7 +372,11 @@ class SearchEngine:
         if len(prepared) == 1 and isinstance(prepared[0][1], _RawCall) and not errors:
             raw = prepared[0][1]
             stable = raw.window.stable
-            if raw.next_cursor is not None:
+            # Not ahead of a page whose records wait for their further activity pages: the
+            # next pages, computed while the client asks for those, would push them out of
+            # ``max_page_weight`` and each would be rendered again (every one at 60,000 tasks
+            # a day: twice the sessions' rendering).
+            if raw.next_cursor is not None and not raw.kept_records:
                 next_variables = _next_variables(prepared[0][0].sel, variables, raw.next_cursor)
         result = SearchResult(
             200,
@@ -642,6 +656,7 @@ class _RawCall(_Call):
         self._streamed_end_key: Any = None
         self.next_cursor: str | None = None  # set by run(): the answer's endCursor
         self.owned = False  # the page's records were rendered for this answer alone
+        self.kept_records = False  # the page's records wait for the key filters that follow
         if spec.key_cursor is not None:
             self.after = _key_cursor(cursor)
         else:
@@ -962,6 +977,7 @@ class _RawCall(_Call):
             if with_nodes and not filtered and index.key_field is not None:
                 self.engine.keep_page_records(self.window.identity, chosen, records)
                 self.owned = False
+                self.kept_records = True
         if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
             show = self._shower()
             shown = [show(r) for r in records]
