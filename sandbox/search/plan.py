@@ -18,8 +18,11 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLString,
     ListValueNode,
     Node,
     ObjectValueNode,
@@ -33,13 +36,16 @@ from graphql import (
     is_list_type,
     is_object_type,
     parse,
+    type_from_ast,
     validate,
+    value_from_ast,
     visit,
 )
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values, get_variable_values
 
-from sandbox.search.long_scalar import java_message
+from sandbox.search import long_scalar
+from sandbox.search.long_scalar import LONG_MAX, LONG_MIN, java_message
 from sandbox.search.schema import schema
 
 _DOC_CACHE_SIZE = 256
@@ -120,6 +126,143 @@ def compile_operation(
     query: str, variables: dict[str, Any] | None, operation_name: str | None
 ) -> Operation:
     """Resolve the operation, coerce its variables and flatten its root selections."""
+    plan = _plan(query, operation_name)
+    doc, op, fragments = plan.document, plan.operation, plan.fragments
+    s = schema()
+    coerced = plan.coerce(variables or {})
+    if coerced is None:
+        coerced = get_variable_values(s, op.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            raise RequestError([_in_java_words(e, doc) for e in coerced])
+    query_type = s.query_type
+    assert query_type is not None
+    fields = plan.root_fields
+    if fields is None:
+        fields = collect_fields(s, fragments, coerced, query_type, op.selection_set)
+    roots: list[RootField] = []
+    for key, nodes in fields.items():
+        name = nodes[0].name.value
+        if name.startswith("__"):
+            roots.append(RootField(Sel(key, name, {}, "", node=nodes[0]), introspection=True))
+            continue
+        roots.append(RootField(_root_sel(query, operation_name, key, nodes, fragments, coerced)))
+    return Operation(doc, op, roots, coerced)
+
+
+class _Plan:
+    """What an operation's requests share whatever their variables' values: the resolved
+    operation, its fragments, its root fields (when no directive reads a variable) and a check
+    of each variable definition. A client paging sends the same text thousands of times with
+    other values (a further-activities request: a new session and cursor each time), and
+    graphql-core's generic coercion was a twentieth of such a request."""
+
+    def __init__(self, doc: DocumentNode, op: OperationDefinitionNode) -> None:
+        self.document = doc
+        self.operation = op
+        self.fragments = {
+            d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.root_fields: dict[str, list[FieldNode]] | None = None
+        if not _directive_variables(op.selection_set, self.fragments):
+            query_type = schema().query_type
+            assert query_type is not None
+            self.root_fields = collect_fields(
+                schema(), self.fragments, {}, query_type, op.selection_set
+            )
+        self.variables = _variable_checks(op)
+
+    def coerce(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """The variables as graphql-core coerces them, for values whose coercion is the value
+        itself (a string for ``String``, an int in range for ``Long``, an enum value's name, a
+        default when absent); None for anything else, which graphql-core then coerces (and
+        words its errors)."""
+        checks = self.variables
+        if checks is None:
+            return None
+        coerced: dict[str, Any] = {}
+        for name, non_null, parse_value, default in checks:
+            if name not in inputs:
+                if default is not _NO_DEFAULT:
+                    coerced[name] = default
+                elif non_null:
+                    return None
+                continue
+            value = inputs[name]
+            if value is None:
+                if non_null:
+                    return None
+                coerced[name] = None
+                continue
+            parsed = parse_value(value)
+            if parsed is _REFUSED:
+                return None
+            coerced[name] = parsed
+        return coerced
+
+
+_NO_DEFAULT = object()
+_REFUSED = object()
+_VariableCheck = tuple[str, bool, Any, Any]  # name, non-null, parse (or _REFUSED), default
+
+
+def _parse_string(value: Any) -> Any:
+    # graphql-core's String takes a str as it is and refuses anything else.
+    return value if type(value) is str else _REFUSED
+
+
+def _parse_long(value: Any) -> Any:
+    # long_scalar.parse_value gives an in-range int back unchanged; other inputs (strings,
+    # floats, out of range) go through it (and its messages).
+    return value if type(value) is int and LONG_MIN <= value <= LONG_MAX else _REFUSED
+
+
+def _enum_parser(enum: GraphQLEnumType) -> Any:
+    values = {name: v.value for name, v in enum.values.items()}
+
+    def parse(value: Any) -> Any:
+        if type(value) is str and value in values:
+            return values[value]
+        return _REFUSED
+
+    return parse
+
+
+def _variable_checks(op: OperationDefinitionNode) -> list[_VariableCheck] | None:
+    """A check per variable definition, or None when one is not of a kind checked here (lists,
+    input objects, other scalars, a default that is not a plain value)."""
+    checks: list[_VariableCheck] = []
+    for definition in op.variable_definitions or ():
+        var_type = type_from_ast(schema(), definition.type)
+        non_null = isinstance(var_type, GraphQLNonNull)
+        named = var_type.of_type if non_null else var_type
+        if named is GraphQLString:
+            parse_value: Any = _parse_string
+        elif getattr(named, "parse_value", None) is long_scalar.parse_value:
+            parse_value = _parse_long
+        elif type(named) is GraphQLEnumType:
+            parse_value = _enum_parser(named)
+        else:
+            return None
+        default: Any = _NO_DEFAULT
+        if definition.default_value:
+            default = value_from_ast(definition.default_value, var_type)
+            if default is not None and type(default) not in (str, int, float, bool):
+                return None  # shared by every request: only immutable values
+        checks.append((definition.variable.name.value, non_null, parse_value, default))
+    return checks
+
+
+_plans: OrderedDict[tuple[str, str | None], _Plan] = OrderedDict()
+
+
+def _plan(query: str, operation_name: str | None) -> _Plan:
+    """The operation's plan, kept per query text and operation name; raises what resolving
+    the operation raises (nothing failing is kept)."""
+    key = (query, operation_name)
+    plan = _plans.get(key)
+    if plan is not None:
+        _plans.move_to_end(key)
+        return plan
     doc = document(query)
     op = get_operation_ast(doc, operation_name)
     if op is None:
@@ -133,21 +276,10 @@ def compile_operation(
         raise RequestError(
             [GraphQLError(f"Schema is not configured for {op.operation.value}s.", op)]
         )
-    s = schema()
-    coerced = get_variable_values(s, op.variable_definitions or (), variables or {})
-    if isinstance(coerced, list):
-        raise RequestError([_in_java_words(e, doc) for e in coerced])
-    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
-    query_type = s.query_type
-    assert query_type is not None
-    roots: list[RootField] = []
-    for key, nodes in collect_fields(s, fragments, coerced, query_type, op.selection_set).items():
-        name = nodes[0].name.value
-        if name.startswith("__"):
-            roots.append(RootField(Sel(key, name, {}, "", node=nodes[0]), introspection=True))
-            continue
-        roots.append(RootField(_root_sel(query, operation_name, key, nodes, fragments, coerced)))
-    return Operation(doc, op, roots, coerced)
+    plan = _plans[key] = _Plan(doc, op)
+    if len(_plans) > _DOC_CACHE_SIZE:
+        _plans.popitem(last=False)
+    return plan
 
 
 # Sub-selections of root fields that reference no variable, by (query, operation, response key):
