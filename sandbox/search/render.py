@@ -85,8 +85,12 @@ def _global_variable(b: _Builder, sel: Sel) -> str:
     return fname
 
 
-def _activities(b: _Builder, sel: Sel, node_filter: Predicate | None) -> str:
-    fn = activities_projector(sel, node_filter)
+def _activities(b: _Builder, sel: Sel, opts: _Options) -> str:
+    # One projector per selection for both compilations of a renderer (the safe and the fast
+    # one): building it was a fifth of a further-activities request's renderer.
+    fn = opts.projectors.get(id(sel))
+    if fn is None:
+        fn = opts.projectors[id(sel)] = activities_projector(sel, opts.node_filter)
     fname = b.name("_acts")
     b.namespace[fname] = fn
     return fname
@@ -99,6 +103,9 @@ class _Options:
         self.node_filter = node_filter
         self.aliases = aliases
         self.global_variables = global_variables
+        # activities projectors by the id of their selection (alive while the renderer is
+        # built: the caller holds the selection)
+        self.projectors: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
 
 
 def _items(
@@ -129,7 +136,7 @@ def _items(
         elif top and opts.global_variables and s.name in GLOBAL_VARIABLE_FIELDS:
             items.append(f"{s.key!r}: {_global_variable(b, s)}({source})")
         elif s.name == "activities" and s.children:
-            items.append(f"{s.key!r}: {_activities(b, s, opts.node_filter)}({source})")
+            items.append(f"{s.key!r}: {_activities(b, s, opts)}({source})")
         elif s.children and s.is_list:
             fname = _function(b, s.children, s.type_name, fast, opts, top=False)
             items.append(
