@@ -43,6 +43,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import Undefined
 
 from sandbox.search import long_scalar
 from sandbox.search.long_scalar import LONG_MAX, LONG_MIN, java_message
@@ -320,7 +321,7 @@ def _root_sel(
         return sel
     field_def = query_type.fields[nodes[0].name.value]
     try:
-        args = get_argument_values(field_def, nodes[0], variables)
+        args = _arguments(field_def, nodes[0], variables)
     except GraphQLError as exc:
         raise RequestError([exc]) from exc
     named = get_named_type(field_def.type)
@@ -364,13 +365,109 @@ def _rebound(sel: Sel, variables: dict[str, Any]) -> Sel:
     if own:
         assert sel.node is not None
         try:
-            args = get_argument_values(field_def, sel.node, variables)
+            args = _arguments(field_def, sel.node, variables)
         except GraphQLError as exc:
             raise RequestError([exc]) from exc
     children = [_rebound(c, variables) for c in sel.children] if below else sel.children
     out = Sel(sel.key, sel.name, args, sel.type_name, children, sel.is_list, sel.node)
     out.cache["bind"] = sel.cache["bind"]
     return out
+
+
+class _Probe:
+    """Stands for a variable's value while an argument's shape is computed (see _arguments)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+# How a field's arguments come out for each state of the variables they name (absent, null,
+# a value), with _Probe where a value goes: {(field node id, states): (node, shape)}.
+_argument_shapes: OrderedDict[tuple[int, tuple[int, ...]], tuple[FieldNode, Any]] = OrderedDict()
+_ABSENT, _NULL, _VALUE = 0, 1, 2
+_PLAIN = (str, int, float, bool, type(None))
+_UNUSABLE = object()
+
+
+def _arguments(field_def: Any, node: FieldNode, variables: dict[str, Any]) -> dict[str, Any]:
+    """``get_argument_values(field_def, node, variables)``, from a shape computed once per state
+    of the variables the arguments name. graphql-core reads a variable only to tell whether it
+    is absent or null and otherwise puts the value itself where it stands, so for the same
+    states the result is the same but for those values: each request builds that result again
+    with its own values (a further-activities request's filter and cursor), instead of
+    coercing every field of the filter's input type (a fifth of such a request). A shape that
+    raises, or holds anything but dicts, lists and plain values, is not kept."""
+    names = _argument_variables(node)
+    states = []
+    for name in names:
+        if name not in variables:
+            states.append(_ABSENT)
+        else:
+            value = variables[name]
+            if value is Undefined:
+                return get_argument_values(field_def, node, variables)
+            states.append(_NULL if value is None else _VALUE)
+    key = (id(node), tuple(states))
+    kept = _argument_shapes.get(key)
+    if kept is None or kept[0] is not node:
+        probes = {
+            n: None if st == _NULL else _Probe(n)
+            for n, st in zip(names, states, strict=True)
+            if st != _ABSENT
+        }
+        shape = get_argument_values(field_def, node, probes)  # raises as the real values do
+        if not _usable(shape):
+            shape = _UNUSABLE
+        _argument_shapes[key] = kept = (node, shape)
+        if len(_argument_shapes) > 4 * _DOC_CACHE_SIZE:
+            _argument_shapes.popitem(last=False)
+    shape = kept[1]
+    if shape is _UNUSABLE:
+        return get_argument_values(field_def, node, variables)
+    return _filled(shape, variables)  # type: ignore[no-any-return]
+
+
+def _usable(shape: Any) -> bool:
+    if isinstance(shape, _Probe) or type(shape) in _PLAIN:
+        return True
+    if type(shape) is dict:
+        return all(type(k) is str and _usable(v) for k, v in shape.items())
+    if type(shape) is list:
+        return all(_usable(v) for v in shape)
+    return False
+
+
+def _filled(shape: Any, variables: dict[str, Any]) -> Any:
+    """``shape`` with each probe replaced by its variable's value, in new dicts and lists."""
+    if type(shape) is dict:
+        return {k: _filled(v, variables) for k, v in shape.items()}
+    if type(shape) is list:
+        return [_filled(v, variables) for v in shape]
+    if type(shape) is _Probe:
+        return variables[shape.name]
+    return shape
+
+
+def _argument_variables(node: FieldNode) -> list[str]:
+    """The names of the variables a field's arguments hold, each once, in order."""
+    names: list[str] = []
+
+    def walk(value: Node) -> None:
+        if isinstance(value, VariableNode):
+            if value.name.value not in names:
+                names.append(value.name.value)
+        elif isinstance(value, ListValueNode):
+            for v in value.values:
+                walk(v)
+        elif isinstance(value, ObjectValueNode):
+            for f in value.fields:
+                walk(f.value)
+
+    for argument in node.arguments or ():
+        walk(argument.value)
+    return names
 
 
 def _holds_variable(value: Node) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from graphql import get_variable_values
 
@@ -96,3 +97,59 @@ def test_a_variable_of_another_kind_leaves_the_whole_operation_to_graphql_core()
     assert _plan(query, None).coerce({"f": True}) is None
     op = compile_operation(query, {"f": True}, None)
     assert op.variables == {"f": True}
+
+
+ARGUMENTS = """query($from: Long!, $to: Long!, $id: String, $ids: [TaskDetailsFilters],
+                    $one: String, $f: TaskDetailsFilters, $after: String, $first: Int) {
+  taskDetails(from: $from, to: $to, filter: {and: [{id: {equals: $id}}, {or: $ids},
+              {lastQueue: {id: {equals: $one}}}, {or: [{id: {equals: $one}}, $f]}]},
+              extFilter: null) {
+    tasks { id activities(first: $first, after: $after) { totalCount } }
+  }
+  other: taskDetails(from: $from, to: $to, filter: $f) { tasks { id } }
+}"""
+
+
+def _argument_cases() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = [{"from": 1, "to": 2}]
+    for name, values in {
+        "id": ["a", None],
+        "ids": [[{"id": {"equals": "a"}}, {"status": {"equals": "b"}}], [], None],
+        "one": ["q", None],
+        "f": [{"id": {"equals": "z"}}, None],
+        "after": ["5", None],
+        "first": [3, None],
+    }.items():
+        cases += [{"from": 1, "to": 2, name: v} for v in values]
+    cases.append({"from": 1, "to": 2, "id": "a", "ids": [{}], "one": None, "after": "9"})
+    return cases
+
+
+@pytest.mark.parametrize("variables", _argument_cases(), ids=repr)
+def test_arguments_bound_from_their_shape_equal_graphql_core_s(variables: dict[str, Any]) -> None:
+    from graphql import get_argument_values
+
+    from sandbox.search.plan import _UNUSABLE, _argument_shapes, _arguments
+
+    op = _plan(ARGUMENTS, None).operation
+    coerced = get_variable_values(schema(), op.variable_definitions, variables)
+    assert isinstance(coerced, dict)
+    query_type = schema().query_type
+    assert query_type is not None
+    roots = [s for s in op.selection_set.selections]
+    tasks = roots[0].selection_set.selections[0]  # type: ignore[union-attr]
+    activities = tasks.selection_set.selections[1]  # type: ignore[union-attr]
+    task_type = query_type.fields["taskDetails"].type.fields["tasks"].type.of_type  # type: ignore[union-attr]
+    fields = [
+        (query_type.fields["taskDetails"], roots[0]),
+        (query_type.fields["taskDetails"], roots[1]),
+        (task_type.fields["activities"], activities),
+    ]
+    for _round in range(2):  # the shape computed, then reused
+        for field_def, node in fields:
+            expected = get_argument_values(field_def, node, coerced)  # type: ignore[arg-type]
+            got = _arguments(field_def, node, coerced)  # type: ignore[arg-type]
+            assert got == expected and orjson.dumps(got) == orjson.dumps(expected)
+    assert any(
+        kept[0] is roots[0] and kept[1] is not _UNUSABLE for kept in _argument_shapes.values()
+    )  # taken from its shape, not graphql-core
