@@ -261,6 +261,7 @@ class SearchEngine:
         self._large: OrderedDict[tuple[str, str, int, int], None] = OrderedDict()
         self._operations: OrderedDict[tuple[Any, ...], Operation] = OrderedDict()
         self._renderers: dict[tuple[Any, ...], Renderer] = {}
+        self._renderer_shapes: dict[tuple[Any, ...], Renderer] = {}
         self._answers: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._answer_bytes = 0
         self._fragments: OrderedDict[tuple[Any, ...], _Fragments] = OrderedDict()
@@ -611,13 +612,25 @@ class SearchEngine:
         signature = (spec.name, _signature(list_sel), _freeze(ext_spec))
         renderer = self._renderers.get(signature)
         if renderer is None:
-            renderer = build_renderer(
-                list_sel.children,
-                node_filter=_node_filter(spec, ext_spec),
-                record_type=spec.record_type,
-                aliases=spec.aliases,
-                global_variables=spec.global_variables,
-            )
+            # A selection differing from one seen only in its activities' arguments (a
+            # further-activities request's ``after``) runs that one's renderer source again
+            # with its own activities projectors (``render._rebind``), not a new build.
+            shape = (spec.name, _shape_signature(list_sel), signature[2])
+            template = self._renderer_shapes.get(shape)
+            rebind = getattr(template, "rebind", None)
+            renderer = rebind(list_sel.children) if rebind is not None else None
+            if renderer is None:
+                renderer = build_renderer(
+                    list_sel.children,
+                    node_filter=_node_filter(spec, ext_spec),
+                    record_type=spec.record_type,
+                    aliases=spec.aliases,
+                    global_variables=spec.global_variables,
+                )
+                if getattr(renderer, "rebind", None) is not None:
+                    if len(self._renderer_shapes) > 256:
+                        self._renderer_shapes.clear()
+                    self._renderer_shapes[shape] = renderer
             if len(self._renderers) > 256:
                 self._renderers.clear()
             self._renderers[signature] = renderer
@@ -1400,6 +1413,20 @@ def _signature(sel: Sel) -> tuple[Any, ...]:
             sel.name,
             _freeze(sel.args),
             tuple(_signature(c) for c in sel.children),
+        )
+    return sig
+
+
+def _shape_signature(sel: Sel) -> tuple[Any, ...]:
+    """``_signature`` without the arguments of activities selections (``first``, ``after``)."""
+    sig = sel.cache.get("shape_signature")
+    if sig is None:
+        activities = sel.name == "activities" and bool(sel.children)
+        sig = sel.cache["shape_signature"] = (
+            sel.key,
+            sel.name,
+            None if activities else _freeze(sel.args),
+            tuple(_shape_signature(c) for c in sel.children),
         )
     return sig
 

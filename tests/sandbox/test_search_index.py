@@ -472,6 +472,28 @@ def test_a_serving_engine_freezes_what_a_request_leaves_alive() -> None:
         gc.unfreeze()
 
 
+def test_further_pages_rendered_by_a_rebound_renderer_equal_fresh_ones() -> None:
+    """A further-activities request differs from the previous one in its activities' ``after``
+    (and its key): its renderer is the previous one's source with its own projectors, and its
+    answers equal those of an engine building every renderer anew."""
+    eng = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL)
+    page = orjson.loads(eng.execute(project_query("agent_activities"), WINDOW).body)
+    sessions = page["data"]["agentSession"]["agentSessions"]
+    built = 0
+    for s in sessions[:6]:
+        for channel in s["channelInfo"]:
+            for node in channel["activities"]["nodes"][::7]:
+                after = str(node["startTime"])
+                variables = {**WINDOW, "sessionId": s["agentSessionId"], "after": after}
+                fresh = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL)
+                assert eng.execute(MORE_SESSION, variables).body == (
+                    fresh.execute(MORE_SESSION, variables).body
+                )
+                built += 1
+    # one shape for the page query, one for the further pages; a renderer per after
+    assert built > 10 and len(eng._renderer_shapes) == 2 and len(eng._renderers) > 10
+
+
 def test_records_projected_in_place_only_when_one_selection_reads_them() -> None:
     """An indexed window's page records are projected in place (not copied) when nothing else
     holds them; a page selecting its list twice (aliases) projects copies, so the second
