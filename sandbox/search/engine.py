@@ -619,6 +619,10 @@ class SearchEngine:
             template = self._renderer_shapes.get(shape)
             rebind = getattr(template, "rebind", None)
             renderer = rebind(list_sel.children) if rebind is not None else None
+            if renderer is not None:
+                # Not kept: it serves this ``after`` alone, and thousands kept were young
+                # objects every collection walked (and then full collections).
+                return renderer
             if renderer is None:
                 renderer = build_renderer(
                     list_sel.children,
