@@ -56,6 +56,11 @@ _MAX_WINDOWS = 64
 # day, where one UTC day's tasks passed half of 25,000).
 _KEPT_WINDOWS = 8
 _KEEP_PICKED = 8  # records a key filter picked, kept rendered with the answer order
+# Objects a request may leave alive (net of those it freed; the collector is paused meanwhile)
+# before a serving process freezes them like a window read: a page of sessions kept for their
+# further activity pages is ~300,000 dicts at 60,000 tasks a day, and each young and full
+# collection walked them again (a fifth of a served agentSession-activities feed).
+_FREEZE_SURVIVORS = 1_000
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -218,10 +223,12 @@ class SearchEngine:
             The pipeline asks each long activity list's further pages by the record's key right
             after its page, which rendered that record already; a record found here is not
             rendered again (a session with its activities: ~0.7 ms at 15,000 tasks a day).
-        gc_freeze: after a request that read a window from the model, move every object the
+        gc_freeze: after a request that read a window from the model, or left many objects
+            alive (records kept for the key filters that follow), move every object the
             process holds to the garbage collector's permanent generation (``gc.freeze()``),
-            so that the simulated days (millions of objects, freed by reference counting when
-            the model drops them) are not walked by every later collection. For a process
+            so that the simulated days and kept records (millions of objects, freed by
+            reference counting when the engine drops them) are not walked by every later
+            collection. For a process
             that only serves (``wxcc-sandbox serve``); the permanent generation is never
             collected, so a process holding other cyclic garbage should leave it off.
     """
@@ -254,6 +261,7 @@ class SearchEngine:
         self._large: OrderedDict[tuple[str, str, int, int], None] = OrderedDict()
         self._operations: OrderedDict[tuple[Any, ...], Operation] = OrderedDict()
         self._renderers: dict[tuple[Any, ...], Renderer] = {}
+        self._renderer_shapes: dict[tuple[Any, ...], Renderer] = {}
         self._answers: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._answer_bytes = 0
         self._fragments: OrderedDict[tuple[Any, ...], _Fragments] = OrderedDict()
@@ -284,6 +292,7 @@ class SearchEngine:
             enabled = gc.isenabled()
             gc.disable()
             reads = self._reads
+            young = gc.get_count()[0]
             try:
                 return self._execute(query, dict(variables or {}), operation_name)
             except RequestError as exc:
@@ -291,7 +300,9 @@ class SearchEngine:
             except HttpError as exc:
                 return SearchResult(exc.status, error=exc)
             finally:
-                if self.gc_freeze and self._reads != reads:
+                if self.gc_freeze and (
+                    self._reads != reads or gc.get_count()[0] - young > _FREEZE_SURVIVORS
+                ):
                     gc.freeze()
                 if enabled:
                     gc.enable()
@@ -362,7 +373,11 @@ class SearchEngine:
         if len(prepared) == 1 and isinstance(prepared[0][1], _RawCall) and not errors:
             raw = prepared[0][1]
             stable = raw.window.stable
-            if raw.next_cursor is not None:
+            # Not ahead of a page whose records wait for their further activity pages: the
+            # next pages, computed while the client asks for those, would push them out of
+            # ``max_page_weight`` and each would be rendered again (every one at 60,000 tasks
+            # a day: twice the sessions' rendering).
+            if raw.next_cursor is not None and not raw.kept_records:
                 next_variables = _next_variables(prepared[0][0].sel, variables, raw.next_cursor)
         result = SearchResult(
             200,
@@ -597,13 +612,29 @@ class SearchEngine:
         signature = (spec.name, _signature(list_sel), _freeze(ext_spec))
         renderer = self._renderers.get(signature)
         if renderer is None:
-            renderer = build_renderer(
-                list_sel.children,
-                node_filter=_node_filter(spec, ext_spec),
-                record_type=spec.record_type,
-                aliases=spec.aliases,
-                global_variables=spec.global_variables,
-            )
+            # A selection differing from one seen only in its activities' arguments (a
+            # further-activities request's ``after``) runs that one's renderer source again
+            # with its own activities projectors (``render._rebind``), not a new build.
+            shape = (spec.name, _shape_signature(list_sel), signature[2])
+            template = self._renderer_shapes.get(shape)
+            rebind = getattr(template, "rebind", None)
+            renderer = rebind(list_sel.children) if rebind is not None else None
+            if renderer is not None:
+                # Not kept: it serves this ``after`` alone, and thousands kept were young
+                # objects every collection walked (and then full collections).
+                return renderer
+            if renderer is None:
+                renderer = build_renderer(
+                    list_sel.children,
+                    node_filter=_node_filter(spec, ext_spec),
+                    record_type=spec.record_type,
+                    aliases=spec.aliases,
+                    global_variables=spec.global_variables,
+                )
+                if getattr(renderer, "rebind", None) is not None:
+                    if len(self._renderer_shapes) > 256:
+                        self._renderer_shapes.clear()
+                    self._renderer_shapes[shape] = renderer
             if len(self._renderers) > 256:
                 self._renderers.clear()
             self._renderers[signature] = renderer
@@ -642,6 +673,12 @@ class _RawCall(_Call):
         self._streamed_end_key: Any = None
         self.next_cursor: str | None = None  # set by run(): the answer's endCursor
         self.owned = False  # the page's records were rendered for this answer alone
+        self.kept_records = False  # the page's records wait for the key filters that follow
+        # Compiled once per request: an indexed page with a filter asked for them up to four
+        # times (its order, the records it passes, the page shown), ~15 us each.
+        self._filter: RecordFilter | None = None
+        self._ext: tuple[Predicate | None] | None = None
+        self._show: Callable[[Mapping[str, Any]], Mapping[str, Any] | None] | None = None
         if spec.key_cursor is not None:
             self.after = _key_cursor(cursor)
         else:
@@ -675,7 +712,7 @@ class _RawCall(_Call):
         without an ``extFilter`` (whose 413 check needs the whole window first)."""
         spec = self.spec
         show = self._shower()
-        ext = _record_ext(spec, self.args.get("extFilter"))
+        ext = self._record_ext()
         if ext is None:
             for tag, r in tagged:
                 shown = show(r)
@@ -705,18 +742,34 @@ class _RawCall(_Call):
             )
         yield from kept
 
+    def _record_filter(self) -> RecordFilter:
+        if self._filter is None:
+            self._filter = RecordFilter(self.args.get("filter"), self.spec)
+        return self._filter
+
+    def _record_ext(self) -> Predicate | None:
+        """The ``extFilter`` as a test of a record (None without one)."""
+        if self._ext is None:
+            self._ext = (_record_ext(self.spec, self.args.get("extFilter")),)
+        return self._ext[0]
+
     def _shower(self) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:
+        if self._show is None:
+            self._show = self._compile_shower()
+        return self._show
+
+    def _compile_shower(self) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:
         """The record as the answer shows it, or None when ``filter`` drops it (before
         ``extFilter``): on agentSession only the channels the filter holds with and, with an
         ``extFilter``, only the channels holding a matching activity. A pure function of the
         record, so a record rendered again (a page of an indexed window) shows the same."""
         spec = self.spec
-        flt = RecordFilter(self.args.get("filter"), spec)
+        flt = self._record_filter()
         channel = spec.channel_level
         key = channel.key if channel is not None else ""
         pred = flt.pred
         ext_channel: Predicate | None = None
-        if channel is not None and _record_ext(spec, self.args.get("extFilter")) is not None:
+        if channel is not None and self._record_ext() is not None:
             ext_channel = compile_ext(
                 self.args.get("extFilter"),
                 spec.ext_container,
@@ -832,10 +885,7 @@ class _RawCall(_Call):
         spec = self.spec
         cap = self.engine.raw_record_cap if spec.raw_capped else None
         n = len(index.refs)
-        filtered = (
-            RecordFilter(self.args.get("filter"), spec).pred is not None
-            or _record_ext(spec, self.args.get("extFilter")) is not None
-        )
+        filtered = self._record_filter().pred is not None or self._record_ext() is not None
         key_field = getattr(index, "key_field", None)
         if not filtered and not self.sort and spec.key_cursor is None:
             reachable = n if cap is None else min(n, cap)
@@ -849,7 +899,7 @@ class _RawCall(_Call):
                 del by_key[cap:]
             order = _Order(array("l", (p for _k, p in by_key)), n, [k for k, _p in by_key])
         else:
-            with_nodes = _record_ext(spec, self.args.get("extFilter")) is not None
+            with_nodes = self._record_ext() is not None
             scan = self._candidates(index)
             kept: dict[int, Mapping[str, Any]] = {}
             if len(scan) <= _KEEP_PICKED:
@@ -965,6 +1015,7 @@ class _RawCall(_Call):
             if with_nodes and not filtered and index.key_field is not None:
                 self.engine.keep_page_records(self.window.identity, chosen, records)
                 self.owned = False
+                self.kept_records = True
         if self.args.get("filter") is not None or self.args.get("extFilter") is not None:
             show = self._shower()
             shown = [show(r) for r in records]
@@ -1397,6 +1448,20 @@ def _signature(sel: Sel) -> tuple[Any, ...]:
             sel.name,
             _freeze(sel.args),
             tuple(_signature(c) for c in sel.children),
+        )
+    return sig
+
+
+def _shape_signature(sel: Sel) -> tuple[Any, ...]:
+    """``_signature`` without the arguments of activities selections (``first``, ``after``)."""
+    sig = sel.cache.get("shape_signature")
+    if sig is None:
+        activities = sel.name == "activities" and bool(sel.children)
+        sig = sel.cache["shape_signature"] = (
+            sel.key,
+            sel.name,
+            None if activities else _freeze(sel.args),
+            tuple(_shape_signature(c) for c in sel.children),
         )
     return sig
 

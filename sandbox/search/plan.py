@@ -18,8 +18,11 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLString,
     ListValueNode,
     Node,
     ObjectValueNode,
@@ -33,13 +36,17 @@ from graphql import (
     is_list_type,
     is_object_type,
     parse,
+    type_from_ast,
     validate,
+    value_from_ast,
     visit,
 )
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import Undefined
 
-from sandbox.search.long_scalar import java_message
+from sandbox.search import long_scalar
+from sandbox.search.long_scalar import LONG_MAX, LONG_MIN, java_message
 from sandbox.search.schema import schema
 
 _DOC_CACHE_SIZE = 256
@@ -120,6 +127,143 @@ def compile_operation(
     query: str, variables: dict[str, Any] | None, operation_name: str | None
 ) -> Operation:
     """Resolve the operation, coerce its variables and flatten its root selections."""
+    plan = _plan(query, operation_name)
+    doc, op, fragments = plan.document, plan.operation, plan.fragments
+    s = schema()
+    coerced = plan.coerce(variables or {})
+    if coerced is None:
+        coerced = get_variable_values(s, op.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            raise RequestError([_in_java_words(e, doc) for e in coerced])
+    query_type = s.query_type
+    assert query_type is not None
+    fields = plan.root_fields
+    if fields is None:
+        fields = collect_fields(s, fragments, coerced, query_type, op.selection_set)
+    roots: list[RootField] = []
+    for key, nodes in fields.items():
+        name = nodes[0].name.value
+        if name.startswith("__"):
+            roots.append(RootField(Sel(key, name, {}, "", node=nodes[0]), introspection=True))
+            continue
+        roots.append(RootField(_root_sel(query, operation_name, key, nodes, fragments, coerced)))
+    return Operation(doc, op, roots, coerced)
+
+
+class _Plan:
+    """What an operation's requests share whatever their variables' values: the resolved
+    operation, its fragments, its root fields (when no directive reads a variable) and a check
+    of each variable definition. A client paging sends the same text thousands of times with
+    other values (a further-activities request: a new session and cursor each time), and
+    graphql-core's generic coercion was a twentieth of such a request."""
+
+    def __init__(self, doc: DocumentNode, op: OperationDefinitionNode) -> None:
+        self.document = doc
+        self.operation = op
+        self.fragments = {
+            d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.root_fields: dict[str, list[FieldNode]] | None = None
+        if not _directive_variables(op.selection_set, self.fragments):
+            query_type = schema().query_type
+            assert query_type is not None
+            self.root_fields = collect_fields(
+                schema(), self.fragments, {}, query_type, op.selection_set
+            )
+        self.variables = _variable_checks(op)
+
+    def coerce(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """The variables as graphql-core coerces them, for values whose coercion is the value
+        itself (a string for ``String``, an int in range for ``Long``, an enum value's name, a
+        default when absent); None for anything else, which graphql-core then coerces (and
+        words its errors)."""
+        checks = self.variables
+        if checks is None:
+            return None
+        coerced: dict[str, Any] = {}
+        for name, non_null, parse_value, default in checks:
+            if name not in inputs:
+                if default is not _NO_DEFAULT:
+                    coerced[name] = default
+                elif non_null:
+                    return None
+                continue
+            value = inputs[name]
+            if value is None:
+                if non_null:
+                    return None
+                coerced[name] = None
+                continue
+            parsed = parse_value(value)
+            if parsed is _REFUSED:
+                return None
+            coerced[name] = parsed
+        return coerced
+
+
+_NO_DEFAULT = object()
+_REFUSED = object()
+_VariableCheck = tuple[str, bool, Any, Any]  # name, non-null, parse (or _REFUSED), default
+
+
+def _parse_string(value: Any) -> Any:
+    # graphql-core's String takes a str as it is and refuses anything else.
+    return value if type(value) is str else _REFUSED
+
+
+def _parse_long(value: Any) -> Any:
+    # long_scalar.parse_value gives an in-range int back unchanged; other inputs (strings,
+    # floats, out of range) go through it (and its messages).
+    return value if type(value) is int and LONG_MIN <= value <= LONG_MAX else _REFUSED
+
+
+def _enum_parser(enum: GraphQLEnumType) -> Any:
+    values = {name: v.value for name, v in enum.values.items()}
+
+    def parse(value: Any) -> Any:
+        if type(value) is str and value in values:
+            return values[value]
+        return _REFUSED
+
+    return parse
+
+
+def _variable_checks(op: OperationDefinitionNode) -> list[_VariableCheck] | None:
+    """A check per variable definition, or None when one is not of a kind checked here (lists,
+    input objects, other scalars, a default that is not a plain value)."""
+    checks: list[_VariableCheck] = []
+    for definition in op.variable_definitions or ():
+        var_type = type_from_ast(schema(), definition.type)
+        non_null = isinstance(var_type, GraphQLNonNull)
+        named = var_type.of_type if non_null else var_type
+        if named is GraphQLString:
+            parse_value: Any = _parse_string
+        elif getattr(named, "parse_value", None) is long_scalar.parse_value:
+            parse_value = _parse_long
+        elif type(named) is GraphQLEnumType:
+            parse_value = _enum_parser(named)
+        else:
+            return None
+        default: Any = _NO_DEFAULT
+        if definition.default_value:
+            default = value_from_ast(definition.default_value, var_type)
+            if default is not None and type(default) not in (str, int, float, bool):
+                return None  # shared by every request: only immutable values
+        checks.append((definition.variable.name.value, non_null, parse_value, default))
+    return checks
+
+
+_plans: OrderedDict[tuple[str, str | None], _Plan] = OrderedDict()
+
+
+def _plan(query: str, operation_name: str | None) -> _Plan:
+    """The operation's plan, kept per query text and operation name; raises what resolving
+    the operation raises (nothing failing is kept)."""
+    key = (query, operation_name)
+    plan = _plans.get(key)
+    if plan is not None:
+        _plans.move_to_end(key)
+        return plan
     doc = document(query)
     op = get_operation_ast(doc, operation_name)
     if op is None:
@@ -133,21 +277,10 @@ def compile_operation(
         raise RequestError(
             [GraphQLError(f"Schema is not configured for {op.operation.value}s.", op)]
         )
-    s = schema()
-    coerced = get_variable_values(s, op.variable_definitions or (), variables or {})
-    if isinstance(coerced, list):
-        raise RequestError([_in_java_words(e, doc) for e in coerced])
-    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
-    query_type = s.query_type
-    assert query_type is not None
-    roots: list[RootField] = []
-    for key, nodes in collect_fields(s, fragments, coerced, query_type, op.selection_set).items():
-        name = nodes[0].name.value
-        if name.startswith("__"):
-            roots.append(RootField(Sel(key, name, {}, "", node=nodes[0]), introspection=True))
-            continue
-        roots.append(RootField(_root_sel(query, operation_name, key, nodes, fragments, coerced)))
-    return Operation(doc, op, roots, coerced)
+    plan = _plans[key] = _Plan(doc, op)
+    if len(_plans) > _DOC_CACHE_SIZE:
+        _plans.popitem(last=False)
+    return plan
 
 
 # Sub-selections of root fields that reference no variable, by (query, operation, response key):
@@ -188,7 +321,7 @@ def _root_sel(
         return sel
     field_def = query_type.fields[nodes[0].name.value]
     try:
-        args = get_argument_values(field_def, nodes[0], variables)
+        args = _arguments(field_def, nodes[0], variables)
     except GraphQLError as exc:
         raise RequestError([exc]) from exc
     named = get_named_type(field_def.type)
@@ -232,13 +365,109 @@ def _rebound(sel: Sel, variables: dict[str, Any]) -> Sel:
     if own:
         assert sel.node is not None
         try:
-            args = get_argument_values(field_def, sel.node, variables)
+            args = _arguments(field_def, sel.node, variables)
         except GraphQLError as exc:
             raise RequestError([exc]) from exc
     children = [_rebound(c, variables) for c in sel.children] if below else sel.children
     out = Sel(sel.key, sel.name, args, sel.type_name, children, sel.is_list, sel.node)
     out.cache["bind"] = sel.cache["bind"]
     return out
+
+
+class _Probe:
+    """Stands for a variable's value while an argument's shape is computed (see _arguments)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+# How a field's arguments come out for each state of the variables they name (absent, null,
+# a value), with _Probe where a value goes: {(field node id, states): (node, shape)}.
+_argument_shapes: OrderedDict[tuple[int, tuple[int, ...]], tuple[FieldNode, Any]] = OrderedDict()
+_ABSENT, _NULL, _VALUE = 0, 1, 2
+_PLAIN = (str, int, float, bool, type(None))
+_UNUSABLE = object()
+
+
+def _arguments(field_def: Any, node: FieldNode, variables: dict[str, Any]) -> dict[str, Any]:
+    """``get_argument_values(field_def, node, variables)``, from a shape computed once per state
+    of the variables the arguments name. graphql-core reads a variable only to tell whether it
+    is absent or null and otherwise puts the value itself where it stands, so for the same
+    states the result is the same but for those values: each request builds that result again
+    with its own values (a further-activities request's filter and cursor), instead of
+    coercing every field of the filter's input type (a fifth of such a request). A shape that
+    raises, or holds anything but dicts, lists and plain values, is not kept."""
+    names = _argument_variables(node)
+    states = []
+    for name in names:
+        if name not in variables:
+            states.append(_ABSENT)
+        else:
+            value = variables[name]
+            if value is Undefined:
+                return get_argument_values(field_def, node, variables)
+            states.append(_NULL if value is None else _VALUE)
+    key = (id(node), tuple(states))
+    kept = _argument_shapes.get(key)
+    if kept is None or kept[0] is not node:
+        probes = {
+            n: None if st == _NULL else _Probe(n)
+            for n, st in zip(names, states, strict=True)
+            if st != _ABSENT
+        }
+        shape = get_argument_values(field_def, node, probes)  # raises as the real values do
+        if not _usable(shape):
+            shape = _UNUSABLE
+        _argument_shapes[key] = kept = (node, shape)
+        if len(_argument_shapes) > 4 * _DOC_CACHE_SIZE:
+            _argument_shapes.popitem(last=False)
+    shape = kept[1]
+    if shape is _UNUSABLE:
+        return get_argument_values(field_def, node, variables)
+    return _filled(shape, variables)  # type: ignore[no-any-return]
+
+
+def _usable(shape: Any) -> bool:
+    if isinstance(shape, _Probe) or type(shape) in _PLAIN:
+        return True
+    if type(shape) is dict:
+        return all(type(k) is str and _usable(v) for k, v in shape.items())
+    if type(shape) is list:
+        return all(_usable(v) for v in shape)
+    return False
+
+
+def _filled(shape: Any, variables: dict[str, Any]) -> Any:
+    """``shape`` with each probe replaced by its variable's value, in new dicts and lists."""
+    if type(shape) is dict:
+        return {k: _filled(v, variables) for k, v in shape.items()}
+    if type(shape) is list:
+        return [_filled(v, variables) for v in shape]
+    if type(shape) is _Probe:
+        return variables[shape.name]
+    return shape
+
+
+def _argument_variables(node: FieldNode) -> list[str]:
+    """The names of the variables a field's arguments hold, each once, in order."""
+    names: list[str] = []
+
+    def walk(value: Node) -> None:
+        if isinstance(value, VariableNode):
+            if value.name.value not in names:
+                names.append(value.name.value)
+        elif isinstance(value, ListValueNode):
+            for v in value.values:
+                walk(v)
+        elif isinstance(value, ObjectValueNode):
+            for f in value.fields:
+                walk(f.value)
+
+    for argument in node.arguments or ():
+        walk(argument.value)
+    return names
 
 
 def _holds_variable(value: Node) -> bool:

@@ -9,6 +9,7 @@ source only through ``repr()`` of strings the schema validated.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from sandbox.layout import LAYOUT_KEY, Layout
@@ -29,13 +30,18 @@ class _Builder:
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {"E": _EMPTY}
         self.counter = 0
+        self.activities: dict[str, int] = {}  # projector name -> id of its activities ``Sel``
 
     def name(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
 
-    def compile(self, top: str) -> Renderer:
+    def compile(self, top: str, projectors: Mapping[str, Any] | None = None) -> Renderer:
+        """The function ``top`` of the source; ``projectors`` (by name) replace the activities
+        projectors the source was built with (``_rebind``)."""
         namespace = dict(self.namespace)
+        if projectors:
+            namespace.update(projectors)
         exec(_code("\n".join(self.lines)), namespace)  # noqa: S102
         renderer: Renderer = namespace[top]
         return renderer
@@ -85,10 +91,15 @@ def _global_variable(b: _Builder, sel: Sel) -> str:
     return fname
 
 
-def _activities(b: _Builder, sel: Sel, node_filter: Predicate | None) -> str:
-    fn = activities_projector(sel, node_filter)
+def _activities(b: _Builder, sel: Sel, opts: _Options) -> str:
+    # One projector per selection for both compilations of a renderer (the safe and the fast
+    # one): building it was a fifth of a further-activities request's renderer.
+    fn = opts.projectors.get(id(sel))
+    if fn is None:
+        fn = opts.projectors[id(sel)] = activities_projector(sel, opts.node_filter)
     fname = b.name("_acts")
     b.namespace[fname] = fn
+    b.activities[fname] = id(sel)
     return fname
 
 
@@ -99,6 +110,9 @@ class _Options:
         self.node_filter = node_filter
         self.aliases = aliases
         self.global_variables = global_variables
+        # activities projectors by the id of their selection (alive while the renderer is
+        # built: the caller holds the selection)
+        self.projectors: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
 
 
 def _items(
@@ -129,7 +143,7 @@ def _items(
         elif top and opts.global_variables and s.name in GLOBAL_VARIABLE_FIELDS:
             items.append(f"{s.key!r}: {_global_variable(b, s)}({source})")
         elif s.name == "activities" and s.children:
-            items.append(f"{s.key!r}: {_activities(b, s, opts.node_filter)}({source})")
+            items.append(f"{s.key!r}: {_activities(b, s, opts)}({source})")
         elif s.children and s.is_list:
             fname = _function(b, s.children, s.type_name, fast, opts, top=False)
             items.append(
@@ -175,17 +189,16 @@ def build_renderer(
     subscript; a record breaking that promise is projected again reading missing members as null.
     """
     opts = _Options(node_filter, aliases, global_variables)
-    safe = _build(sels, record_type, opts, fast=False)
-    fast = _build(sels, record_type, opts, fast=True)
+    built = [
+        _source(sels, record_type, opts, fast=False),
+        _source(sels, record_type, opts, fast=True),
+    ]
     plain = _plain(sels, aliases, global_variables, top=True)
-
-    def render(r: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return fast(r)
-        except (KeyError, TypeError):
-            return safe(r)
-
+    safe, fast = (b.compile(top) for b, top in built)
+    render = _either(fast, safe)
     if plain is None:
+        if opts.projectors:  # see _rebind
+            render.rebind = partial(_rebind, sels, node_filter, built)  # type: ignore[attr-defined]
         return render
     keys, nested = plain
     size = len(keys)
@@ -300,10 +313,73 @@ def _same_layout(r: Mapping[str, Any], nested: _Layout) -> bool:
     return True
 
 
+def _either(fast: Renderer, safe: Renderer) -> Renderer:
+    def render(r: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return fast(r)
+        except (KeyError, TypeError):
+            return safe(r)
+
+    return render
+
+
 def _build(sels: list[Sel], record_type: str, opts: _Options, *, fast: bool) -> Renderer:
+    b, top = _source(sels, record_type, opts, fast=fast)
+    return b.compile(top)
+
+
+def _source(
+    sels: list[Sel], record_type: str, opts: _Options, *, fast: bool
+) -> tuple[_Builder, str]:
+    """The builder holding the projection's source, and the name of its top function."""
     b = _Builder()
     top = _function(b, sels, record_type, fast, opts, top=True)
-    return b.compile(top)
+    return b, top
+
+
+def _rebind(
+    sels: list[Sel],
+    node_filter: Predicate | None,
+    built: list[tuple[_Builder, str]],
+    other: list[Sel],
+) -> Renderer | None:
+    """The renderer of ``other``, a selection differing from ``sels`` (whose renderer was
+    ``built``) at most in the arguments of its activities (``first``, ``after``): the same
+    source, which reads those arguments only through the activities projectors it names, run
+    with projectors of ``other``'s activities. A client paging one record's further activities
+    sends a new ``after`` each time, and building the renderer anew was a quarter of such a
+    request. None when ``other`` differs otherwise (the caller builds it)."""
+    pairs: dict[int, Sel] = {}
+    if not _pair_activities(sels, other, pairs):
+        return None
+    projectors = {old: activities_projector(sel, node_filter) for old, sel in pairs.items()}
+    compiled = []
+    for b, top in built:
+        if not all(old in projectors for old in b.activities.values()):
+            return None
+        compiled.append(b.compile(top, {n: projectors[old] for n, old in b.activities.items()}))
+    safe, fast = compiled
+    render = _either(fast, safe)
+    render.rebind = partial(_rebind, sels, node_filter, built)  # type: ignore[attr-defined]
+    return render
+
+
+def _pair_activities(sels: list[Sel], other: list[Sel], pairs: dict[int, Sel]) -> bool:
+    """Map each activities selection of ``sels`` (by id) to its counterpart in ``other``;
+    False if the two differ in anything but those selections' arguments."""
+    if len(sels) != len(other):
+        return False
+    for a, b in zip(sels, other, strict=True):
+        if (a.key, a.name, a.type_name, a.is_list) != (b.key, b.name, b.type_name, b.is_list):
+            return False
+        activities = a.name == "activities" and bool(a.children)
+        if activities:
+            pairs[id(a)] = b
+        elif a.args != b.args:
+            return False
+        if not _pair_activities(a.children, b.children, pairs):
+            return False
+    return True
 
 
 def _sort_spec(nodes_sel: list[Sel]) -> list[tuple[str, bool]]:
@@ -371,7 +447,7 @@ def activities_projector(
     spec = _sort_spec(node_fields) or [(time_field, True)]
     cursor_field, cursor_desc = spec[0]
     getters: list[tuple[Callable[[Any], Any], bool]] = [(_member(f), d) for f, d in spec]
-    node_renderers = {ns.key: _node_renderer(ns.children, ns.type_name) for ns in nodes_sels}
+    node_renderers = {ns.key: _nodes_renderer(ns) for ns in nodes_sels}
     node_plain = {ns.key: _node_plain(ns) for ns in nodes_sels}
     trusted: dict[tuple[str, Layout], bool] = {}  # (nodes key, node layout): answered as is
 
@@ -448,6 +524,17 @@ def _sel_shape(s: Sel) -> tuple[Any, ...]:
             _shape(s.children),
         )
     return shape  # type: ignore[no-any-return]
+
+
+def _nodes_renderer(nodes: Sel) -> Renderer:
+    """``_node_renderer`` of a ``nodes`` selection, kept on the ``Sel``: a client paging one
+    record's activities sends the same node selection (the same object, rebound only above
+    it) with a new ``after`` each time, and finding the renderer by the selection's shape
+    (hashing a tuple of every node field's shape) was a tenth of such a request."""
+    renderer = nodes.cache.get("node_renderer")
+    if renderer is None:
+        renderer = nodes.cache["node_renderer"] = _node_renderer(nodes.children, nodes.type_name)
+    return renderer  # type: ignore[no-any-return]
 
 
 def _node_plain(nodes: Sel) -> tuple[list[str], _Layout] | None:

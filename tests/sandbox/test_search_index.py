@@ -7,6 +7,7 @@ each record once; and the HTTP app computes the next page ahead when the answer 
 
 from __future__ import annotations
 
+import gc
 import gzip
 from typing import Any
 
@@ -437,6 +438,60 @@ def test_a_session_its_page_rendered_is_not_rendered_again_for_its_further_pages
         renders[weight] = counting.rendered - after_page
     assert answers[25_000] == answers[0]
     assert renders == {25_000: 0, 0: len(answers[0]) - 1}
+
+
+def test_no_page_is_computed_ahead_of_records_kept_for_their_further_pages() -> None:
+    """The next page computed ahead, while the client asks a page's further activities, would
+    push that page's records out of ``max_page_weight`` (each then rendered again): a page
+    whose records are kept names no next page; one that keeps none (no activities) does."""
+    window = {"from": DAY_START - 12 * DAY_MS, "to": DAY_END}  # over 250 sessions: two pages
+    eng = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL)
+    with_activities = eng.execute(project_query("agent_activities"), {**window, "cursor": "NA"})
+    answer = orjson.loads(with_activities.body)["data"]["agentSession"]
+    assert answer["pageInfo"]["hasNextPage"] and eng._page_records
+    assert with_activities.next_variables is None
+    sessions = eng.execute(project_query("agent_sessions"), {**window, "cursor": "NA"})
+    assert sessions.next_variables is not None
+
+
+def test_a_serving_engine_freezes_what_a_request_leaves_alive() -> None:
+    """With ``gc_freeze``, a request leaving many objects alive (a page of sessions kept for
+    their further pages) moves them out of the collector's generations, as a window read
+    does; a request leaving little (a cached answer) freezes nothing."""
+    eng = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL, gc_freeze=True)
+    page = {**WINDOW, "cursor": "NA"}
+    eng.execute(project_query("agent_sessions_count"), WINDOW)  # reads the window
+    try:
+        frozen = gc.get_freeze_count()
+        eng.execute(project_query("agent_activities"), page)
+        assert eng._page_records and gc.get_freeze_count() > frozen
+        frozen = gc.get_freeze_count()
+        eng.execute(project_query("agent_activities"), page)  # the cached answer
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_further_pages_rendered_by_a_rebound_renderer_equal_fresh_ones() -> None:
+    """A further-activities request differs from the previous one in its activities' ``after``
+    (and its key): its renderer is the previous one's source with its own projectors, and its
+    answers equal those of an engine building every renderer anew."""
+    eng = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL)
+    page = orjson.loads(eng.execute(project_query("agent_activities"), WINDOW).body)
+    sessions = page["data"]["agentSession"]["agentSessions"]
+    built = 0
+    for s in sessions[:6]:
+        for channel in s["channelInfo"]:
+            for node in channel["activities"]["nodes"][::7]:
+                after = str(node["startTime"])
+                variables = {**WINDOW, "sessionId": s["agentSessionId"], "after": after}
+                fresh = SearchEngine(tenant(), lambda: NOW_MS, max_window_records=SMALL)
+                assert eng.execute(MORE_SESSION, variables).body == (
+                    fresh.execute(MORE_SESSION, variables).body
+                )
+                built += 1
+    # built once for the page query and once for the further pages; the others rebound
+    assert built > 10 and len(eng._renderer_shapes) == 2 and len(eng._renderers) == 2
 
 
 def test_records_projected_in_place_only_when_one_selection_reads_them() -> None:
