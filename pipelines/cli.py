@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 
 from pipelines import lanes as split
+from pipelines import stopping
 from pipelines.exiting import exit_now
 from pipelines.operating import (
     DISK_ADVICE,
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print("wxcc-warehouse: stopped (Ctrl-C); a re-run resumes", file=sys.stderr)
+        print(f"wxcc-warehouse: stopped ({stopping.cause()}); a re-run resumes", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - every error becomes one sentence (or a traceback)
         if debug:
@@ -270,6 +271,11 @@ def _day(text: str) -> date:
 
 
 def _load(args: argparse.Namespace) -> int:
+    with stopping.watched():  # a service manager's SIGTERM stops it as Ctrl-C does
+        return _load_watched(args)
+
+
+def _load_watched(args: argparse.Namespace) -> int:
     settings = load_settings()
     from pipelines import prestart
 
@@ -302,7 +308,7 @@ def _load(args: argparse.Namespace) -> int:
         try:
             code = _load_sources(args, settings, orgs, days, keys, started, configured)
         except KeyboardInterrupt:
-            _write_last_load(data_dir, "stopped (Ctrl-C); a re-run resumes")
+            _write_last_load(data_dir, f"stopped ({stopping.cause()}); a re-run resumes")
             raise
         except Exception as exc:
             _write_last_load(data_dir, f"failed: {explain(exc)}")
@@ -395,10 +401,10 @@ def _load_sources(  # noqa: PLR0913
                     said.append(f"{source} windows: {_spans(marked)}")
             _publish_quietly(settings.paths)  # readers see the marks too
             line = (
-                f"stopped (Ctrl-C); unfinished {'; '.join(said)}, marked failed in the "
-                "extraction log; a re-run resumes"
+                f"stopped ({stopping.cause()}); unfinished {'; '.join(said)}, marked failed in "
+                "the extraction log; a re-run resumes"
                 if said
-                else "stopped (Ctrl-C); a re-run resumes"
+                else f"stopped ({stopping.cause()}); a re-run resumes"
             )
             print(f"wxcc-warehouse: {line}", file=sys.stderr)
             _write_last_load(data_dir, line)
@@ -482,22 +488,24 @@ def _spans(windows: list[tuple[str, date]]) -> str:
 
 @contextmanager
 def _stop_on_interrupt() -> Iterator[None]:
-    """Ctrl-C stops every request of this process at once (Dagster installs its own handler
-    while a run executes; the windows' code stops the requests then)."""
+    """Ctrl-C or SIGTERM stops every request of this process at once (Dagster installs its own
+    handler for both while a run executes; the windows' code stops the requests then)."""
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
         stop_requests()
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (tests): nothing to install
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, before in previous.items():
+            if before is not None:  # None: a handler not set from Python, nothing to restore
+                signal.signal(signum, before)
 
 
 def _range(args: argparse.Namespace, now: datetime, first: date) -> tuple[date, date]:

@@ -37,11 +37,22 @@ log = logging.getLogger(__name__)
 
 LOAD_LOCK = ".load.{org}.lock"  # one per org: loads of different orgs run at once
 INSTANCE_LOCK = ".wxcc-instance.lock"
-DAGSTER_YAML = """\
+# The instance file earlier versions wrote: replaced by DAGSTER_YAML where left as written.
+_DAGSTER_YAML_BEFORE = """\
 # Local instance: runs and event logs in SQLite under $DAGSTER_HOME (see the repo's dagster.yaml).
 telemetry:
   enabled: false
 """
+DAGSTER_YAML = (
+    _DAGSTER_YAML_BEFORE
+    + """\
+# Runs' stdout and stderr copied under $DAGSTER_HOME/storage, as by default, by processes that
+# leave a terminal's Ctrl-C to the load (pipelines/compute_logs.py).
+compute_logs:
+  module: pipelines.compute_logs
+  class: LocalComputeLogs
+"""
+)
 
 
 class LoadBusy(WxccError):
@@ -186,8 +197,9 @@ def prepare_instance(home: Path) -> None:
     """
     ensure_directory(home, "DAGSTER_HOME")
     with _flock(home / INSTANCE_LOCK):
-        if not (home / "dagster.yaml").exists():
-            (home / "dagster.yaml").write_text(DAGSTER_YAML)
+        settings = home / "dagster.yaml"
+        if not settings.exists() or settings.read_text() == _DAGSTER_YAML_BEFORE:
+            settings.write_text(DAGSTER_YAML)
         try:
             instance = open_instance(home)
         except DamagedInstance:

@@ -37,7 +37,7 @@ from dagster._core.storage.tags import (
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipelines import lanes as split
-from pipelines import prestart, progress
+from pipelines import prestart, progress, stopping
 from pipelines.assets.search import FEEDS as SEARCH_FEEDS
 from pipelines.definitions import JOB_LOGGED_ASSETS, defs
 from pipelines.exiting import exit_now
@@ -581,6 +581,9 @@ def _lane_main(argv: list[str]) -> int:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupted)
+    # A service manager's SIGTERM reaches every process of the load (systemd's control group):
+    # a lane takes it as the load does, as a Ctrl-C.
+    signal.signal(signal.SIGTERM, interrupted)
     with progress.listening(report), OneInstance() as instance:
         while True:
             try:
@@ -623,7 +626,8 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed before any step ran (see the Dagster UI for its event log)"
 
 
-INTERRUPTED = "Interrupted: stopped (Ctrl-C) before this window finished; a re-run resumes"
+# The reason a window the load left unfinished is logged with ({how}: ``stopping.cause``).
+INTERRUPTED = "Interrupted: stopped ({how}) before this window finished; a re-run resumes"
 # How a Ctrl-C in this process can end a step instead of reaching us as KeyboardInterrupt: DuckDB
 # turns it into its own error mid-query (we never interrupt a query ourselves), and Dagster into
 # an interrupted step.
@@ -669,7 +673,7 @@ def mark_unfinished(
                             started=now,
                             finished=now,
                             status="failure",
-                            error=INTERRUPTED,
+                            error=INTERRUPTED.format(how=stopping.cause()),
                             org=org,
                         )
                     )

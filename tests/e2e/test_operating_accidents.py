@@ -221,28 +221,45 @@ def test_lost_published_file_and_parquet_are_repaired_never_published_smaller(
     _equal_truth(db, _truth(tmp_path, now, "2026-11-16", "2026-11-20"))
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def _cli(env: dict[str, str], *args: str, group: bool = False) -> subprocess.Popen[str]:
+    """The CLI in a subprocess; ``group``: in a process group of its own, as a terminal's
+    foreground job or a service manager's unit, to be signalled whole."""
     return subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=group,
     )
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize(
+    ("signum", "said"),
+    [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")],
+    ids=["ctrl-c", "sigterm"],
+)
 def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resumes(
-    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    signum: signal.Signals,
+    said: str,
 ) -> None:
+    """Sent to the load's whole process group, as a terminal's Ctrl-C and systemd's stop are:
+    every process of it (lanes, Dagster's log copiers) gets the signal, and the user still
+    reads one sentence."""
     now = "2026-11-20T15:30:00"
     build = WarehousePaths(pipeline.data_dir)
     args = ["load", "--from", "2026-11-06", "--to", "2026-11-18", "--no-progress"]
     args += ["--source", "search"]
+    # The instance the load makes itself, as a user's first load does (not the test instance).
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     with sandbox(now, latency_ms=30, tasks_per_day=SMALL) as url:
         point_at(monkeypatch, url)
         env = {**os.environ, "WXCC_WINDOW_WORKERS": "2", "WXCC_NOW": now + "Z"}
-        proc = _cli(env, *args)
+        proc = _cli(env, *args, group=True)
         parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and proc.poll() is None:
@@ -250,7 +267,7 @@ def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resume
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signum)
         interrupted = time.monotonic()
         _, err = proc.communicate(timeout=60)
         stopped_in = time.monotonic() - interrupted
@@ -258,12 +275,14 @@ def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resume
         assert stopped_in < 10, f"{stopped_in:.1f} s"
         assert "Traceback" not in err
         last = err.strip().splitlines()[-1]
-        assert last.startswith("wxcc-warehouse: stopped (Ctrl-C); unfinished search windows: ")
+        assert last.startswith(f"wxcc-warehouse: stopped ({said}); unfinished search windows: ")
         assert last.endswith("marked failed in the extraction log; a re-run resumes")
         states = _states(build)
         interrupted_days = [d for d, s in states.items() if s == "failure"]
         assert interrupted_days and "2026-11-17" in interrupted_days
         assert all(s in ("success", "failure") for s in states.values())
+        reasons = {a.error for a in ops.latest_attempts(build) if a.status == "failure"}
+        assert f"Interrupted: stopped ({said}) before this window finished" in str(reasons)
         monkeypatch.setenv("WXCC_NOW", now + "Z")
         assert main(args) == 0  # resumes
     assert set(_states(build).values()) == {"success"}

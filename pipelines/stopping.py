@@ -1,0 +1,71 @@
+"""A load stopped by a service manager's SIGTERM, as by Ctrl-C, and told apart from it.
+
+systemd, Docker and Kubernetes stop a process with SIGTERM, whose default action ends a Python
+process at once: no line for whoever reads the logs, no outcome for ``status``, lanes killed by
+their parent's death mid-step. A load takes SIGTERM as a Ctrl-C instead: it stops its requests,
+marks what it left unfinished, and says so.
+
+Which of the two arrived cannot be learnt from the handler that runs: while a Dagster run
+executes in this process, Dagster points SIGTERM at its own SIGINT handler, which is not told
+the signal. Python's C-level handler writes the number of every signal it catches to the wakeup
+file descriptor, whoever's Python handler then runs, so :func:`cause` reads it from there.
+No Dagster here: the CLI imports this before Dagster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+_wakeup: int | None = None  # read end of the pipe given to signal.set_wakeup_fd
+_terminated = False  # a SIGTERM was seen on it
+
+
+def _raise(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # as Python's default SIGINT handler does
+
+
+@contextlib.contextmanager
+def watched() -> Iterator[None]:
+    """For a load, in its main thread: SIGTERM raises KeyboardInterrupt as Ctrl-C does (unless
+    something else handles it already), and every signal caught is noted for :func:`cause`.
+    Both are undone on leaving. In another thread, nothing."""
+    global _wakeup, _terminated  # noqa: PLW0603 - one load per process at a time
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _terminated = False
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    taken = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    if taken:
+        signal.signal(signal.SIGTERM, _raise)
+    # A full pipe (thousands of signals unread) drops the byte, not the signal.
+    previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    _wakeup = read
+    try:
+        yield
+    finally:
+        cause()  # what arrived until now stays known after the pipe is gone
+        signal.set_wakeup_fd(previous)
+        if taken:  # Dagster may have pointed it elsewhere meanwhile: the default again
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _wakeup = None
+        os.close(read)
+        os.close(write)
+
+
+def cause() -> str:
+    """How the load was stopped, for its messages: ``SIGTERM`` once one arrived during the
+    latest :func:`watched`, else ``Ctrl-C``."""
+    global _terminated  # noqa: PLW0603
+    if _wakeup is not None and not _terminated:
+        with contextlib.suppress(BlockingIOError, OSError):
+            while chunk := os.read(_wakeup, 4096):
+                _terminated = _terminated or signal.SIGTERM in chunk
+    return "SIGTERM" if _terminated else "Ctrl-C"
