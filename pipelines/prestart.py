@@ -123,7 +123,12 @@ class Forked:
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
-            os.kill(self.pid, signum)
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                # Reaped meanwhile by the thread waiting for it (a poll while it waits says
+                # "still running"): it has ended, nothing to signal, as Popen.send_signal.
+                pass
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)

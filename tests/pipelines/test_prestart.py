@@ -264,3 +264,17 @@ def test_a_load_collects_young_objects_less_often_and_keeps_the_older_thresholds
         assert prestart.YOUNG_OBJECTS > 700
     finally:
         gc.set_threshold(*before)
+
+
+def test_signalling_a_forked_lane_that_ended_and_was_reaped_meanwhile_is_no_error() -> None:
+    """A Ctrl-C's stop signals each lane while the lane's own thread may be reaping it: poll
+    then says "still running" (the other holds the reaping), and the pid is gone by the kill."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    lane = prestart.Forked(pid, io.StringIO(), io.StringIO())
+    with lane._reaping:  # noqa: SLF001 - as the lane's thread holds it in wait()
+        os.waitpid(pid, 0)  # what that wait does meanwhile
+        lane.send_signal(signal.SIGINT)  # no ProcessLookupError
+        lane.kill()
+    assert lane.poll() == 0  # reaped elsewhere: ended, as far as it can tell
