@@ -833,47 +833,64 @@ def two_loads(case: Case, root: Path) -> Outcome:
     return out
 
 
-def ctrl_c(case: Case, root: Path) -> Outcome:
-    env = Env(root)
-    args = load_args("search", DAY - timedelta(days=1), 2)
-    with sandbox(SEARCH_VOLUME) as (url, _f):
-        started = time.monotonic()
-        proc = start_load(env, url, args)
-        # Ctrl-C once windows are landing (a fixed delay lands in Dagster's start-up on a
-        # loaded machine): the first attempt logged, and a second more.
-        deadline = time.monotonic() + LOAD_TIMEOUT_S
-        while proc.poll() is None and time.monotonic() < deadline and not _log_rows(env.data):
-            time.sleep(0.2)
-        time.sleep(1)
-        at = time.monotonic() - started
-        proc.send_signal(signal.SIGINT)
-        first = finish(proc, args, started)
-        marked = failures_logged(env.data, "search")
-        again = load(env, url, args)
-    truth_dir = truth("search", SEARCH_VOLUME, DAY - timedelta(days=1), 2)
-    figures = compare(env.data / "warehouse.duckdb", truth_dir)
-    out = Outcome(case.name, case.group, case.injected, figures=figures)
-    out.did = f"SIGINT {at:.0f} s in (1 s after its first window began): exit {first.rc}"
-    if first.rc:
-        out.did += (
-            f" ({'one line' if first.one_line else 'a traceback'}: {_clip(first.reason, 140)}); "
-            f"{marked} window(s) marked failed"
+def stopped_by(signum: signal.Signals, group: bool) -> Callable[[Case, Path], Outcome]:
+    """The load stopped by ``signum`` once its windows land, sent to its process alone
+    (``kill``) or, with ``group``, to its whole process group: a terminal's Ctrl-C and
+    systemd's stop reach every process of the load (its lanes, Dagster's log copiers)."""
+    said = "Ctrl-C" if signum == signal.SIGINT else signum.name
+
+    def case_(case: Case, root: Path) -> Outcome:
+        env = Env(root)
+        args = load_args("search", DAY - timedelta(days=1), 2)
+        with sandbox(SEARCH_VOLUME) as (url, _f):
+            started = time.monotonic()
+            proc = start_load(env, url, args, start_new_session=group)
+            # Stopped once windows are landing (a fixed delay lands in Dagster's start-up on a
+            # loaded machine): the first attempt logged, and a second more.
+            deadline = time.monotonic() + LOAD_TIMEOUT_S
+            while proc.poll() is None and time.monotonic() < deadline and not _log_rows(env.data):
+                time.sleep(0.2)
+            time.sleep(1)
+            at = time.monotonic() - started
+            if group:
+                os.killpg(proc.pid, signum)
+            else:
+                proc.send_signal(signum)
+            first = finish(proc, args, started)
+            marked = failures_logged(env.data, "search")
+            again = load(env, url, args)
+        truth_dir = truth("search", SEARCH_VOLUME, DAY - timedelta(days=1), 2)
+        figures = compare(env.data / "warehouse.duckdb", truth_dir)
+        out = Outcome(case.name, case.group, case.injected, figures=figures)
+        out.did = (
+            f"{signum.name} {'to the process group ' if group else ''}{at:.0f} s in (1 s after "
+            f"its first window began): exit {first.rc}"
         )
-    out.did += f"; plain re-run: exit {again.rc}"
-    ok = again.rc == 0 and figures.equal
-    if ok and (first.rc == 0 or (first.one_line and first.rc == 130)):
-        out.result = "equal" if first.rc == 0 else "recovered"
-    else:
-        why = []
-        if not ok:
-            why.append(f"the re-run did not recover ({figures.short()})")
-        if first.rc and not first.one_line:
-            why.append("Ctrl-C printed a traceback, not one line")
-        if first.rc not in (0, 130):
-            why.append(f"exit {first.rc}, not 130")
-        out.result = "NOT OK: " + "; ".join(why)
-        out.lost, out.duplicated = figures.lost, figures.duplicated
-    return out
+        if first.rc:
+            out.did += (
+                f" ({'one line' if first.one_line else 'a traceback'}: "
+                f"{_clip(first.reason, 140)}); {marked} window(s) marked failed"
+            )
+        out.did += f"; plain re-run: exit {again.rc}"
+        ok = again.rc == 0 and figures.equal
+        named = first.rc == 0 or f"stopped ({said})" in first.reason
+        if ok and named and (first.rc == 0 or (first.one_line and first.rc == 130)):
+            out.result = "equal" if first.rc == 0 else "recovered"
+        else:
+            why = []
+            if not ok:
+                why.append(f"the re-run did not recover ({figures.short()})")
+            if first.rc and not first.one_line:
+                why.append(f"{signum.name} printed a traceback or more, not one line")
+            if first.rc not in (0, 130):
+                why.append(f"exit {first.rc}, not 130")
+            if not named:
+                why.append(f"the line does not say stopped ({said})")
+            out.result = "NOT OK: " + "; ".join(why)
+            out.lost, out.duplicated = figures.lost, figures.duplicated
+        return out
+
+    return case_
 
 
 def lost_dir(which: str) -> Callable[[Case, Path], Outcome]:
@@ -1640,7 +1657,27 @@ def cases(kills: int) -> list[Case]:
             [],
             "Ctrl-C (SIGINT) while a 2-day load lands its windows",
             s,
-            custom=ctrl_c,
+            custom=stopped_by(signal.SIGINT, group=False),
+            weight=2,
+        ),
+        Case(
+            "ctrl-c-terminal",
+            "mistake",
+            "search",
+            [],
+            "Ctrl-C at a terminal (SIGINT to every process of the load) while it lands windows",
+            s,
+            custom=stopped_by(signal.SIGINT, group=True),
+            weight=2,
+        ),
+        Case(
+            "sigterm",
+            "mistake",
+            "search",
+            [],
+            "a service manager's stop (SIGTERM to every process, as systemd sends it) mid-load",
+            s,
+            custom=stopped_by(signal.SIGTERM, group=True),
             weight=2,
         ),
         Case(
