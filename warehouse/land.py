@@ -124,6 +124,7 @@ def land_windows(
         raise
     versions: list[Path] = []
     stored: list[str] = []
+    committing = False
     try:
         for n, writer in enumerate(writers):
             try:
@@ -141,6 +142,7 @@ def land_windows(
         # a window becomes current all at once, never with a file missing from the bucket.
         for version in versions:
             stored.append(paths.store_file(version))
+        committing = True
         retired = store.commit_window(
             paths.store_path,
             org_id,
@@ -152,6 +154,8 @@ def land_windows(
             ],
         )
     except BaseException:
+        if committing and _committed(paths, writers[0].table, org_id, start_ms, end_ms, stored):
+            raise  # the window is current with these files: they stay
         for name in stored:
             if name not in map(str, versions):
                 _delete_quietly(paths, name)
@@ -173,6 +177,23 @@ def land_windows(
 
         publish_now(paths)
     return results
+
+
+def _committed(  # noqa: PLR0913
+    paths: WarehousePaths, table: Table, org_id: str, start_ms: int, end_ms: int, stored: list[str]
+) -> bool:
+    """Whether the store made ``stored`` current although its commit raised: a Ctrl-C raises
+    in whatever Python runs next, which can be just after SQLite's COMMIT. Deleting the files
+    then would leave the window current with its files gone. Not known (the store cannot be
+    read now): taken as committed, since a version file no commit names is only litter (no
+    reader reads it), and a named one deleted is a window lost."""
+    try:
+        current = store.window_file(
+            paths.store_path, table.qualified_name, org_id, start_ms, end_ms
+        )
+    except Exception:  # noqa: BLE001 - failing already: keep the files
+        return True
+    return current is not None and current[0] == stored[0]
 
 
 def _delete_quietly(paths: WarehousePaths, stored: str) -> None:

@@ -105,6 +105,24 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
+def _writing(con: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: ``BEGIN IMMEDIATE`` (one writer from here, no lost update between
+    processes), committed at the end of the block or rolled back on any error.
+
+    A Ctrl-C raises in whatever Python runs next, which can be just after COMMIT returned:
+    nothing is left to roll back then, and the interruption is what the caller must see (a
+    ROLLBACK would replace it with "no transaction is active")."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
 def reading(path: Path) -> Iterator[sqlite3.Connection]:
     """The store to read (``status``): as :func:`connect`, or, in a directory that cannot be
     written (a read-only copy or mount), opened immutable, since reading a WAL database
@@ -139,8 +157,7 @@ def commit_window(
     now = time.time() if now is None else now
     retired: list[tuple[str, str, int]] = []
     with connect(path) as con:
-        con.execute("BEGIN IMMEDIATE")  # one writer from here: no lost update between processes
-        try:
+        with _writing(con):
             commit_id = con.execute(queries.sql("store/insert_commit"), {"now": now}).lastrowid
             for file in files:
                 window = {
@@ -167,10 +184,6 @@ def commit_window(
                     queries.sql("store/insert_window"),
                     {**window, "path": file.path, "rows": file.rows, "commit_id": commit_id},
                 )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return retired
 
 
@@ -227,17 +240,12 @@ def published(path: Path, commit_id: int | None, now: float, retired_before: flo
     """Record ``commit_id`` as published; return the retired files whose grace is over, which
     the store forgets (the caller deletes them)."""
     with connect(path) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with _writing(con):
             if commit_id is not None:
                 mark_published(con, commit_id, now)
             old = expired(con, retired_before)
             for file in old:
                 forget_retired(con, file)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return old
 
 
@@ -264,14 +272,9 @@ def forget_retired(con: sqlite3.Connection, file: str) -> None:
 def record_attempt(path: Path, row: Mapping[str, object]) -> None:
     """Insert or replace one extraction-log row (its own transaction; the next publish shows it)."""
     with connect(path) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with _writing(con):
             con.execute(queries.sql("store/upsert_extraction_log"), dict(row))
             con.execute(queries.sql("store/insert_commit"), {"now": time.time()})
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
 
 @retried
@@ -286,8 +289,7 @@ def forget_lost(
         return []
     forgotten: list[tuple[str, str, int, int]] = []
     with connect(path) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with _writing(con):
             rows = con.execute(queries.sql("store/select_window_files")).fetchall()
             files = [file for *_, file, _commit in rows]
             present = existing(files) if existing else {f for f in files if Path(f).exists()}
@@ -299,10 +301,6 @@ def forget_lost(
                 con.execute(queries.sql("store/delete_commit_windows"), {"commit_id": commit})
             if lost:
                 con.execute(queries.sql("store/insert_commit"), {"now": time.time()})
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return forgotten
 
 
@@ -310,15 +308,10 @@ def forget_lost(
 def record_attempts(path: Path, rows: Sequence[Mapping[str, object]]) -> None:
     """Insert or replace several extraction-log rows in one transaction (all or none)."""
     with connect(path) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with _writing(con):
             for row in rows:
                 con.execute(queries.sql("store/upsert_extraction_log"), dict(row))
             con.execute(queries.sql("store/insert_commit"), {"now": time.time()})
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
 
 @retried
@@ -327,16 +320,11 @@ def replace_differences(
 ) -> None:
     """Replace one check's differences over an org and window, in one transaction."""
     with connect(path) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with _writing(con):
             con.execute(queries.sql("store/delete_cross_check_differences"), dict(window))
             for row in rows:
                 con.execute(queries.sql("store/insert_cross_check_difference"), {**window, **row})
             con.execute(queries.sql("store/insert_commit"), {"now": time.time()})
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
 
 _US = pa.timestamp("us", tz="UTC")

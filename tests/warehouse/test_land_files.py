@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,44 @@ def test_bad_rows_are_refused_and_nothing_changes(
         land_window(paths, T, ORG, DAY0, DAY1, rows())
     assert (_versions(paths), store.current_files(paths.store_path)) == before
     assert _ids(paths) == ["task-1"]
+
+
+class _InterruptedAfterCommit:
+    """A store connection on which a Ctrl-C arrives just after SQLite's COMMIT returns (it
+    raises in whatever Python runs next)."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self._con = con
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        done = self._con.execute(sql, *args)
+        if sql == "COMMIT":
+            raise KeyboardInterrupt
+        return done
+
+
+def test_a_ctrl_c_just_after_the_store_commits_keeps_the_window_and_its_files(
+    paths: WarehousePaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    land_window(paths, T, ORG, DAY0, DAY1, task_batch([1]))
+    real = store.connect
+
+    @contextmanager
+    def interrupted(path: Path) -> Iterator[Any]:
+        with real(path) as con:
+            yield _InterruptedAfterCommit(con)
+
+    monkeypatch.setattr(store, "connect", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # the interruption, not "no transaction is active"
+        land_window(paths, T, ORG, DAY0, DAY1, task_batch([1, 2]), publish=False)
+    monkeypatch.setattr(store, "connect", real)
+    current = store.current_files(paths.store_path)[T.qualified_name]
+    assert [Path(f).exists() for f in current] == [True]  # current, and on disk
+    publish(paths)
+    assert _ids(paths) == ["task-1", "task-2"]
 
 
 def test_a_file_is_checked_by_duckdb_reading_it(paths: WarehousePaths, tmp_path: Path) -> None:
