@@ -35,10 +35,10 @@ def watched() -> Iterator[None]:
     something else handles it already), and every signal caught is noted for :func:`cause`.
     Both are undone on leaving. In another thread, nothing."""
     global _wakeup, _terminated  # noqa: PLW0603 - one load per process at a time
+    _terminated = False  # a new load: the last one's stop is not this one's
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _terminated = False
     read, write = os.pipe()
     os.set_blocking(read, False)
     os.set_blocking(write, False)
