@@ -157,6 +157,9 @@ def _ui(args: argparse.Namespace) -> int:
     settings = load_settings()
     env = dict(os.environ)
     env.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    # As a load does: a new home made, an old one migrated, a damaged one named in a sentence
+    # (`dagster dev` meets a DAGSTER_HOME that does not exist yet with a traceback).
+    prepare_instance(Path(env["DAGSTER_HOME"]))
     sandbox_proc = None
     if settings.uses_sandbox:
         # The UI's code server runs in other processes: the sandbox must be a process of its own.
