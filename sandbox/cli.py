@@ -60,6 +60,10 @@ def parse_instant(text: str) -> int:
     return int(parsed.timestamp() * 1000)
 
 
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
 class UsageError(Exception):
     """A bad option or config file: one sentence, exit status 2."""
 
@@ -289,7 +293,10 @@ def _cache_dir(given: Any) -> Path | None:  # noqa: ANN401
         return default_dir()
     if str(given).strip().lower() == "off":
         return None
-    return Path(str(given)).expanduser()
+    folder = Path(str(given)).expanduser()
+    if folder.is_file():
+        raise UsageError(f"--cache-dir {folder} is a file, not a folder (or give 'off')")
+    return folder
 
 
 def _workers(given: int | None) -> int:
@@ -307,7 +314,16 @@ def _truth(args: argparse.Namespace) -> int:
 
     opts = _options(args, ["seed", "now", "tasks_per_day", "cache_dir"])
     now_ms = opts["now"] if opts["now"] is not None else int(datetime.now(UTC).timestamp() * 1000)
-    args.out.mkdir(parents=True, exist_ok=True)
+    if args.to <= args.from_:
+        raise UsageError(
+            f"--to {_iso(args.to)} must be after --from {_iso(args.from_)}: the window is "
+            "[from, to)"
+        )
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        what = "is a file, not a folder" if args.out.is_file() else f"cannot be made ({exc})"
+        raise UsageError(f"--out {args.out} {what}") from None
     written = write_truth(
         args.out,
         seed=int(opts["seed"]),

@@ -19,6 +19,7 @@ columns (``DayPlan.__reduce__``), gathered in C rather than by a Python call per
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -147,7 +148,9 @@ class DayStore:
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("cannot keep simulated day %s on disk: %s", plan.day, exc)
-            tmp.unlink(missing_ok=True)
+            # The same disk may refuse this too (a cache folder under a file: ENOTDIR).
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             return
         self.saved += 1
         self.prune()

@@ -66,3 +66,44 @@ def test_truth_needs_a_worker(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["wxcc-sandbox: --workers 0 must be 1 or more"]
     assert not list(tmp_path.glob("*.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("window", "said"),
+    [
+        (
+            ["--from", "2026-11-18", "--to", "2026-11-18"],
+            "--to 2026-11-18T00:00:00Z must be after --from 2026-11-18T00:00:00Z",
+        ),
+        (
+            ["--from", "2026-11-19", "--to", "2026-11-18"],
+            "--to 2026-11-18T00:00:00Z must be after --from 2026-11-19T00:00:00Z",
+        ),
+    ],
+    ids=["empty", "reversed"],
+)
+def test_truth_of_an_empty_or_reversed_window_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], window: list[str], said: str
+) -> None:
+    assert main(["truth", *window, "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0], err
+    assert not (tmp_path / "t").exists()
+
+
+def test_truth_out_or_cache_dir_at_a_file_is_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    argv = ["truth", "--from", "2026-11-18", "--to", "2026-11-19", "--tasks-per-day", "10"]
+    assert main([*argv, "--out", str(a_file)]) == 2
+    assert (
+        capsys.readouterr().err.strip() == f"wxcc-sandbox: --out {a_file} is a file, not a folder"
+    )
+    assert main([*argv, "--out", str(tmp_path / "t"), "--cache-dir", str(a_file)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"wxcc-sandbox: --cache-dir {a_file} is a file, not a folder (or give 'off')"
+    )
+    assert main(["serve", "--cache-dir", str(a_file)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

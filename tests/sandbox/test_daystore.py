@@ -109,3 +109,18 @@ def test_cache_dir_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert _cache_dir(str(tmp_path / "given")) == tmp_path / "given"
     monkeypatch.delenv(daystore.ENV_DIR)
     assert _cache_dir(None).name == "wxcc-sandbox"  # the user's cache directory
+
+
+def test_a_cache_folder_that_cannot_be_made_is_logged_and_the_day_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder under a file (ENOTDIR), as from WXCC_SANDBOX_CACHE_DIR: the cache is an
+    optimization, the day is served from memory."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    with caplog.at_level(logging.WARNING, logger="sandbox.daystore"):
+        tenant = Tenant(5, 300, cache_dir=a_file / "days")
+        assert _tasks(tenant)  # the day, simulated
+    assert tenant.day_store is not None and tenant.day_store.saved == 0
+    assert "cannot keep simulated day" in caplog.text
+    assert a_file.read_text() == ""
