@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,7 @@ from pipelines.sources.http import resume_requests, stop_requests
 SOURCES = ("search", "reporting", "legacy", "wfo")
 DEBUG_ENV = "WXCC_DEBUG"  # set to 1: tracebacks for bug reports, as --debug
 EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 1, 2, 75, 130
+EXIT_READER_GONE = 141  # 128 + SIGPIPE: as a tool the shell's pipe reader left (`| head`)
 MAX_DAYS = 3660  # about ten years: the Search API keeps 36 months; more is a typo
 LAST_LOAD = ".last-load.json"  # the outcome of the latest load, for `status`
 
@@ -66,10 +68,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wxcc-warehouse: stopped ({stopping.cause()}); a re-run resumes", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - every error becomes one sentence (or a traceback)
+        if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
+            # `wxcc-warehouse status | head`: the reader has all it wanted; nothing to say.
+            # (Another pipe's, a lane's, is an error like any other.)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_READER_GONE
         if debug:
             traceback.print_exc()
         print(f"wxcc-warehouse: {explain(exc, debug=debug)}", file=sys.stderr)
         return exit_code(exc)
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader closed it (poll says POLLERR)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll here, or no real stdout (tests)
+        return False
 
 
 def explain(exc: BaseException, *, debug: bool = False) -> str:

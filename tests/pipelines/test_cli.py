@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -105,3 +108,21 @@ def test_the_instance_is_opened_before_the_lanes_fork_and_a_damaged_one_left_to_
     monkeypatch.setenv("DAGSTER_HOME", str(damaged))
     cli._open_instance_once(SimpleNamespace(dagster_home=home))  # no error: the load says it
     assert (damaged / "history" / "runs.db").read_bytes().startswith(b"garbage")
+
+
+def test_a_reader_that_leaves_early_gets_no_error_line(env: Pipeline) -> None:
+    """`wxcc-warehouse status | head -1`: the rest of the output has nowhere to go; the command
+    ends quietly as a tool killed by SIGPIPE would (141), not with 'Broken pipe'."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "status"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
