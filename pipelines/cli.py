@@ -229,6 +229,9 @@ def _status(_args: argparse.Namespace) -> int:
         print(f"Configuration: {exc}")
         paths = WarehousePaths(Path(os.environ.get("WXCC_DATA_DIR") or "data"))
     data_dir = paths.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        print(f"The data directory {data_dir} (WXCC_DATA_DIR) is a file, not a directory.")
+        return 1
     last = _read_last_load(data_dir)
     if last:
         print(f"Last load {last.get('finished', '?')}: {last.get('outcome', '?')}")

@@ -265,6 +265,20 @@ def test_status_answers_when_the_configuration_is_broken(
     assert "No extraction has been logged" in out
 
 
+def test_status_says_a_data_directory_that_is_a_file(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    a_file = tmp_path / "data-file"
+    a_file.write_text("")
+    monkeypatch.setenv("WXCC_DATA_DIR", str(a_file))
+    assert main(["status"]) == 1  # not "no extraction has been logged in <file>/...: run load"
+    out = capsys.readouterr().out
+    assert out == f"The data directory {a_file} (WXCC_DATA_DIR) is a file, not a directory.\n"
+
+
 def test_status_answers_while_another_process_writes_the_store(
     env: Pipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
