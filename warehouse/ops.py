@@ -116,6 +116,13 @@ def org_ids(paths: WarehousePaths, org: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def landed_org_ids(paths: WarehousePaths, org: str) -> list[str]:
+    """The org ids under which windows of ``org`` were landed (succeeded or open)."""
+    with log_connection(paths) as con:
+        rows = con.execute(queries.sql("ops/select_landed_org_ids"), {"org": org}).fetchall()
+    return [r[0] for r in rows]
+
+
 def _row(attempt: Attempt) -> dict[str, object]:
     """The store's row of an attempt: windows in epoch ms, run times in epoch microseconds."""
     row: dict[str, object] = asdict(attempt)

@@ -77,9 +77,13 @@ def _mart_asset(table: Table) -> dg.AssetsDefinition:
         rows = 0
         windows: list[Window] = []
         # The org id the sources landed under: the marts need no API call (nor credentials).
-        ids = ops.org_ids(warehouse.paths, org)
+        ids = ops.landed_org_ids(warehouse.paths, org)
         if len(ids) > 1:
-            raise ValueError(f"org {org} has windows under several org ids: {ids}")
+            raise ValueError(
+                f"org {org} has windows landed under several org ids ({', '.join(ids)}): one "
+                "data directory holds two tenants under one org name; give each tenant its own "
+                "org name (WXCC_CONFIG orgs:) or its own WXCC_DATA_DIR"
+            )
         org_id = ids[0] if ids else ""
         # One connection for every day: the sources' views do not change meanwhile (a mart
         # reads no mart), and each build drops its staging tables before the landing.

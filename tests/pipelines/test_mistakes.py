@@ -5,6 +5,7 @@ Each case here printed a traceback (or loaded something wrong) before docs/opera
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import subprocess
 import sys
@@ -201,6 +202,23 @@ def _attempt(
         status=status,
         error=error,
     )
+
+
+def test_a_sign_in_that_failed_under_a_mistyped_org_id_does_not_block_later_loads(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failed attempt logged under a wrong org id (WXCC_ORG_ID mistyped, then mended) made
+    every later load fail at the marts: 'org default has windows under several org ids'."""
+    build = WarehousePaths(env.data_dir)
+    mistyped = _attempt("search.task_details", "2026-11-18", "failure", "AuthError: no", 1)
+    ops.record(build, dataclasses.replace(mistyped, org_id="mistyped-org-id"))
+    with sandbox(NOW.removesuffix("Z"), tasks_per_day=20) as url:
+        point_at(monkeypatch, url)
+        argv = ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]
+        assert main([*argv, "--source", "search"]) == 0, capsys.readouterr().err
+    assert ops.landed_org_ids(build, "default") != ["mistyped-org-id"]
+    with duck.connect(build.published_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM analytics.queue_interval_15m").fetchone()[0] > 0
 
 
 def test_status_answers_on_every_state_a_load_can_leave(
