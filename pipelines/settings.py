@@ -77,7 +77,8 @@ class Settings:
         ]
         if missing:
             raise ConfigError(
-                f"WXCC_API_URL is set but {', '.join(missing)} is not: set the OAuth integration's "
+                f"WXCC_API_URL is set but {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not: set the OAuth integration's "
                 "credentials (see README, 'Pointing it at a real tenant')"
             )
 

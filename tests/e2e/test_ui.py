@@ -15,6 +15,15 @@ import pytest
 
 from tests.support import Pipeline
 
+# The CLI with Ctrl-C at its default, as a shell starts a terminal's job, whatever this test
+# process inherited or was left with (an ignored or blocked SIGINT passes to children).
+AS_A_TERMINAL_JOB = (
+    "import os, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'pipelines.cli', *sys.argv[1:]])"
+)
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -57,7 +66,7 @@ def test_the_ui_starts_on_a_new_instance_and_a_terminal_ctrl_c_stops_every_proce
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "ui", "--port", str(port), "--last-days", "0"],
+        [sys.executable, "-c", AS_A_TERMINAL_JOB, "ui", "--port", str(port), "--last-days", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

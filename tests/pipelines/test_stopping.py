@@ -18,6 +18,17 @@ def _send(signum: int) -> None:
     signal.sigtimedwait([], 0)  # let the interpreter run the handler before going on
 
 
+@pytest.fixture(autouse=True)
+def sigint_default() -> Iterator[None]:
+    """Ctrl-C as in a fresh process: Python's handler, not blocked (a test process may have been
+    left otherwise by code it ran earlier)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    yield
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    signal.signal(signal.SIGINT, before)
+
+
 @pytest.fixture
 def sigterm_default() -> Iterator[None]:
     """SIGTERM's default action, as in a fresh process (an in-process Dagster run earlier in
