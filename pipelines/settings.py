@@ -6,6 +6,7 @@ CONTRACT.md names every variable. Secrets are read here only to be handed to cli
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -185,6 +186,16 @@ def _config_path(env: dict[str, str]) -> Path | None:
     return default if default.is_file() else None
 
 
+# The top-level keys of WXCC_CONFIG and who reads them: orgs and requests_per_minute
+# (pipelines/orgs.py), start_date (pipelines/partitions.py), cad_variables (the Search assets),
+# wfo_reports (warehouse/schemas_wfo.py), the storage keys (STORAGE_SETTINGS above), sandbox
+# (the sandbox's own options, `wxcc-sandbox --config`).
+CONFIG_KEYS = frozenset(
+    {"orgs", "requests_per_minute", "start_date", "cad_variables", "wfo_reports", "sandbox"}
+    | {key for _variable, key in STORAGE_SETTINGS.values()}
+)
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -198,4 +209,18 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping at its top level")
+    unknown = sorted(str(k) for k in data if k not in CONFIG_KEYS)
+    if unknown:
+        # A misspelt key (`org:` for `orgs:`) was ignored before, and the load went on without
+        # what it meant: the embedded sandbox instead of the tenants listed.
+        hints = [
+            f"{k!r} (did you mean {close[0]!r}?)" if close else repr(k)
+            for k in unknown
+            for close in [difflib.get_close_matches(k, CONFIG_KEYS, n=1)]
+        ]
+        raise ConfigError(
+            f"{path} (WXCC_CONFIG): unknown top-level key{'s' if len(hints) > 1 else ''} "
+            f"{', '.join(hints)}; the keys are "
+            f"{', '.join(sorted(CONFIG_KEYS))}"
+        )
     return data

@@ -109,6 +109,22 @@ def test_a_boolean_budget_is_refused_by_name(
     assert "requests_per_minute (WXCC_CONFIG) must be a whole number" in _one_line(capsys)
 
 
+def test_a_misspelt_top_level_config_key_is_refused_not_ignored(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`org:` for `orgs:` was ignored: the load went to the embedded sandbox as org default."""
+    config = tmp_path / "wxcc.yaml"
+    config.write_text("org:\n  - name: acme\nstart_date: 2025-01-01\n")
+    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    assert main(["load", "--last-days", "1"]) == 2
+    line = _one_line(capsys)
+    assert f"{config} (WXCC_CONFIG): unknown top-level key 'org' (did you mean 'orgs'?)" in line
+    assert not (env.data_dir / "warehouse.duckdb").exists()
+
+
 def test_machine_failures_read_as_sentences() -> None:
     full = OSError(errno.ENOSPC, "No space left on device", "/data/parquet/x.parquet")
     assert describe_os_error(full) == (
