@@ -171,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _ui(args: argparse.Namespace) -> int:
     """Load the last days, then run `dagster dev` with a sandbox that outlives the load."""
+    with stopping.watched():  # a service manager's SIGTERM stops it as Ctrl-C does
+        return _ui_watched(args)
+
+
+def _ui_watched(args: argparse.Namespace) -> int:
     settings = load_settings()
     env = dict(os.environ)
     env.setdefault("DAGSTER_HOME", str(settings.dagster_home))
@@ -181,7 +186,10 @@ def _ui(args: argparse.Namespace) -> int:
     if settings.uses_sandbox:
         # The UI's code server runs in other processes: the sandbox must be a process of its own.
         sandbox_proc = subprocess.Popen(
-            [_venv_tool("wxcc-sandbox"), "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
+            [_venv_tool("wxcc-sandbox"), "serve", "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=stopping.signalled_at_parent_death(signal.SIGTERM),
         )
         assert sandbox_proc.stdout is not None
         line = sandbox_proc.stdout.readline().strip()
@@ -194,21 +202,53 @@ def _ui(args: argparse.Namespace) -> int:
             env.setdefault(name, value)
     try:
         if args.last_days:
-            loaded = subprocess.run(
-                [_venv_tool("wxcc-warehouse"), "load", "--last-days", str(args.last_days)], env=env
-            )
-            if loaded.returncode != 0:
-                return loaded.returncode
+            load = [_venv_tool("wxcc-warehouse"), "load", "--last-days", str(args.last_days)]
+            loaded = _run_stoppable(load, env)
+            if loaded != 0:
+                return loaded
         print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
         workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
         command = [_venv_tool("dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1"]
-        return subprocess.run([*command, "-p", str(args.port)], env=env).returncode
+        return _run_stoppable([*command, "-p", str(args.port)], env)
     except KeyboardInterrupt:
         return 0
     finally:
         if sandbox_proc is not None:
             sandbox_proc.terminate()
             sandbox_proc.wait(10)
+
+
+# Seconds a child of `ui` gets to stop after the Ctrl-C or SIGTERM passed on to it before its
+# session is killed: `dagster dev` waits up to 60 s for each of its services (it takes 2-4 s
+# here); a load stops in seconds.
+CHILD_STOP_S = 75.0
+
+
+def _run_stoppable(command: list[str], env: dict[str, str]) -> int:
+    """Run ``command`` (a load, `dagster dev`) to its end; a Ctrl-C or SIGTERM of this process
+    is passed on to it, and waited for, then raised here.
+
+    The child runs in a session of its own, so that it is told once: a terminal's Ctrl-C
+    reaching it as well would land in the middle of its own stopping (`dagster dev` shuts its
+    webserver, daemon and code server down; a load marks what it left unfinished). A SIGTERM of
+    this process alone used to leave all of them running, serving the port. Should this process
+    be killed outright, the child gets a Ctrl-C from the kernel instead."""
+    child = subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        preexec_fn=stopping.signalled_at_parent_death(signal.SIGINT),
+    )
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGTERM if stopping.cause() == "SIGTERM" else signal.SIGINT)
+        try:
+            child.wait(timeout=CHILD_STOP_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        raise
 
 
 def _venv_tool(name: str) -> str:

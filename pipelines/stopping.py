@@ -15,10 +15,12 @@ No Dagster here: the CLI imports this before Dagster.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 _wakeup: int | None = None  # read end of the pipe given to signal.set_wakeup_fd
@@ -69,3 +71,24 @@ def cause() -> str:
             while chunk := os.read(_wakeup, 4096):
                 _terminated = _terminated or signal.SIGTERM in chunk
     return "SIGTERM" if _terminated else "Ctrl-C"
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def signalled_at_parent_death(signum: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for a child that must stop when this process ends, however it ends
+    (SIGKILL, the OOM killer): Linux sends the child ``signum`` then (``PR_SET_PDEATHSIG``,
+    kept across exec). A parent gone before that was set ends the child at once. None elsewhere.
+    Only for a parent that runs no other thread (``preexec_fn``'s own condition)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+
+    def set_in_child() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)  # noqa: SLF001 - the parent is gone already: nothing to run for
+
+    return set_in_child

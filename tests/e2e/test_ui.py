@@ -31,19 +31,35 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _session(sid: int) -> list[str]:
-    """Command lines of the processes still in session ``sid``."""
-    found = []
+def _descendants(pid: int) -> set[int]:
+    """Process ids below ``pid`` (children, theirs, ...), whatever their session."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[3]) == sid and fields[0] != "Z":
-                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except (OSError, ValueError, IndexError):
-            continue
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, ValueError, IndexError):
+                continue
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
     return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
 
 
 def _up(url: str, proc: subprocess.Popen[str], within: float) -> bool:
@@ -59,9 +75,17 @@ def _up(url: str, proc: subprocess.Popen[str], within: float) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.timeout(300)
-def test_the_ui_starts_on_a_new_instance_and_a_terminal_ctrl_c_stops_every_process_of_it(
-    pipeline: Pipeline, tmp_path: Path
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [(signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c-at-a-terminal", "sigterm-to-the-command"],
+)
+def test_the_ui_starts_on_a_new_instance_and_a_stop_ends_every_process_of_it(
+    pipeline: Pipeline, tmp_path: Path, signum: signal.Signals, group: bool
 ) -> None:
+    """A terminal's Ctrl-C reaches the command's whole process group; `kill` reaches the
+    command alone, which used to leave `dagster dev`, its webserver, daemon and code server and
+    the sandbox running, serving the port."""
     home = tmp_path / "new-home"  # not there yet: `dagster dev` alone meets it with a traceback
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
@@ -71,13 +95,16 @@ def test_the_ui_starts_on_a_new_instance_and_a_terminal_ctrl_c_stops_every_proce
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # a terminal's job: Ctrl-C reaches the whole group
+        start_new_session=True,  # a terminal's job: its own process group
     )
+    below: set[int] = set()
     try:
         assert _up(f"http://127.0.0.1:{port}/server_info", proc, 180), proc.communicate()
         assert "module: pipelines.compute_logs" in (home / "dagster.yaml").read_text()
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        below = _descendants(proc.pid)
+        assert len(below) >= 4, below  # the sandbox, dagster dev, its webserver and daemon
+        (os.killpg if group else os.kill)(proc.pid, signum)
+        out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -85,6 +112,6 @@ def test_the_ui_starts_on_a_new_instance_and_a_terminal_ctrl_c_stops_every_proce
     assert "Traceback" not in err, err
     assert f"Dagster UI on http://127.0.0.1:{port}" in out
     deadline = time.monotonic() + 10
-    while _session(proc.pid) and time.monotonic() < deadline:
+    while _alive(below) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _session(proc.pid) == []  # no webserver, daemon or code server left behind
+    assert not _alive(below)  # no webserver, daemon, code server or sandbox left behind
