@@ -437,6 +437,7 @@ def _load_sources(  # noqa: PLR0913
     load_started = datetime.now(UTC)
     with _api_environment(settings) as where:
         sources = _sources(args)
+        _check_api_settings(orgs, sources)
         work = []
         for source in sources:
             job = f"{source}_job"
@@ -612,6 +613,21 @@ def _range(args: argparse.Namespace, now: datetime, first: date) -> tuple[date, 
             f"start_date in WXCC_CONFIG): load from {first} or set an earlier start date"
         )
     return start, end
+
+
+def _check_api_settings(orgs: list[str], sources: list[str]) -> None:
+    """The OAuth settings each org's windows need, checked before any window begins: a
+    variable the org names but that is unset used to fail every window of the org in turn,
+    each logged failed, with exit 1 as though the API had failed. Search and reporting sign in;
+    the legacy records and WFO only to learn an org id that is not configured."""
+    from pipelines.orgs import orgs_of
+
+    signs_in = bool({"search", "reporting"} & set(sources))
+    for org in orgs_of(load_settings()):  # read again: the embedded sandbox set its variables
+        if org.name in orgs and (signs_in or not org.org_id):
+            if not org.api_url:
+                raise ConfigError(f"org {org.name}: no API URL: set WXCC_API_URL or its api_url")
+            org.credentials()
 
 
 @contextmanager

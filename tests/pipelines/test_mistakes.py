@@ -125,6 +125,28 @@ def test_a_misspelt_top_level_config_key_is_refused_not_ignored(
     assert not (env.data_dir / "warehouse.duckdb").exists()
 
 
+def test_an_org_whose_credential_variables_are_unset_is_refused_before_any_window(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every window of the org failed in turn, logged failed, exit 1, as if the API had."""
+    config = tmp_path / "wxcc.yaml"
+    config.write_text(
+        "orgs:\n  - name: acme\n    client_id_env: ACME_ID\n"
+        "    client_secret_env: ACME_SECRET\n    refresh_token_env: ACME_TOKEN\n"
+    )
+    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    monkeypatch.setenv("ACME_ID", "an-id")
+    assert main(["load", "--last-days", "2", "--source", "search"]) == 2
+    assert _one_line(capsys) == (
+        "wxcc-warehouse: org acme: ACME_SECRET, ACME_TOKEN not set: set the OAuth "
+        "integration's credentials in these variables"
+    )
+    assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
+
+
 def test_machine_failures_read_as_sentences() -> None:
     full = OSError(errno.ENOSPC, "No space left on device", "/data/parquet/x.parquet")
     assert describe_os_error(full) == (
