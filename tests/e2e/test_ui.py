@@ -15,11 +15,13 @@ import pytest
 
 from tests.support import Pipeline
 
-# The CLI with Ctrl-C at its default, as a shell starts a terminal's job, whatever this test
-# process inherited or was left with (an ignored or blocked SIGINT passes to children).
+# The CLI with Ctrl-C and SIGTERM at their defaults, as a shell starts a terminal's job,
+# whatever this test process inherited or was left with (an ignored or blocked signal passes to
+# children; an in-process Dagster run points SIGTERM at SIGINT's handler, ignored or not).
 AS_A_TERMINAL_JOB = (
     "import os, signal, sys; "
     "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL); "
     "signal.pthread_sigmask(signal.SIG_SETMASK, []); "
     "os.execv(sys.executable, [sys.executable, '-m', 'pipelines.cli', *sys.argv[1:]])"
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -69,9 +70,23 @@ def test_the_instance_file_an_earlier_version_wrote_is_brought_up_to_date(
     assert (edited / "dagster.yaml").read_text() == BEFORE + "# mine\n"  # the user's: kept
 
 
+@pytest.fixture
+def stop_signals_default() -> Iterator[None]:
+    """SIGINT and SIGTERM as in a fresh process. A test process started as a background job has
+    SIGINT ignored, and an in-process Dagster run earlier points SIGTERM at SIGINT's handler:
+    ignored too then, and children inherit that (Dagster's `tail` would not end on SIGTERM)."""
+    before = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    }
+    yield
+    for signum, handler in before.items():
+        signal.signal(signum, handler)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_the_copying_processes_start_deaf_to_ctrl_c_and_this_one_hears_it_again(
-    tmp_path: Path,
+    tmp_path: Path, stop_signals_default: None
 ) -> None:
     prepare_instance(tmp_path)
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
