@@ -1,6 +1,7 @@
 """Fixtures shared by the pipeline and end-to-end tests."""
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -9,6 +10,14 @@ import pytest
 
 from tests import support
 from tests.support import Pipeline, make_pipeline
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests run with Ctrl-C as a terminal's job has it. A run started as a background job
+    inherits SIGINT ignored; an in-process Dagster run then points SIGTERM at that too, and
+    every process a test starts inherits both (Dagster's `tail` then outlived its run)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
