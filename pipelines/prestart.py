@@ -22,7 +22,6 @@ No Dagster here: the CLI imports this before Dagster.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import gc
 import json
 import logging
@@ -39,11 +38,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+from pipelines import stopping
 from pipelines.exiting import exit_now
 
 # The load's process id, given to each lane process it starts (see die_with_parent).
 PARENT_ENV = "WXCC_LANE_PARENT"
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 # Runs in flight at once in one load (one per org and source): each waits on its org's API
 # budget, so more lanes cost processes, not throughput of any one org.
@@ -302,11 +301,8 @@ def die_with_parent() -> None:
     when its parent dies (``PR_SET_PDEATHSIG``); a parent gone before that was set is caught
     by its process id. Elsewhere nothing is set: a killed load's lanes finish their step."""
     expected = os.environ.get(PARENT_ENV)
-    if not sys.platform.startswith("linux") or not expected:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        return  # not allowed here (a sandbox without prctl): as elsewhere
+    if not expected or not stopping.set_parent_death_signal(signal.SIGKILL):
+        return  # not Linux, or prctl not allowed here (a sandbox): a killed load's lanes finish
     if os.getppid() != int(expected):
         os._exit(1)  # noqa: SLF001 - the load is gone already: nothing of it to finish
 

@@ -76,18 +76,27 @@ def cause() -> str:
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
+def set_parent_death_signal(signum: int) -> bool:
+    """Have Linux send this process ``signum`` when its parent dies, however it dies (SIGKILL,
+    the OOM killer): ``PR_SET_PDEATHSIG``, kept across exec. False where it cannot be set
+    (not Linux, or a sandbox without prctl)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return bool(libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0)
+
+
 def signalled_at_parent_death(signum: int) -> Callable[[], None] | None:
-    """A ``preexec_fn`` for a child that must stop when this process ends, however it ends
-    (SIGKILL, the OOM killer): Linux sends the child ``signum`` then (``PR_SET_PDEATHSIG``,
-    kept across exec). A parent gone before that was set ends the child at once. None elsewhere.
-    Only for a parent that runs no other thread (``preexec_fn``'s own condition)."""
+    """A ``preexec_fn`` for a child that must stop when this process ends, however it ends:
+    it gets ``signum`` then (:func:`set_parent_death_signal`). A parent gone before that was
+    set ends the child at once. None elsewhere than Linux. Only for a parent that runs no other
+    thread (``preexec_fn``'s own condition)."""
     if not sys.platform.startswith("linux"):
         return None
     parent = os.getpid()
 
     def set_in_child() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        set_parent_death_signal(signum)
         if os.getppid() != parent:
             os._exit(1)  # noqa: SLF001 - the parent is gone already: nothing to run for
 

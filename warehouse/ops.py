@@ -109,17 +109,13 @@ def latest_attempts(paths: WarehousePaths) -> list[LatestAttempt]:
     ]
 
 
-def org_ids(paths: WarehousePaths, org: str) -> list[str]:
-    """The org ids the log has seen under the partition name ``org``."""
+def org_ids(paths: WarehousePaths, org: str, *, landed_only: bool = False) -> list[str]:
+    """The org ids the log has seen under the partition name ``org``; ``landed_only``: only
+    those under which windows were landed (succeeded or open)."""
     with log_connection(paths) as con:
-        rows = con.execute(queries.sql("ops/select_org_ids"), {"org": org}).fetchall()
-    return [r[0] for r in rows]
-
-
-def landed_org_ids(paths: WarehousePaths, org: str) -> list[str]:
-    """The org ids under which windows of ``org`` were landed (succeeded or open)."""
-    with log_connection(paths) as con:
-        rows = con.execute(queries.sql("ops/select_landed_org_ids"), {"org": org}).fetchall()
+        rows = con.execute(
+            queries.sql("ops/select_org_ids"), {"org": org, "landed_only": landed_only}
+        ).fetchall()
     return [r[0] for r in rows]
 
 

@@ -77,7 +77,7 @@ def _mart_asset(table: Table) -> dg.AssetsDefinition:
         rows = 0
         windows: list[Window] = []
         # The org id the sources landed under: the marts need no API call (nor credentials).
-        ids = ops.landed_org_ids(warehouse.paths, org)
+        ids = ops.org_ids(warehouse.paths, org, landed_only=True)
         if len(ids) > 1:
             raise ValueError(
                 f"org {org} has windows landed under several org ids ({', '.join(ids)}): one "

@@ -254,7 +254,7 @@ def test_a_sign_in_that_failed_under_a_mistyped_org_id_does_not_block_later_load
         point_at(monkeypatch, url)
         argv = ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]
         assert main([*argv, "--source", "search"]) == 0, capsys.readouterr().err
-    assert ops.landed_org_ids(build, "default") != ["mistyped-org-id"]
+    assert ops.org_ids(build, "default", landed_only=True) != ["mistyped-org-id"]
     with duck.connect(build.published_path, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM analytics.queue_interval_15m").fetchone()[0] > 0
 
