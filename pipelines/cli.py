@@ -344,6 +344,17 @@ def _load_watched(args: argparse.Namespace) -> int:
 
     prestart.tune_collector()  # here, so that lanes forked from this process have it too
     _prestart_lanes(args, settings)
+    try:
+        return _load_planned(args, settings)
+    finally:
+        # Lanes started ahead but never given one end with the load, however it ends (a bad
+        # range, a held lock, unset credentials): a process that lives on (a test's, a
+        # scheduler's in-process call) must not hand the next load a lane whose imports read
+        # this load's configuration.
+        prestart.release()
+
+
+def _load_planned(args: argparse.Namespace, settings) -> int:  # noqa: ANN001 - Settings
     from pipelines.partitions import day_keys, start_date  # dagster imported only for a load
 
     now = _now()

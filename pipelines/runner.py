@@ -27,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import takewhile
 
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
@@ -516,13 +517,36 @@ def _run_child(
         if requests_stopped():
             found = Outcome(interrupted=True, unfinished=_days(lane))
         else:
-            last = (errors.strip().splitlines() or ["no output"])[-1]
             found = Outcome(
-                failure=(f"{lane.job_name} org {lane.org}", f"the lane's process ended: {last}")
+                failure=(
+                    f"{lane.job_name} org {lane.org}",
+                    f"the lane's process ended: {_why_ended(errors)}",
+                )
             )
         steps.done(found)
         _add(total, found)
     return _stopped_days(lane, total)
+
+
+# The line a traceback ends with: the exception's class (module path optional) and message.
+_RAISED = re.compile(
+    r"^(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*(?:Error|Exception|Interrupt|Exit)\w*)(?::|$)"
+)
+
+
+def _why_ended(errors: str) -> str:
+    """What a lane's stderr says of its end: the last traceback's exception, with the indented
+    lines its message wraps onto (Dagster's do), else the last line written, else "no output"."""
+    lines = errors.strip().splitlines()
+    for at in range(len(lines) - 1, -1, -1):
+        raised = _RAISED.match(lines[at])
+        if raised is None:
+            continue
+        rest = " ".join(takewhile(lambda line: line[:1].isspace(), lines[at + 1 :]))
+        rest = " ".join(rest.split())
+        said = lines[at][raised.start(1) :].strip()
+        return f"{said} {rest}".strip() if rest else said
+    return lines[-1].strip() if lines else "no output"
 
 
 def _outcome_of(child: prestart.Process, on_window: progress.Listener) -> Outcome | None:

@@ -148,3 +148,28 @@ def test_more_search_lanes_than_feed_groups_start_no_idle_processes(
     assert split.count("search_job") == groups
     chunks = [runner.Chunk("acme", DAYS)]
     assert len(runner.lanes("search_job", chunks)) == groups
+
+
+def test_a_lane_that_died_is_explained_by_its_exception_not_its_last_line() -> None:
+    """A lane that ended on a Dagster error was reported by its stderr's last line alone:
+    "the lane's process ended:                 ['default']"."""
+    errors = (
+        "/venv/dagster/_core/decorator_utils.py:232: BetaWarning: Parameter `backfill_policy`\n"
+        "  return fn(*args, **kwargs)\n"
+        "Traceback (most recent call last):\n"
+        '  File "/venv/dagster/_core/definitions/partitions/definition.py", line 109, in get\n'
+        "    raise DagsterInvalidInvocationError(\n"
+        "dagster._core.errors.DagsterInvalidInvocationError: Partition range default to default"
+        " is\n"
+        "                not a valid range. Nonexistent partition keys:\n"
+        "                ['default']\n"
+    )
+    assert runner._why_ended(errors) == (
+        "DagsterInvalidInvocationError: Partition range default to default is not a valid range."
+        " Nonexistent partition keys: ['default']"
+    )
+    assert runner._why_ended("Traceback (most recent call last):\nKeyboardInterrupt\n") == (
+        "KeyboardInterrupt"
+    )
+    assert runner._why_ended("a line\nthe last line\n") == "the last line"
+    assert runner._why_ended(" \n") == "no output"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import cli
+from pipelines import cli, prestart
 from pipelines.cli import main
 from pipelines.operating import describe_os_error, repair_derived_state
 from tests.support import Pipeline, point_at, sandbox
@@ -145,6 +145,10 @@ def test_an_org_whose_credential_variables_are_unset_is_refused_before_any_windo
         "integration's credentials in these variables"
     )
     assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
+    # Its lanes started ahead ended with it: the next load in this process (a scheduler's, a
+    # test's) took one, whose definitions had read this configuration, and it failed ("the
+    # lane's process ended: ['default']").
+    assert prestart._started == []
 
 
 def test_machine_failures_read_as_sentences() -> None:
