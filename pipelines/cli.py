@@ -631,14 +631,26 @@ def _check_api_settings(orgs: list[str], sources: list[str]) -> None:
     variable the org names but that is unset used to fail every window of the org in turn,
     each logged failed, with exit 1 as though the API had failed. Search and reporting sign in;
     the legacy records and WFO only to learn an org id that is not configured."""
-    from pipelines.orgs import orgs_of
+    from pipelines.orgs import checked_url, orgs_of
 
     signs_in = bool({"search", "reporting"} & set(sources))
     for org in orgs_of(load_settings()):  # read again: the embedded sandbox set its variables
-        if org.name in orgs and (signs_in or not org.org_id):
+        if org.name not in orgs:
+            continue
+        if signs_in or not org.org_id:
             if not org.api_url:
                 raise ConfigError(f"org {org.name}: no API URL: set WXCC_API_URL or its api_url")
+            checked_url(org.api_url, f"org {org.name}: the API URL (WXCC_API_URL or api_url)")
+            if org.identity_url:
+                where = f"org {org.name}: the identity URL (WXCC_IDENTITY_URL or identity_url)"
+                checked_url(org.identity_url, where)
             org.credentials()
+        for source, url, setting in (
+            ("legacy", org.legacy_base_url(), "WXCC_LEGACY_URL or legacy_url"),
+            ("wfo", org.wfo_base_url(), "WFO_URL or wfo_url"),
+        ):
+            if source in sources and url:
+                checked_url(url, f"org {org.name}: the {source} URL ({setting})")
 
 
 @contextmanager

@@ -25,8 +25,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from pipelines.settings import Settings
+from pipelines.settings import Settings, base_url
 from pipelines.sources.errors import ConfigError
 
 DEFAULT_ORG = "default"
@@ -57,6 +58,14 @@ class Org:
     wfo_password_env: str = "WFO_PASSWORD"
     wfo_tenant_id_env: str = "WFO_TENANT_ID"
 
+    def legacy_base_url(self) -> str | None:
+        """The legacy record API's base URL: ``legacy_url``, ``WXCC_LEGACY_URL``, ``api_url``."""
+        return self.legacy_url or os.environ.get("WXCC_LEGACY_URL") or self.api_url
+
+    def wfo_base_url(self) -> str | None:
+        """WFO's base URL: ``wfo_url``, ``WFO_URL``, then ``api_url``."""
+        return self.wfo_url or os.environ.get("WFO_URL") or self.api_url
+
     def credentials(self, env: Mapping[str, str] | None = None) -> tuple[str, str, str]:
         """``(client_id, client_secret, refresh_token)`` from the environment, read now."""
         env = os.environ if env is None else env
@@ -75,6 +84,19 @@ class Org:
             env[self.client_secret_env],
             env[self.refresh_token_env],
         )
+
+
+def checked_url(value: str, where: str) -> str:
+    """``value`` if it is an http(s) URL naming a host; else a ConfigError naming ``where`` (the
+    setting it came from), said before the load begins rather than in every window."""
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        shown = value if "@" not in value else "(a URL with credentials in it)"
+        raise ConfigError(
+            f"{where} must be an http:// or https:// URL naming a host, such as "
+            f"https://api.wxcc-us1.cisco.com; got {shown!r}"
+        )
+    return value
 
 
 def read_vars(
@@ -130,7 +152,7 @@ def _org(entry: Any, settings: Settings, n: int) -> Org:
     return Org(
         name=name,
         org_id=entry.get("org_id"),
-        api_url=api_url.rstrip("/") if api_url else None,
+        api_url=base_url(api_url),
         identity_url=(entry.get("identity_url") or settings.identity_url or api_url or None),
         client_id_env=entry.get("client_id_env", "WXCC_CLIENT_ID"),
         client_secret_env=entry.get("client_secret_env", "WXCC_CLIENT_SECRET"),

@@ -92,6 +92,15 @@ class Settings:
         return f"Settings({shown})"
 
 
+def base_url(url: str | None) -> str | None:
+    """``url`` without its trailing slashes, but whole when nothing but its scheme would be
+    left (``http://``), so that a refusal quotes what was set."""
+    if not url:
+        return None
+    stripped = url.rstrip("/")
+    return stripped if "://" in stripped else url
+
+
 def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Read settings; ``env`` defaults to ``os.environ`` (after loading ``./.env`` if present)."""
     if env is None:
@@ -103,8 +112,8 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
     api_url = env.get("WXCC_API_URL") or None
     return Settings(
         data_dir=Path(env.get("WXCC_DATA_DIR") or "data"),
-        api_url=api_url.rstrip("/") if api_url else None,
-        identity_url=(env.get("WXCC_IDENTITY_URL") or api_url or "").rstrip("/") or None,
+        api_url=base_url(api_url),
+        identity_url=base_url(env.get("WXCC_IDENTITY_URL") or api_url),
         client_id=env.get("WXCC_CLIENT_ID") or None,
         client_secret=env.get("WXCC_CLIENT_SECRET") or None,
         refresh_token=env.get("WXCC_REFRESH_TOKEN") or None,

@@ -83,7 +83,7 @@ def _opener(table: Table):  # noqa: ANN202
         _context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse, name: str
     ) -> Iterator[_Legacy]:
         org = wxcc.org(name)
-        base_url = org.legacy_url or os.environ.get("WXCC_LEGACY_URL") or org.api_url
+        base_url = org.legacy_base_url()
         if not base_url:
             raise ConfigError(f"org {name}: set WXCC_LEGACY_URL (or the org's legacy_url)")
         credentials = read_vars(

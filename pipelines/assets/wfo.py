@@ -83,7 +83,7 @@ def _open(
     _context: dg.AssetExecutionContext, wxcc: WxccApi, warehouse: Warehouse, name: str
 ) -> Iterator[_Wfo]:
     org = wxcc.org(name)
-    base_url = org.wfo_url or os.environ.get("WFO_URL") or org.api_url
+    base_url = org.wfo_base_url()
     if not base_url:
         raise ConfigError(f"org {name}: set WFO_URL (or the org's wfo_url)")
     user = read_vars(org, "WFO", {"user": org.wfo_user_env, "password": org.wfo_password_env})

@@ -151,6 +151,43 @@ def test_an_org_whose_credential_variables_are_unset_is_refused_before_any_windo
     assert prestart._started == []
 
 
+@pytest.mark.parametrize(
+    "variable, value, source, setting",
+    [
+        ("WXCC_API_URL", "localhost:8080", "search", "the API URL (WXCC_API_URL or api_url)"),
+        ("WXCC_API_URL", "http://", "search", "the API URL (WXCC_API_URL or api_url)"),
+        (
+            "WXCC_IDENTITY_URL",
+            "webexapis.com",
+            "reporting",
+            "the identity URL (WXCC_IDENTITY_URL or identity_url)",
+        ),
+        ("WXCC_LEGACY_URL", "ftp://records", "legacy", "the legacy URL (WXCC_LEGACY_URL or "),
+        ("WFO_URL", "wfo.example.com/api", "wfo", "the wfo URL (WFO_URL or wfo_url)"),
+    ],
+)
+def test_a_url_without_a_scheme_or_host_is_refused_before_any_window(  # noqa: PLR0913
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    source: str,
+    setting: str,
+) -> None:
+    """`WXCC_API_URL=localhost:8080` failed every window in turn, each logged failed, exit 1."""
+    monkeypatch.setenv("WXCC_API_URL", "https://api.example.com")
+    monkeypatch.setenv("WXCC_ORG_ID", "org-1")  # the legacy records and WFO need no sign-in
+    for name in ("WXCC_CLIENT_ID", "WXCC_CLIENT_SECRET", "WXCC_REFRESH_TOKEN"):
+        monkeypatch.setenv(name, "set")
+    monkeypatch.setenv(variable, value)
+    assert main(["load", "--last-days", "1", "--source", source]) == 2
+    line = _one_line(capsys)
+    assert line.startswith(f"wxcc-warehouse: org default: {setting}"), line
+    assert line.endswith(f"such as https://api.wxcc-us1.cisco.com; got {value!r}")
+    assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
+
+
 def test_machine_failures_read_as_sentences() -> None:
     full = OSError(errno.ENOSPC, "No space left on device", "/data/parquet/x.parquet")
     assert describe_os_error(full) == (
