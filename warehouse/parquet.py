@@ -20,8 +20,11 @@ deleted only after a grace period once a newer version replaced it. Then :meth:`
 hard-links it under the window's plain name, ``window=<start>-<end>.parquet``, atomically
 (``os.replace``), so the Hive tree always holds the current version of each window once. Neither
 pyarrow (which skips ``_`` folders) nor DuckDB's ``**/*.parquet`` glob (the ``.v`` suffix) reads
-a version file. A crash leaves at most a stray temp or unreferenced version file, which the next
-write of that window (temp files) or the garbage collection (versions) removes. Files of smaller
+a version file. A crash leaves at most a stray temp file, which the next write of that window
+removes, or a version file no commit names (killed between its rename and the store's commit),
+which nothing reads and nothing removes: the garbage collection deletes only versions a commit
+retired, since telling an abandoned version from one a concurrent load is about to commit would
+need a walk of every day folder. Files of smaller
 windows that the new one covers (hourly files under a new daily window) lose their plain names
 when it is linked. A window that partly overlaps an existing file is refused, since replacing
 either would lose or duplicate rows. One writer per window at a time.
