@@ -632,6 +632,7 @@ def _check_api_settings(orgs: list[str], sources: list[str]) -> None:
     each logged failed, with exit 1 as though the API had failed. Search and reporting sign in;
     the legacy records and WFO only to learn an org id that is not configured."""
     from pipelines.orgs import checked_url, orgs_of
+    from pipelines.sources.legacy import record_format
 
     signs_in = bool({"search", "reporting"} & set(sources))
     for org in orgs_of(load_settings()):  # read again: the embedded sandbox set its variables
@@ -645,12 +646,21 @@ def _check_api_settings(orgs: list[str], sources: list[str]) -> None:
                 where = f"org {org.name}: the identity URL (WXCC_IDENTITY_URL or identity_url)"
                 checked_url(org.identity_url, where)
             org.credentials()
-        for source, url, setting in (
-            ("legacy", org.legacy_base_url(), "WXCC_LEGACY_URL or legacy_url"),
-            ("wfo", org.wfo_base_url(), "WFO_URL or wfo_url"),
+        for source, url, setting, credentials in (
+            (
+                "legacy",
+                org.legacy_base_url(),
+                "WXCC_LEGACY_URL or legacy_url",
+                org.legacy_credentials,
+            ),
+            ("wfo", org.wfo_base_url(), "WFO_URL or wfo_url", org.wfo_credentials),
         ):
-            if source in sources and url:
-                checked_url(url, f"org {org.name}: the {source} URL ({setting})")
+            if source in sources:
+                if url:
+                    checked_url(url, f"org {org.name}: the {source} URL ({setting})")
+                credentials()
+    if "legacy" in sources:
+        record_format(os.environ.get("WXCC_LEGACY_FORMAT"))
 
 
 @contextmanager

@@ -33,6 +33,9 @@ from pipelines.sources.errors import ConfigError
 DEFAULT_ORG = "default"
 DEFAULT_REQUESTS_PER_MINUTE = 300  # the real service's budget per client (API_FACTS §0)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# An org's keys whose value is text, not a variable's name (``*_env``) nor a number.
+_TEXT_KEYS = ("org_id", "api_url", "identity_url", "legacy_url", "wfo_url")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,21 @@ class Org:
     def wfo_base_url(self) -> str | None:
         """WFO's base URL: ``wfo_url``, ``WFO_URL``, then ``api_url``."""
         return self.wfo_url or os.environ.get("WFO_URL") or self.api_url
+
+    def legacy_credentials(self) -> dict[str, str]:
+        """The legacy record API's ``api_key``, ``user_id``, ``tenant_id``, read now."""
+        names = {
+            "api_key": self.legacy_api_key_env,
+            "user_id": self.legacy_user_id_env,
+            "tenant_id": self.legacy_tenant_id_env,
+        }
+        return read_vars(self, "the legacy record API", names)
+
+    def wfo_credentials(self) -> dict[str, str]:
+        """WFO's ``user`` and ``password``, read now."""
+        return read_vars(
+            self, "WFO", {"user": self.wfo_user_env, "password": self.wfo_password_env}
+        )
 
     def credentials(self, env: Mapping[str, str] | None = None) -> tuple[str, str, str]:
         """``(client_id, client_secret, refresh_token)`` from the environment, read now."""
@@ -146,8 +164,18 @@ def _org(entry: Any, settings: Settings, n: int) -> Org:
             f"{where}: 'name' must be 1-63 letters, digits, '-' or '_' (it names partitions)"
         )
     for key in [k for k in Org.__dataclass_fields__ if k.endswith("_env")]:
-        if key in entry and not isinstance(entry[key], str):
-            raise ConfigError(f"{where}: {key} must name an environment variable")
+        if key in entry and not (isinstance(entry[key], str) and _VARIABLE.match(entry[key])):
+            raise ConfigError(
+                f"{where}: {key} must name an environment variable (letters, digits, '_'), "
+                f"not {entry[key]!r}"
+            )
+    for key in _TEXT_KEYS:
+        value = entry.get(key)
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(
+                f"{where}: {key} must be text, not {value!r}"
+                + (" (quote it in the YAML)" if isinstance(value, int | float) else "")
+            )
     api_url = entry.get("api_url") or settings.api_url
     return Org(
         name=name,

@@ -188,6 +188,8 @@ def utc_now(env: dict[str, str] | None = None) -> datetime:
 def _config_path(env: dict[str, str]) -> Path | None:
     if env.get("WXCC_CONFIG"):
         path = Path(env["WXCC_CONFIG"])
+        if path.is_dir():
+            raise ConfigError(f"WXCC_CONFIG names {path}, which is a directory: name the YAML file")
         if not path.is_file():
             raise ConfigError(f"WXCC_CONFIG names {path}, which does not exist")
         return path

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.windows import Landed, windowed_asset
-from pipelines.orgs import Org, read_vars
+from pipelines.orgs import Org
 from pipelines.partitions import Window
 from pipelines.resources import Warehouse, WxccApi, resolve_org_id
 from pipelines.settings import load_settings
@@ -86,15 +86,7 @@ def _opener(table: Table):  # noqa: ANN202
         base_url = org.legacy_base_url()
         if not base_url:
             raise ConfigError(f"org {name}: set WXCC_LEGACY_URL (or the org's legacy_url)")
-        credentials = read_vars(
-            org,
-            "the legacy record API",
-            {
-                "api_key": org.legacy_api_key_env,
-                "user_id": org.legacy_user_id_env,
-                "tenant_id": org.legacy_tenant_id_env,
-            },
-        )
+        credentials = org.legacy_credentials()
         state = Path(wxcc.data_dir or load_settings().data_dir) / "state" / org.name
         limiter = (
             SharedRateLimiter(state / "legacy-budget", org.requests_per_minute)

@@ -17,7 +17,6 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.windows import Landed, windowed_asset
-from pipelines.orgs import read_vars
 from pipelines.partitions import Window
 from pipelines.resources import Warehouse, WxccApi, resolve_org_id
 from pipelines.settings import load_settings
@@ -86,7 +85,7 @@ def _open(
     base_url = org.wfo_base_url()
     if not base_url:
         raise ConfigError(f"org {name}: set WFO_URL (or the org's wfo_url)")
-    user = read_vars(org, "WFO", {"user": org.wfo_user_env, "password": org.wfo_password_env})
+    user = org.wfo_credentials()
     tenant = os.environ.get(org.wfo_tenant_id_env) or None
     state = Path(wxcc.data_dir or load_settings().data_dir) / "state" / org.name
     org_id = resolve_org_id(wxcc, org)

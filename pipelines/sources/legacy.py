@@ -74,6 +74,16 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 DEFAULT_RECORD_CAP = 10_000  # the sandbox's documented cap; never above the service's
 FORMATS = ("json", "csv")
+
+
+def record_format(value: str | None) -> str:
+    """``WXCC_LEGACY_FORMAT``'s value as a format the record API serves (unset: json)."""
+    fmt = (value or "json").strip().lower()
+    if fmt not in FORMATS:
+        raise ConfigError(f"WXCC_LEGACY_FORMAT must be json or csv, not {fmt!r}")
+    return fmt
+
+
 JSON_LIST_KEYS = ("data", "records", "results", "items", "content")
 API_PATH = "/aws/api/"
 
@@ -158,9 +168,7 @@ class LegacyClient:
         ]
         if missing:
             raise ConfigError(f"the legacy record API needs {', '.join(missing)}")
-        fmt = (fmt or "json").strip().lower()
-        if fmt not in FORMATS:
-            raise ConfigError(f"WXCC_LEGACY_FORMAT must be json or csv, not {fmt!r}")
+        fmt = record_format(fmt)
         if record_cap < 1:
             raise ConfigError(f"the legacy record cap must be at least 1, not {record_cap}")
         self.fmt = fmt

@@ -96,6 +96,23 @@ def test_a_config_or_env_file_that_is_not_utf8_is_named(
     assert ".env is not UTF-8 text" in _one_line(capsys)
 
 
+def test_a_config_path_that_is_a_directory_or_missing_is_named(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A directory was said not to exist."""
+    monkeypatch.setenv("WXCC_CONFIG", str(tmp_path))
+    assert main(["load", "--last-days", "1"]) == 2
+    assert _one_line(capsys) == (
+        f"wxcc-warehouse: WXCC_CONFIG names {tmp_path}, which is a directory: name the YAML file"
+    )
+    monkeypatch.setenv("WXCC_CONFIG", str(tmp_path / "wxcc.yml"))
+    assert main(["load", "--last-days", "1"]) == 2
+    assert _one_line(capsys).endswith("wxcc.yml, which does not exist")
+
+
 def test_a_boolean_budget_is_refused_by_name(
     env: Pipeline,
     monkeypatch: pytest.MonkeyPatch,
@@ -185,6 +202,73 @@ def test_a_url_without_a_scheme_or_host_is_refused_before_any_window(  # noqa: P
     line = _one_line(capsys)
     assert line.startswith(f"wxcc-warehouse: org default: {setting}"), line
     assert line.endswith(f"such as https://api.wxcc-us1.cisco.com; got {value!r}")
+    assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
+
+
+@pytest.mark.parametrize(
+    "config, said",
+    [
+        ("    api_url: 123\n", "orgs[0]: api_url must be text, not 123 (quote it in the YAML)"),
+        ("    org_id: [1, 2]\n", "orgs[0]: org_id must be text, not [1, 2]"),
+        (
+            '    client_id_env: ""\n',
+            "orgs[0]: client_id_env must name an environment variable (letters, digits, '_'), "
+            "not ''",
+        ),
+    ],
+)
+def test_an_org_key_of_the_wrong_type_is_refused_by_name(
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    said: str,
+) -> None:
+    """`api_url: 123` was an unexpected AttributeError; `org_id: [1, 2]` failed every window
+    with a ProgrammingError from the extraction log's insert."""
+    path = tmp_path / "wxcc.yaml"
+    path.write_text("orgs:\n  - name: acme\n" + config)
+    monkeypatch.setenv("WXCC_CONFIG", str(path))
+    assert main(["load", "--last-days", "1", "--source", "legacy"]) == 2
+    assert _one_line(capsys) == f"wxcc-warehouse: {path}: {said}"
+    assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
+
+
+@pytest.mark.parametrize(
+    "source, unset, said",
+    [
+        ("legacy", "WXCC_LEGACY_API_KEY", "the legacy record API needs WXCC_LEGACY_API_KEY"),
+        ("wfo", "WFO_PASSWORD", "WFO needs WFO_PASSWORD"),
+    ],
+)
+def test_unset_legacy_or_wfo_credentials_are_said_before_any_window(  # noqa: PLR0913
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    source: str,
+    unset: str,
+    said: str,
+) -> None:
+    monkeypatch.setenv("WXCC_API_URL", "https://api.example.com")
+    monkeypatch.setenv("WXCC_ORG_ID", "org-1")
+    for name in ("WXCC_LEGACY_API_KEY", "WXCC_LEGACY_USER_ID", "WXCC_LEGACY_TENANT_ID"):
+        monkeypatch.setenv(name, "set")
+    for name in ("WFO_USER", "WFO_PASSWORD"):
+        monkeypatch.setenv(name, "set")
+    monkeypatch.delenv(unset)
+    assert main(["load", "--last-days", "1", "--source", source]) == 2
+    assert _one_line(capsys) == f"wxcc-warehouse: org default: {said}: set them"
+    assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
+
+
+def test_an_unknown_legacy_format_is_refused_before_any_window(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """WXCC_LEGACY_FORMAT=xml failed every legacy window in turn, status 1."""
+    monkeypatch.setenv("WXCC_LEGACY_FORMAT", "xml")
+    assert main(["load", "--last-days", "1", "--source", "legacy"]) == 2
+    assert _one_line(capsys) == "wxcc-warehouse: WXCC_LEGACY_FORMAT must be json or csv, not 'xml'"
     assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
 
 
