@@ -35,12 +35,20 @@ def fresh_pipelines() -> Iterator[Callable[[], ModuleType]]:
 
 @pytest.fixture(autouse=True)
 def _fresh_request_state() -> Iterator[None]:
-    """A Ctrl-C stop or an unreachable host remembered by one test must not leak into others."""
+    """A Ctrl-C stop, an unreachable host or lanes started ahead, left by one test, must not
+    leak into others."""
+    from pipelines import prestart
     from pipelines.sources.http import resume_requests
 
     resume_requests()
     yield
     resume_requests()
+    # A load that ended with lane processes still started ahead left them for the next load of
+    # this process, whose lanes then ran with this test's configuration (a CI failure, stop 30).
+    left = list(prestart._started)
+    if left:
+        prestart.release()
+        pytest.fail(f"the test left {len(left)} lane process(es) started ahead of a load")
 
 
 @pytest.fixture(autouse=True, scope="session")
