@@ -30,6 +30,8 @@ from pipelines.exiting import exit_now
 from pipelines.operating import (
     DISK_ADVICE,
     LoadBusy,
+    PortInUse,
+    check_port_free,
     describe_os_error,
     disk_trouble,
     ensure_directory,
@@ -119,7 +121,7 @@ def explain(exc: BaseException, *, debug: bool = False) -> str:
 
 
 def exit_code(exc: BaseException) -> int:
-    if isinstance(exc, LoadBusy):
+    if isinstance(exc, LoadBusy | PortInUse):
         return EXIT_BUSY
     if isinstance(exc, ConfigError | ValueError):
         return EXIT_USAGE
@@ -177,6 +179,7 @@ def _ui(args: argparse.Namespace) -> int:
 
 def _ui_watched(args: argparse.Namespace) -> int:
     settings = load_settings()
+    check_port_free(args.port)  # before the first load, not after it
     env = dict(os.environ)
     env.setdefault("DAGSTER_HOME", str(settings.dagster_home))
     # As a load does: a new home made, an old one migrated, a damaged one named in a sentence
@@ -209,6 +212,9 @@ def _ui_watched(args: argparse.Namespace) -> int:
         print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
         workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
         command = [_venv_tool("dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1"]
+        # `dagster dev` warns that `dg dev` (the dagster-dg package, not installed) supersedes it.
+        quiet = "ignore:Function `dev_command` is superseded"
+        env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), quiet]))
         return _run_stoppable([*command, "-p", str(args.port)], env)
     except KeyboardInterrupt:
         return 0

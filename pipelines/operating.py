@@ -22,6 +22,7 @@ import errno
 import fcntl
 import logging
 import os
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -57,6 +58,29 @@ compute_logs:
 
 class LoadBusy(WxccError):
     """Another load holds the data directory."""
+
+
+class PortInUse(WxccError):
+    """The UI's port is taken (another UI, most likely)."""
+
+
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Say now that ``port`` cannot be served: `dagster dev` whose webserver cannot bind logs
+    one error line and goes on running its daemon, while the URL it announced shows whatever
+    holds the port (another data directory's UI, as often as not)."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port}: give a port from 1 to 65535")
+    with socket.socket() as probe:
+        # As the webserver binds (uvicorn sets it): a port left in TIME_WAIT is free to it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"port {port} on {host} is in use ({exc.strerror or exc}): another "
+                "`wxcc-warehouse ui` (`make ui`) or another server holds it; stop it, or give "
+                "--port with a free port"
+            ) from None
 
 
 class DamagedInstance(WxccError):

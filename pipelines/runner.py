@@ -706,9 +706,6 @@ def mark_unfinished(
 
 
 if __name__ == "__main__":
-    import warnings
-
-    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     # No interpreter teardown at the end (~1 s of CPU freeing what the lane imported and
     # built: py-spy showed it in the lane process at the end of a 60,000-task load).
     exit_now(_lane_main(sys.argv[1:]))

@@ -112,6 +112,9 @@ def test_the_ui_starts_on_a_new_instance_and_a_stop_ends_every_process_of_it(
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, err
     assert "Traceback" not in err, err
+    # Dagster's own notices (`dg dev` supersedes `dagster dev`; the beta backfill policies of
+    # our assets, in the code server) are not the user's to act on.
+    assert "SupersessionWarning" not in err and "BetaWarning" not in err, err
     assert f"Dagster UI on http://127.0.0.1:{port}" in out
     deadline = time.monotonic() + 10
     while _alive(below) and time.monotonic() < deadline:

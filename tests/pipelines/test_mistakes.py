@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -111,6 +112,26 @@ def test_a_config_path_that_is_a_directory_or_missing_is_named(
     monkeypatch.setenv("WXCC_CONFIG", str(tmp_path / "wxcc.yml"))
     assert main(["load", "--last-days", "1"]) == 2
     assert _one_line(capsys).endswith("wxcc.yml, which does not exist")
+
+
+def test_the_ui_on_a_port_in_use_is_refused_before_anything_starts(
+    env: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dagster dev` whose webserver could not bind logged one line and ran on without a UI,
+    while the URL announced showed whatever held the port."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert main(["ui", "--port", str(port)]) == 75
+    assert _one_line(capsys) == (
+        f"wxcc-warehouse: port {port} on 127.0.0.1 is in use (Address already in use): another "
+        "`wxcc-warehouse ui` (`make ui`) or another server holds it; stop it, or give --port "
+        "with a free port"
+    )
+    assert main(["ui", "--port", "70000"]) == 2
+    assert _one_line(capsys) == "wxcc-warehouse: --port 70000: give a port from 1 to 65535"
+    assert not (env.data_dir / "warehouse.duckdb").exists()  # no load began
 
 
 def test_a_boolean_budget_is_refused_by_name(
