@@ -455,6 +455,14 @@ def _load_sources(  # noqa: PLR0913
     with _api_environment(settings) as where:
         sources = _sources(args)
         _check_api_settings(orgs, sources)
+        if "search" in sources:
+            from warehouse.variables import parse_config
+
+            parse_config(settings.config.get("cad_variables"))  # said now, not in every window
+        if "wfo" in sources:
+            from warehouse.schemas_wfo import reports_from_config
+
+            reports_from_config(settings.config)
         work = []
         for source in sources:
             job = f"{source}_job"

@@ -216,6 +216,12 @@ def _read_config(path: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path} (WXCC_CONFIG) cannot be read: {exc.strerror}") from None
+    except ValueError as exc:
+        # PyYAML reads an unquoted 2025-02-30 as a date and fails building it, naming no line.
+        raise ConfigError(
+            f"{path} (WXCC_CONFIG): a value written as a date or time is not one ({exc}): "
+            "correct it, or quote it"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

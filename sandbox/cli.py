@@ -97,6 +97,11 @@ def _load_file(path: str | None) -> dict[str, Any]:
         raise UsageError(f"--config {path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise UsageError(f"--config {path}: cannot be read ({exc.strerror})") from None
+    except ValueError as exc:  # an unquoted 2025-02-30: YAML reads a date and cannot build it
+        raise UsageError(
+            f"--config {path}: a value written as a date or time is not one ({exc}): correct "
+            "it, or quote it"
+        ) from None
     except yaml.YAMLError as exc:
         raise UsageError(f"--config {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(loaded, dict):

@@ -128,6 +128,8 @@ def reports_from_config(config: Mapping[str, Any] | None) -> tuple[WfoReport, ..
     specs: Sequence[Mapping[str, Any]] | None = (config or {}).get("wfo_reports")
     if not specs:
         specs = DEFAULT_REPORTS_CONFIG
+    if not isinstance(specs, list | tuple) or not all(isinstance(s, Mapping) for s in specs):
+        raise ValueError(f"wfo_reports must be a list of report entries (mappings), not {specs!r}")
     reports = tuple(report_from_config(s) for s in specs)
     names = [r.table.name for r in reports]
     dupes = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(_SNAPSHOT_NAMES)))

@@ -46,6 +46,8 @@ class CadVariable:
 
 def parse_config(entries: Iterable[Mapping[str, Any]] | None) -> tuple[CadVariable, ...]:
     """``cad_variables`` of the config file; raises ``ValueError`` naming a bad entry."""
+    if entries is not None and not isinstance(entries, list | tuple):
+        raise ValueError(f"cad_variables must be a list of {{name, type}} entries, not {entries!r}")
     found = []
     for n, entry in enumerate(entries or ()):
         if not isinstance(entry, Mapping) or not {"name", "type"} <= set(entry):

@@ -97,6 +97,47 @@ def test_a_config_or_env_file_that_is_not_utf8_is_named(
     assert ".env is not UTF-8 text" in _one_line(capsys)
 
 
+@pytest.mark.parametrize(
+    "config, source, said",
+    [
+        (
+            "cad_variables: foo\n",
+            "search",
+            "cad_variables must be a list of {name, type} entries, not 'foo'",
+        ),
+        ("cad_variables: [1]\n", "search", "cad_variables[0] must have a name and a type, got 1"),
+        (
+            "wfo_reports: foo\n",
+            "wfo",
+            "wfo_reports must be a list of report entries (mappings), not 'foo'",
+        ),
+        (
+            "start_date: 2025-02-30\n",
+            "search",
+            "{path} (WXCC_CONFIG): a value written as a date or time is not one (day is out of "
+            "range for month): correct it, or quote it",
+        ),
+    ],
+)
+def test_a_config_value_of_the_wrong_shape_is_one_sentence_before_any_window(  # noqa: PLR0913
+    env: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    source: str,
+    said: str,
+) -> None:
+    """`cad_variables: foo` failed every Search window in turn (exit 1), naming 'f';
+    `wfo_reports: foo` was an unexpected TypeError; an impossible date, a bare ValueError."""
+    path = tmp_path / "wxcc.yaml"
+    path.write_text(config)
+    monkeypatch.setenv("WXCC_CONFIG", str(path))
+    assert main(["load", "--last-days", "1", "--source", source]) == 2
+    assert _one_line(capsys) == f"wxcc-warehouse: {said.replace('{path}', str(path))}"
+    assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
+
+
 def test_a_config_path_that_is_a_directory_or_missing_is_named(
     env: Pipeline,
     monkeypatch: pytest.MonkeyPatch,

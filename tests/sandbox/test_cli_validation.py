@@ -58,6 +58,12 @@ def test_bad_values_in_the_config_file_are_named_too(
     config.write_text("sandbox: [unclosed\n")
     assert main(["serve", "--config", str(config)]) == 2
     assert "not valid YAML" in capsys.readouterr().err
+    config.write_text("sandbox:\n  now: 2026-02-30\n")  # YAML's date, that no calendar has
+    assert main(["serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"wxcc-sandbox: --config {config}: a value written as a date or time is not one (day is "
+        "out of range for month): correct it, or quote it"
+    )
 
 
 def test_truth_needs_a_worker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
