@@ -181,7 +181,7 @@ def _ui_watched(args: argparse.Namespace) -> int:
     settings = load_settings()
     check_port_free(args.port)  # before the first load, not after it
     env = dict(os.environ)
-    env.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    env["DAGSTER_HOME"] = str(settings.dagster_home)  # made absolute
     # As a load does: a new home made, an old one migrated, a damaged one named in a sentence
     # (`dagster dev` meets a DAGSTER_HOME that does not exist yet with a traceback).
     prepare_instance(Path(env["DAGSTER_HOME"]))
@@ -380,7 +380,7 @@ def _load_planned(args: argparse.Namespace, settings) -> int:  # noqa: ANN001 - 
     orgs = [o for o in orgs if not args.org or o in args.org]
     data_dir = ensure_directory(settings.data_dir, "WXCC_DATA_DIR")
     with load_lock(data_dir, orgs), _stop_on_interrupt():
-        os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+        os.environ["DAGSTER_HOME"] = str(settings.dagster_home)  # made absolute
         prepare_instance(Path(os.environ["DAGSTER_HOME"]))
         for said in repair_derived_state(data_dir, settings.storage):
             print(f"wxcc-warehouse: {said}", file=sys.stderr)
@@ -427,7 +427,7 @@ def _open_instance_once(settings) -> None:  # noqa: ANN001 - Settings
     (its SQLite storages, SQLAlchemy's, the state storage's fsspec; ~0.7 s of CPU a process) are
     then shared by every forked lane instead of imported again in each. The load prepares the
     instance again under its lock (cheap once done); a failure here is left for it to report."""
-    home = Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home)))
+    home = settings.dagster_home
     try:
         prepare_instance(home)
     except WxccError:

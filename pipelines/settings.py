@@ -64,7 +64,9 @@ class Settings:
 
     @property
     def dagster_home(self) -> Path:
-        return Path(os.environ.get("DAGSTER_HOME") or (self.data_dir / "dagster")).absolute()
+        # Absolute (Dagster refuses a relative one), and a quoted ``~`` (a .env) expanded.
+        home = Path(os.environ.get("DAGSTER_HOME") or (self.data_dir / "dagster"))
+        return home.expanduser().absolute()
 
     def require_credentials(self) -> None:
         missing = [

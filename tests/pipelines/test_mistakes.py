@@ -138,6 +138,21 @@ def test_a_config_value_of_the_wrong_shape_is_one_sentence_before_any_window(  #
     assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
 
 
+def test_a_relative_dagster_home_is_taken_from_the_working_directory(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`DAGSTER_HOME=dagster` was Dagster's 'must be an absolute path', reported as an
+    unexpected error."""
+    monkeypatch.setenv("DAGSTER_HOME", "relative-home")  # the fixture works in tmp_path
+    with sandbox(NOW.removesuffix("Z"), tasks_per_day=20) as url:
+        point_at(monkeypatch, url)
+        assert (
+            main(["load", "--from", "2026-11-18", "--to", "2026-11-19", "--source", "reporting"])
+            == 0
+        )
+    assert (tmp_path / "relative-home" / "dagster.yaml").is_file()
+
+
 def test_a_config_path_that_is_a_directory_or_missing_is_named(
     env: Pipeline,
     monkeypatch: pytest.MonkeyPatch,
