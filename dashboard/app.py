@@ -15,7 +15,7 @@ import streamlit as st
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries" / "sql" / "dashboard"
-DATABASE = Path(os.environ.get("WXCC_DATA_DIR", ROOT / "data")) / "warehouse.duckdb"
+DATABASE = Path(os.environ.get("WXCC_DATA_DIR") or ROOT / "data").expanduser() / "warehouse.duckdb"
 
 
 def sql(name: str) -> str:

@@ -273,7 +273,7 @@ def _status(_args: argparse.Namespace) -> int:
         paths = load_settings().paths
     except WxccError as exc:
         print(f"Configuration: {exc}")
-        paths = WarehousePaths(Path(os.environ.get("WXCC_DATA_DIR") or "data"))
+        paths = WarehousePaths(Path(os.environ.get("WXCC_DATA_DIR") or "data").expanduser())
     data_dir = paths.data_dir
     if data_dir.exists() and not data_dir.is_dir():
         print(f"The data directory {data_dir} (WXCC_DATA_DIR) is a file, not a directory.")

@@ -113,7 +113,8 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
     config = _read_config(config_file) if config_file else {}
     api_url = env.get("WXCC_API_URL") or None
     return Settings(
-        data_dir=Path(env.get("WXCC_DATA_DIR") or "data"),
+        # A `~` a shell would have expanded stays as typed in a .env or a quoted value.
+        data_dir=Path(env.get("WXCC_DATA_DIR") or "data").expanduser(),
         api_url=base_url(api_url),
         identity_url=base_url(env.get("WXCC_IDENTITY_URL") or api_url),
         client_id=env.get("WXCC_CLIENT_ID") or None,
@@ -189,7 +190,7 @@ def utc_now(env: dict[str, str] | None = None) -> datetime:
 
 def _config_path(env: dict[str, str]) -> Path | None:
     if env.get("WXCC_CONFIG"):
-        path = Path(env["WXCC_CONFIG"])
+        path = Path(env["WXCC_CONFIG"]).expanduser()
         if path.is_dir():
             raise ConfigError(f"WXCC_CONFIG names {path}, which is a directory: name the YAML file")
         if not path.is_file():

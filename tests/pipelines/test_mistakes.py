@@ -18,6 +18,7 @@ import pytest
 from pipelines import cli, prestart
 from pipelines.cli import main
 from pipelines.operating import describe_os_error, repair_derived_state
+from pipelines.settings import load_settings
 from tests.support import Pipeline, point_at, sandbox
 from warehouse import duck, ops, store
 from warehouse.paths import WarehousePaths
@@ -151,6 +152,21 @@ def test_a_relative_dagster_home_is_taken_from_the_working_directory(
             == 0
         )
     assert (tmp_path / "relative-home" / "dagster.yaml").is_file()
+
+
+def test_a_data_directory_or_config_starting_with_a_tilde_is_under_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`WXCC_DATA_DIR="~/wxcc"` in a .env (quoted, or any .env: no shell expands it) made a
+    folder named `~` in the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "wxcc.yaml").write_text("start_date: 2025-01-01\n")
+    settings = load_settings(
+        {"WXCC_DATA_DIR": "~/wxcc", "WXCC_CONFIG": "~/wxcc.yaml"}, dotenv=False
+    )
+    assert settings.data_dir == tmp_path / "home" / "wxcc"
+    assert settings.config_file == tmp_path / "home" / "wxcc.yaml"
 
 
 def test_a_config_path_that_is_a_directory_or_missing_is_named(
