@@ -723,11 +723,30 @@ def _summary(  # noqa: PLR0913
         print(f"  {table:<28} {count:>9,} rows this load")
     print(f"Warehouse: {settings.paths.published_path.absolute()}")
     print(f"Parquet:   {settings.paths.parquet_root.absolute()}")
+    # A query over what this load landed (a reporting-only load has no Search rows), run by
+    # this interpreter wherever the command was run from.
+    query = next(
+        (q for table, q in _TRY.items() if rows.get(table)),
+        f"select count(*) from {min(rows)}" if rows else next(iter(_TRY.values())),
+    )
+    python = (
+        os.path.relpath(sys.executable)
+        if sys.executable.startswith(os.getcwd() + os.sep)
+        else sys.executable
+    )
     print("Try:")
     print(
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.paths.published_path}', "
-        "read_only=True).sql('select channel_type, count(*) from search.task_details group by 1'))\""
+        f"  {python} -c \"import duckdb; print(duckdb.connect('{settings.paths.published_path}', "
+        f"read_only=True).sql('{query}'))\""
     )
+
+
+# The query the summary offers, by the first of these tables the load landed rows in.
+_TRY = {
+    "search.task_details": "select channel_type, count(*) from search.task_details group by 1",
+    "reporting.tasks": ("select attributes_channel_type, count(*) from reporting.tasks group by 1"),
+    "legacy.csr": "select channel_type, count(*) from legacy.csr group by 1",
+}
 
 
 def console() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -36,6 +37,21 @@ def test_load_prints_a_summary_and_is_recorded_in_the_instance(
     assert (env.data_dir / "warehouse.duckdb").is_file()
     runs = env.instance.get_run_records()
     assert runs, "runs are recorded in the instance at DAGSTER_HOME"
+
+
+def test_the_query_the_summary_offers_runs_on_what_the_load_landed(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reporting-only load offered a count of search.task_details, which it had not loaded,
+    to be run by `.venv/bin/python`, which only the project's folder has."""
+    with sandbox("2026-11-20T15:30:00", tasks_per_day=20) as url:
+        point_at(monkeypatch, url)
+        argv = ["load", "--from", "2026-11-18", "--to", "2026-11-19", "--source", "reporting"]
+        assert main([*argv, "--no-progress"]) == 0
+    offered = capsys.readouterr().out.split("Try:\n", 1)[1].strip()
+    assert "reporting.tasks" in offered
+    answer = subprocess.run(shlex.split(offered), capture_output=True, text=True, check=True)
+    assert "attributes_channel_type" in answer.stdout and "telephony" in answer.stdout
 
 
 def test_a_failing_window_exits_non_zero_with_one_line(
