@@ -128,10 +128,27 @@ def exit_code(exc: BaseException) -> int:
     return EXIT_FAILED
 
 
+def _version() -> str:
+    """This project's version and those a bug report needs beside it (read, not imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"wxcc-warehouse {of('wxcc-warehouse')} (dagster {of('dagster')}, duckdb {of('duckdb')}, "
+        f"Python {sys.version.split()[0]})"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     debug = argparse.ArgumentParser(add_help=False)
     debug.add_argument("--debug", action="store_true", help=f"show tracebacks (also {DEBUG_ENV}=1)")
     parser = argparse.ArgumentParser(prog="wxcc-warehouse", description=__doc__, parents=[debug])
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(required=True)
     load = sub.add_parser(
         "load", help="materialize every partition covering [from, to)", parents=[debug]

@@ -166,10 +166,20 @@ def _options(args: argparse.Namespace, keys: list[str]) -> dict[str, Any]:
     return out
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"wxcc-sandbox {version('wxcc-warehouse')}"
+    except PackageNotFoundError:
+        return "wxcc-sandbox (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wxcc-sandbox", description="Simulated Webex Contact Center tenant."
     )
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -142,3 +143,19 @@ def test_a_reader_that_leaves_early_gets_no_error_line(env: Pipeline) -> None:
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+def _version_of(command: str) -> str:
+    tool = Path(sys.executable).with_name(command)
+    return subprocess.run(
+        [str(tool), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_version_names_the_project_and_what_a_bug_report_needs() -> None:
+    shown = _version_of("wxcc-warehouse")
+    assert re.fullmatch(
+        r"wxcc-warehouse \d+\.\d+\.\d+\S* \(dagster \d\S+, duckdb \d\S+, Python 3\.\d+\.\d+\)\n",
+        shown,
+    ), shown
+    assert re.fullmatch(r"wxcc-sandbox \d+\.\d+\.\d+\S*\n", _version_of("wxcc-sandbox"))
