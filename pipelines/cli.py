@@ -20,6 +20,7 @@ import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -41,7 +42,7 @@ from pipelines.operating import (
 )
 from pipelines.settings import SANDBOX_CREDENTIALS, load_settings, utc_now
 from pipelines.sources.errors import ConfigError, WxccError
-from pipelines.sources.http import resume_requests, stop_requests
+from pipelines.sources.http import requests_stopped, resume_requests, stop_requests
 
 SOURCES = ("search", "reporting", "legacy", "wfo")
 DEBUG_ENV = "WXCC_DEBUG"  # set to 1: tracebacks for bug reports, as --debug
@@ -49,6 +50,13 @@ EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 1, 2, 75, 130
 EXIT_READER_GONE = 141  # 128 + SIGPIPE: as a tool the shell's pipe reader left (`| head`)
 MAX_DAYS = 3660  # about ten years: the Search API keeps 36 months; more is a typo
 LAST_LOAD = ".last-load.json"  # the outcome of the latest load, for `status`
+# What a load says to a second and a third Ctrl-C while it stops (see _stop_on_interrupt).
+STOPPING_NOTE = (
+    "wxcc-warehouse: stopping: the lanes end their step and the unfinished windows are marked "
+    "(a few seconds); Ctrl-C again quits at once\n"
+)
+QUIT_CONSEQUENCE = "the windows in flight stay running until a re-run redoes them"
+QUIT_NOTE = f"wxcc-warehouse: quit at once: {QUIT_CONSEQUENCE}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not debug:
+        # A Ctrl-C that lands while SQLAlchemy closes a connection of Dagster's instance is
+        # logged by its pool with a traceback, then raised on: the stop is said once, below.
+        logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -396,20 +408,27 @@ def _load_planned(args: argparse.Namespace, settings) -> int:  # noqa: ANN001 - 
         raise ValueError(f"no org named {', '.join(unknown)} is configured (known: {orgs})")
     orgs = [o for o in orgs if not args.org or o in args.org]
     data_dir = ensure_directory(settings.data_dir, "WXCC_DATA_DIR")
-    with load_lock(data_dir, orgs), _stop_on_interrupt():
+    with load_lock(data_dir, orgs), _stop_on_interrupt(data_dir) as stop:
         os.environ["DAGSTER_HOME"] = str(settings.dagster_home)  # made absolute
         prepare_instance(Path(os.environ["DAGSTER_HOME"]))
         for said in repair_derived_state(data_dir, settings.storage):
             print(f"wxcc-warehouse: {said}", file=sys.stderr)
         resume_requests()
         try:
-            code = _load_sources(args, settings, orgs, days, keys, started, configured)
+            code = _load_sources(args, settings, orgs, days, keys, started, configured, stop)
         except KeyboardInterrupt:
             _write_last_load(data_dir, f"stopped ({stopping.cause()}); a re-run resumes")
             raise
         except Exception as exc:
+            if requests_stopped() and "Query interrupted" in str(exc):
+                # The Ctrl-C reached a DuckDB query of this process (we never interrupt one
+                # ourselves): the user's stop, not a failure.
+                _write_last_load(data_dir, f"stopped ({stopping.cause()}); a re-run resumes")
+                raise KeyboardInterrupt from None
             _write_last_load(data_dir, f"failed: {explain(exc)}")
             raise
+        finally:
+            stop.settled = True  # the outcome is said and recorded: nothing left to quit
     return code
 
 
@@ -463,6 +482,7 @@ def _load_sources(  # noqa: PLR0913
     keys: list[str],
     started: float,
     configured: list,  # noqa: ANN001
+    stop: _Stop,
 ) -> int:
     from pipelines import prestart
     from pipelines.runner import lanes, mark_unfinished, plan, run_lanes
@@ -506,6 +526,7 @@ def _load_sources(  # noqa: PLR0913
                 if marked:
                     said.append(f"{source} windows: {_spans(marked)}")
             _publish_quietly(settings.paths)  # readers see the marks too
+            stop.settled = True  # marked and published: a Ctrl-C now has nothing to quit
             line = (
                 f"stopped ({stopping.cause()}); unfinished {'; '.join(said)}, marked failed in "
                 "the extraction log; a re-run resumes"
@@ -592,22 +613,52 @@ def _spans(windows: list[tuple[str, date]]) -> str:
     return "; ".join(parts)
 
 
+@dataclass
+class _Stop:
+    settled: bool = False  # the load's outcome is said: a Ctrl-C now has nothing to stop
+
+
 @contextmanager
-def _stop_on_interrupt() -> Iterator[None]:
+def _stop_on_interrupt(data_dir: Path) -> Iterator[_Stop]:
     """Ctrl-C or SIGTERM stops every request of this process at once (Dagster installs its own
-    handler for both while a run executes; the windows' code stops the requests then)."""
+    handler for both while a run executes; the windows' code stops the requests then).
+
+    Only the first one interrupts. The stop then has bookkeeping to finish: lanes end their
+    step (up to ``runner.STOP_GRACE_S``), and the windows left unfinished are marked failed. A
+    second Ctrl-C used to interrupt that (DuckDB's "Query interrupted", reported as an
+    unexpected error, the windows left unmarked); it is now told to wait, and the next quits at
+    once, as a kill would (the windows in flight stay ``running``; the next load redoes them)."""
+    noted = quitting = False
+    stop = _Stop()
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
-        stop_requests()
-        raise KeyboardInterrupt
+        nonlocal noted, quitting
+        if stop.settled:
+            return  # pressed again as the load ends: its outcome is said already
+        # Not a count of this handler's calls: while a Dagster run executes in this process,
+        # Dagster's handler takes the first one, and the stop it begins stops the requests.
+        if not requests_stopped():
+            stop_requests()
+            raise KeyboardInterrupt
+        if not noted:
+            noted = True
+            # os.write, not print: the handler may run in the middle of a print to stderr.
+            os.write(2, STOPPING_NOTE.encode())
+            return
+        if quitting:
+            return  # one more press while the process ends
+        quitting = True
+        os.write(2, QUIT_NOTE.encode())
+        _write_last_load(data_dir, f"quit at once ({stopping.cause()}); {QUIT_CONSEQUENCE}")
+        exit_now(EXIT_INTERRUPTED)
 
     try:
         previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (tests): nothing to install
-        yield
+        yield stop
         return
     try:
-        yield
+        yield stop
     finally:
         for signum, before in previous.items():
             if before is not None:  # None: a handler not set from Python, nothing to restore

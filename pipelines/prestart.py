@@ -234,6 +234,7 @@ def _forked_child(
         sys.stdout = os.fdopen(1, "w", closefd=False)
         sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
         os.environ[PARENT_ENV] = str(os.getppid())
+        stopping.forget_in_child()  # the load's signal pipe is the load's
         # The load's exit handlers are its own (releasing its lanes, among them this one;
         # finalizers of its temporary files): this process runs only those it adds, and
         # logging's flush.

@@ -25,6 +25,7 @@ from types import FrameType
 
 _wakeup: int | None = None  # read end of the pipe given to signal.set_wakeup_fd
 _terminated = False  # a SIGTERM was seen on it
+_pipe: list[int] = []  # both ends of the wakeup pipe, while watched
 
 
 def _raise(signum: int, _frame: FrameType | None) -> None:
@@ -50,6 +51,7 @@ def watched() -> Iterator[None]:
     # A full pipe (thousands of signals unread) drops the byte, not the signal.
     previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
     _wakeup = read
+    _pipe[:] = [read, write]
     try:
         yield
     finally:
@@ -58,8 +60,24 @@ def watched() -> Iterator[None]:
         if taken:  # Dagster may have pointed it elsewhere meanwhile: the default again
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _wakeup = None
+        _pipe.clear()
         os.close(read)
         os.close(write)
+
+
+def forget_in_child() -> None:
+    """In a process forked from a watched load (a lane): its signals are its own. The wakeup
+    fd and the pipe are inherited across fork: a lane's signals were written into the load's
+    pipe, where the load read them as its own (a lane's SIGTERM named the load's stop)."""
+    global _wakeup, _terminated  # noqa: PLW0603
+    if not _pipe:
+        return
+    signal.set_wakeup_fd(-1)
+    for fd in _pipe:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _pipe.clear()
+    _wakeup, _terminated = None, False
 
 
 def cause() -> str:

@@ -3,6 +3,7 @@ day, an unreachable API, lost derived files, Ctrl-C, and two loads at once."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipelines import cli
 from pipelines.cli import main
 from sandbox.truth import write_truth
 from tests.e2e.truth_compare import differences
@@ -288,6 +290,46 @@ def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resume
     assert set(_states(build).values()) == {"success"}
     _equal_truth(
         pipeline.data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-06", "2026-11-18")
+    )
+
+
+@pytest.mark.timeout(600)
+def test_ctrl_c_pressed_again_and_again_ends_in_a_sentence_and_a_rerun_equals_truth(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An impatient user presses Ctrl-C three times. The second press used to interrupt the
+    stop's own bookkeeping: 'unexpected RuntimeError: Query interrupted', exit 1. Now the
+    second is told to wait and the third quits at once (or the stop has finished by then)."""
+    now = "2026-11-20T15:30:00"
+    args = ["load", "--from", "2026-11-12", "--to", "2026-11-18", "--no-progress"]
+    args += ["--source", "search"]
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    with sandbox(now, latency_ms=30, tasks_per_day=SMALL) as url:
+        point_at(monkeypatch, url)
+        env = {**os.environ, "WXCC_WINDOW_WORKERS": "2", "WXCC_NOW": now + "Z"}
+        proc = _cli(env, *args, group=True)
+        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list(parquet.rglob("*.parquet")):  # a window landed, not all
+                break
+            time.sleep(0.05)
+        for _ in range(3):
+            with contextlib.suppress(ProcessLookupError):  # it ended already
+                os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.05)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "unexpected" not in err, err
+        last = err.strip().splitlines()[-1]
+        assert last == f"wxcc-warehouse: {cli.QUIT_NOTE.strip()}" or last.startswith(
+            "wxcc-warehouse: stopped (Ctrl-C); "
+        ), err
+        monkeypatch.setenv("WXCC_NOW", now + "Z")
+        assert main(args) == 0  # resumes, whichever way it ended
+    assert set(_states(WarehousePaths(pipeline.data_dir)).values()) == {"success"}
+    _equal_truth(
+        pipeline.data_dir / "warehouse.duckdb", _truth(tmp_path, now, "2026-11-12", "2026-11-18")
     )
 
 
