@@ -491,7 +491,7 @@ def _load_sources(  # noqa: PLR0913
     load_started = datetime.now(UTC)
     with _api_environment(settings) as where:
         sources = _sources(args)
-        _check_api_settings(orgs, sources)
+        _check_api_settings(orgs, sources, asked=args.source != "all")
         if "search" in sources:
             from warehouse.variables import parse_config
 
@@ -708,11 +708,14 @@ def _range(args: argparse.Namespace, now: datetime, first: date) -> tuple[date, 
     return start, end
 
 
-def _check_api_settings(orgs: list[str], sources: list[str]) -> None:
-    """The OAuth settings each org's windows need, checked before any window begins: a
-    variable the org names but that is unset used to fail every window of the org in turn,
-    each logged failed, with exit 1 as though the API had failed. Search and reporting sign in;
-    the legacy records and WFO only to learn an org id that is not configured."""
+def _check_api_settings(orgs: list[str], sources: list[str], *, asked: bool) -> None:
+    """The settings each org's windows need, checked before any window begins: a variable the
+    org names but that is unset, or a URL without its scheme, used to fail every window of the
+    org in turn, each logged failed, with exit 1 as though the API had failed. Search and
+    reporting sign in; the legacy records and WFO only to learn an org id that is not
+    configured. Their own credentials are required only when those sources were ``asked`` for
+    by name: a tenant without them still loads the rest with ``--source all`` (the default),
+    their windows failing as before."""
     from pipelines.orgs import checked_url, orgs_of
     from pipelines.sources.legacy import record_format
 
@@ -740,7 +743,8 @@ def _check_api_settings(orgs: list[str], sources: list[str]) -> None:
             if source in sources:
                 if url:
                     checked_url(url, f"org {org.name}: the {source} URL ({setting})")
-                credentials()
+                if asked:
+                    credentials()
     if "legacy" in sources:
         record_format(os.environ.get("WXCC_LEGACY_FORMAT"))
 

@@ -355,6 +355,24 @@ def test_unset_legacy_or_wfo_credentials_are_said_before_any_window(  # noqa: PL
     assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
 
 
+def test_without_legacy_or_wfo_credentials_a_load_of_all_sources_still_lands_the_rest(
+    env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tenant with only its OAuth integration: `load` (every source, the default) lands
+    Search and reporting; the legacy and WFO windows fail, named, as before."""
+    with sandbox(NOW.removesuffix("Z"), tasks_per_day=20) as url:
+        point_at(monkeypatch, url)
+        for name in ("WXCC_LEGACY_API_KEY", "WFO_PASSWORD"):  # the OAuth credentials only
+            monkeypatch.delenv(name)
+        assert main(["load", "--from", "2026-11-18", "--to", "2026-11-19", "--no-progress"]) == 1
+    assert "the legacy record API needs WXCC_LEGACY_API_KEY" in capsys.readouterr().err
+    states = {
+        (a.asset.split(".")[0], a.status) for a in ops.latest_attempts(WarehousePaths(env.data_dir))
+    }
+    assert {("search", "success"), ("reporting", "success")} <= states, states
+    assert not {("search", "failure"), ("reporting", "failure"), ("legacy", "success")} & states
+
+
 def test_an_unknown_legacy_format_is_refused_before_any_window(
     env: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
