@@ -236,6 +236,21 @@ def _cli(env: dict[str, str], *args: str, group: bool = False) -> subprocess.Pop
     )
 
 
+def _load_until_windows_land(
+    pipeline: Pipeline, env: dict[str, str], args: list[str], landed: int
+) -> subprocess.Popen[str]:
+    """The CLI's ``args`` in a process group of its own, returned once ``landed`` taskDetails
+    windows are on disk: some, not all (or once it ended, or after 180 s)."""
+    proc = _cli(env, *args, group=True)
+    parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(list(parquet.rglob("*.parquet"))) >= landed:
+            break
+        time.sleep(0.05)
+    return proc
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize(
     ("signum", "said"),
@@ -261,13 +276,7 @@ def test_ctrl_c_stops_in_seconds_names_the_unfinished_windows_and_a_rerun_resume
     with sandbox(now, latency_ms=30, tasks_per_day=SMALL) as url:
         point_at(monkeypatch, url)
         env = {**os.environ, "WXCC_WINDOW_WORKERS": "2", "WXCC_NOW": now + "Z"}
-        proc = _cli(env, *args, group=True)
-        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            if len(list(parquet.rglob("*.parquet"))) >= 2:  # some windows landed, not all
-                break
-            time.sleep(0.05)
+        proc = _load_until_windows_land(pipeline, env, args, 2)
         assert proc.poll() is None, proc.communicate()
         os.killpg(proc.pid, signum)
         interrupted = time.monotonic()
@@ -307,13 +316,7 @@ def test_ctrl_c_pressed_again_and_again_ends_in_a_sentence_and_a_rerun_equals_tr
     with sandbox(now, latency_ms=30, tasks_per_day=SMALL) as url:
         point_at(monkeypatch, url)
         env = {**os.environ, "WXCC_WINDOW_WORKERS": "2", "WXCC_NOW": now + "Z"}
-        proc = _cli(env, *args, group=True)
-        parquet = pipeline.data_dir / "parquet" / "search" / "task_details"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            if list(parquet.rglob("*.parquet")):  # a window landed, not all
-                break
-            time.sleep(0.05)
+        proc = _load_until_windows_land(pipeline, env, args, 1)
         for _ in range(3):
             with contextlib.suppress(ProcessLookupError):  # it ended already
                 os.killpg(proc.pid, signal.SIGINT)
