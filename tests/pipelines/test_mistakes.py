@@ -10,6 +10,7 @@ import errno
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +31,23 @@ NOW = "2026-11-20T15:30:00Z"
 def env(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
     monkeypatch.setenv("WXCC_NOW", NOW)
     return pipeline
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str | bytes], Path]:
+    """Call it with a ``WXCC_CONFIG`` document: written to ``wxcc.yaml``, which the variable
+    then names."""
+
+    def write(text: str | bytes) -> Path:
+        path = tmp_path / "wxcc.yaml"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+        monkeypatch.setenv("WXCC_CONFIG", str(path))
+        return path
+
+    return write
 
 
 def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -83,13 +101,12 @@ def test_a_data_directory_or_dagster_home_that_is_a_file_is_named(
 
 def test_a_config_or_env_file_that_is_not_utf8_is_named(
     env: Pipeline,
+    config_file: Callable[[str | bytes], Path],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = tmp_path / "wxcc.yaml"
-    config.write_bytes(b"start_date: 2025-01-01 # \xe9t\xe9\n")
-    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    config = config_file(b"start_date: 2025-01-01 # \xe9t\xe9\n")
     assert main(["load", "--last-days", "1"]) == 2
     assert f"{config} (WXCC_CONFIG) is not UTF-8 text" in _one_line(capsys)
     monkeypatch.delenv("WXCC_CONFIG")
@@ -122,8 +139,7 @@ def test_a_config_or_env_file_that_is_not_utf8_is_named(
 )
 def test_a_config_value_of_the_wrong_shape_is_one_sentence_before_any_window(  # noqa: PLR0913
     env: Pipeline,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    config_file: Callable[[str | bytes], Path],
     capsys: pytest.CaptureFixture[str],
     config: str,
     source: str,
@@ -131,9 +147,7 @@ def test_a_config_value_of_the_wrong_shape_is_one_sentence_before_any_window(  #
 ) -> None:
     """`cad_variables: foo` failed every Search window in turn (exit 1), naming 'f';
     `wfo_reports: foo` was an unexpected TypeError; an impossible date, a bare ValueError."""
-    path = tmp_path / "wxcc.yaml"
-    path.write_text(config)
-    monkeypatch.setenv("WXCC_CONFIG", str(path))
+    path = config_file(config)
     assert main(["load", "--last-days", "1", "--source", source]) == 2
     assert _one_line(capsys) == f"wxcc-warehouse: {said.replace('{path}', str(path))}"
     assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
@@ -208,27 +222,21 @@ def test_the_ui_on_a_port_in_use_is_refused_before_anything_starts(
 
 def test_a_boolean_budget_is_refused_by_name(
     env: Pipeline,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    config_file: Callable[[str | bytes], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = tmp_path / "wxcc.yaml"
-    config.write_text("orgs:\n  - name: acme\n    requests_per_minute: true\n")
-    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    config_file("orgs:\n  - name: acme\n    requests_per_minute: true\n")
     assert main(["load", "--last-days", "1"]) == 2
     assert "requests_per_minute (WXCC_CONFIG) must be a whole number" in _one_line(capsys)
 
 
 def test_a_misspelt_top_level_config_key_is_refused_not_ignored(
     env: Pipeline,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    config_file: Callable[[str | bytes], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`org:` for `orgs:` was ignored: the load went to the embedded sandbox as org default."""
-    config = tmp_path / "wxcc.yaml"
-    config.write_text("org:\n  - name: acme\nstart_date: 2025-01-01\n")
-    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    config = config_file("org:\n  - name: acme\nstart_date: 2025-01-01\n")
     assert main(["load", "--last-days", "1"]) == 2
     line = _one_line(capsys)
     assert f"{config} (WXCC_CONFIG): unknown top-level key 'org' (did you mean 'orgs'?)" in line
@@ -237,17 +245,15 @@ def test_a_misspelt_top_level_config_key_is_refused_not_ignored(
 
 def test_an_org_whose_credential_variables_are_unset_is_refused_before_any_window(
     env: Pipeline,
+    config_file: Callable[[str | bytes], Path],
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Every window of the org failed in turn, logged failed, exit 1, as if the API had."""
-    config = tmp_path / "wxcc.yaml"
-    config.write_text(
+    config_file(
         "orgs:\n  - name: acme\n    client_id_env: ACME_ID\n"
         "    client_secret_env: ACME_SECRET\n    refresh_token_env: ACME_TOKEN\n"
     )
-    monkeypatch.setenv("WXCC_CONFIG", str(config))
     monkeypatch.setenv("ACME_ID", "an-id")
     assert main(["load", "--last-days", "2", "--source", "search"]) == 2
     assert _one_line(capsys) == (
@@ -312,17 +318,14 @@ def test_a_url_without_a_scheme_or_host_is_refused_before_any_window(  # noqa: P
 )
 def test_an_org_key_of_the_wrong_type_is_refused_by_name(
     env: Pipeline,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    config_file: Callable[[str | bytes], Path],
     capsys: pytest.CaptureFixture[str],
     config: str,
     said: str,
 ) -> None:
     """`api_url: 123` was an unexpected AttributeError; `org_id: [1, 2]` failed every window
     with a ProgrammingError from the extraction log's insert."""
-    path = tmp_path / "wxcc.yaml"
-    path.write_text("orgs:\n  - name: acme\n" + config)
-    monkeypatch.setenv("WXCC_CONFIG", str(path))
+    path = config_file("orgs:\n  - name: acme\n" + config)
     assert main(["load", "--last-days", "1", "--source", "legacy"]) == 2
     assert _one_line(capsys) == f"wxcc-warehouse: {path}: {said}"
     assert ops.latest_attempts(WarehousePaths(env.data_dir)) == []
@@ -544,13 +547,10 @@ def test_status_after_a_load_that_failed_at_sign_in_names_the_failure(
 
 def test_status_answers_when_the_configuration_is_broken(
     env: Pipeline,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    config_file: Callable[[str | bytes], Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = tmp_path / "wxcc.yaml"
-    config.write_text("orgs: [unclosed\n")
-    monkeypatch.setenv("WXCC_CONFIG", str(config))
+    config = config_file("orgs: [unclosed\n")
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Configuration: {config} is not valid YAML")
